@@ -1,0 +1,29 @@
+// Runs the test files with node:test. Node 20 does not expand globs, so the files are listed here.
+// Usage: node scripts/test.mjs [unit|e2e|FILE...]
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+
+function walk(dir) {
+  const out = [];
+  for (const entry of readdirSync(dir)) {
+    const p = join(dir, entry);
+    if (statSync(p).isDirectory()) out.push(...walk(p));
+    else if (/\.test\.(ts|mts)$/.test(entry)) out.push(p);
+  }
+  return out.sort();
+}
+
+const args = process.argv.slice(2);
+let files;
+if (args.length === 0) files = [...walk('test/unit'), ...walk('test/e2e'), ...walk('examples').filter((f) => f.endsWith('.test.ts'))];
+else if (args[0] === 'unit' || args[0] === 'e2e') files = walk(join('test', args[0]));
+else files = args;
+
+const concurrency = process.env.TEST_CONCURRENCY ?? '2';
+const r = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
+  { stdio: 'inherit' },
+);
+process.exit(r.status ?? 1);

@@ -1,0 +1,193 @@
+import { posix } from 'node:path';
+import { LabError } from '../errors.js';
+import { checkMemberCount, faultToleranceOf, quorumOf } from './count.js';
+import { dialectArgs, dialectWarnings } from './dialect.js';
+import { layoutPorts } from './ports.js';
+import type { ClusterPlan, ClusterSpec, EtcdVersion, MemberPlan, Profile } from './types.js';
+
+export const PROFILES: Record<Profile, { heartbeatInterval: number; electionTimeout: number }> = {
+  fast: { heartbeatInterval: 10, electionTimeout: 100 },
+  default: { heartbeatInterval: 100, electionTimeout: 1000 },
+};
+
+/** Host peers are advertised on in chaos mode: Go's proxy logic bypasses `localhost` and IP literals but not this. */
+export const CHAOS_PEER_HOST = 'localhost.';
+
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+
+export function defaultSpec(): ClusterSpec {
+  return {
+    nodes: 3,
+    allowEven: false,
+    namePrefix: 'm',
+    host: '127.0.0.1',
+    dir: '.etcd-lab',
+    ports: { kind: 'etcd' },
+    profile: 'fast',
+    extraArgs: [],
+    memberExtraArgs: {},
+    chaos: false,
+  };
+}
+
+export function memberNames(spec: Pick<ClusterSpec, 'nodes' | 'namePrefix' | 'names'>): string[] {
+  const names = spec.names ?? Array.from({ length: spec.nodes }, (_, i) => `${spec.namePrefix}${i + 1}`);
+  if (names.length !== spec.nodes) {
+    throw new LabError('BAD_NAME', `${names.length} names given for ${spec.nodes} members`, {
+      hint: 'give one name per member, or drop `names` to use the prefix',
+    });
+  }
+  const seen = new Set<string>();
+  for (const n of names) {
+    if (!NAME_RE.test(n)) {
+      throw new LabError('BAD_NAME', `member name "${n}" is not allowed`, {
+        hint: 'names use letters, digits, "-" and "_", and start with a letter or digit (they name processes, files and Procfile entries)',
+      });
+    }
+    if (seen.has(n)) throw new LabError('BAD_NAME', `member name "${n}" is used twice`);
+    seen.add(n);
+  }
+  return names;
+}
+
+function checkTiming(heartbeat: number, election: number): void {
+  for (const [flag, v] of [['--heartbeat-interval', heartbeat], ['--election-timeout', election]] as const) {
+    if (!Number.isInteger(v) || v <= 0) {
+      throw new LabError('BAD_TIMING', `${flag} must be a positive whole number of milliseconds, got ${v}`);
+    }
+  }
+  if (election < 5 * heartbeat) {
+    throw new LabError(
+      'BAD_TIMING',
+      `--election-timeout ${election} ms is less than 5x --heartbeat-interval ${heartbeat} ms; etcd refuses to start with that`,
+      { hint: `raise --election-timeout to at least ${5 * heartbeat}, or use --profile fast (10/100) or default (100/1000)` },
+    );
+  }
+  if (election > 50000) {
+    throw new LabError('BAD_TIMING', `--election-timeout ${election} ms is more than etcd's maximum of 50000 ms`);
+  }
+}
+
+function url(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+function publicHostWarning(host: string): string[] {
+  if (host === '127.0.0.1' || host === 'localhost' || host === '::1') return [];
+  return [`members listen on ${host}: they are reachable from other machines, with no authentication`];
+}
+
+/**
+ * Turns what the user asked for into the exact members, URLs and etcd arguments. Pure: the token and the
+ * etcd version are inputs, and `auto` ports must already be resolved.
+ */
+export function buildPlan(spec: ClusterSpec, etcdVersion: EtcdVersion, token: string): ClusterPlan {
+  const warnings = checkMemberCount(spec.nodes, spec.allowEven);
+  const names = memberNames(spec);
+  if (spec.host === '0.0.0.0' || spec.host === '::') {
+    throw new LabError('USAGE', `--host ${spec.host} cannot be advertised to clients and peers`, {
+      hint: "give this machine's address that others should use, e.g. --host 192.168.1.20",
+    });
+  }
+  const timing = PROFILES[spec.profile];
+  if (!timing) throw new LabError('USAGE', `unknown profile "${String(spec.profile)}"`, { hint: 'use --profile fast or --profile default' });
+  const heartbeatInterval = spec.heartbeatInterval ?? timing.heartbeatInterval;
+  const electionTimeout = spec.electionTimeout ?? timing.electionTimeout;
+  checkTiming(heartbeatInterval, electionTimeout);
+  for (const [flag, v] of [['--quota-backend-bytes', spec.quotaBackendBytes], ['--snapshot-count', spec.snapshotCount]] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v <= 0)) {
+      throw new LabError('USAGE', `${flag} must be a positive whole number, got ${v}`);
+    }
+  }
+  for (const name of Object.keys(spec.memberExtraArgs)) {
+    if (!names.includes(name)) {
+      throw new LabError('UNKNOWN_MEMBER', `extra args are given for member "${name}", which is not in the cluster (${names.join(', ')})`);
+    }
+  }
+  if (token.trim() === '') throw new LabError('USAGE', 'the cluster token must not be empty');
+
+  const ports = layoutPorts(spec.ports, spec.nodes, spec.chaos);
+  const peerHost = spec.chaos ? CHAOS_PEER_HOST : spec.host;
+  const peerURLs = ports.map((p) => url(peerHost, p.peer));
+  const initialCluster = names.map((n, i) => `${n}=${peerURLs[i]}`).join(',');
+  const dialect = dialectArgs(etcdVersion);
+  warnings.push(...publicHostWarning(spec.host), ...dialectWarnings(etcdVersion, spec.extraArgs));
+
+  const members: MemberPlan[] = names.map((name, i) => {
+    const p = ports[i]!;
+    const clientURL = url(spec.host, p.client);
+    const listenPeerURL = url(spec.chaos ? '127.0.0.1' : spec.host, p.peer);
+    const dataDir = posix.join(spec.dir, 'data', name);
+    const extra = spec.memberExtraArgs[name] ?? [];
+    warnings.push(...dialectWarnings(etcdVersion, extra).map((w) => `${name}: ${w}`));
+    const args = [
+      '--name', name,
+      '--data-dir', dataDir,
+      '--listen-client-urls', clientURL,
+      '--advertise-client-urls', clientURL,
+      '--listen-peer-urls', listenPeerURL,
+      '--initial-advertise-peer-urls', peerURLs[i]!,
+      '--initial-cluster', initialCluster,
+      '--initial-cluster-token', token,
+      '--initial-cluster-state', 'new',
+      '--heartbeat-interval', String(heartbeatInterval),
+      '--election-timeout', String(electionTimeout),
+      ...(spec.quotaBackendBytes !== undefined ? ['--quota-backend-bytes', String(spec.quotaBackendBytes)] : []),
+      ...(spec.snapshotCount !== undefined ? ['--snapshot-count', String(spec.snapshotCount)] : []),
+      ...dialect,
+      ...spec.extraArgs,
+      ...extra,
+    ];
+    const env: Record<string, string> = {};
+    if (spec.chaos && p.proxy !== undefined) env.HTTP_PROXY = `http://127.0.0.1:${p.proxy}`;
+    return {
+      index: i + 1,
+      name,
+      clientPort: p.client,
+      peerPort: p.peer,
+      proxyPort: spec.chaos ? (p.proxy ?? null) : null,
+      clientURL,
+      peerURL: peerURLs[i]!,
+      listenClientURL: clientURL,
+      listenPeerURL,
+      dataDir,
+      args,
+      env,
+    };
+  });
+
+  return {
+    version: 1,
+    token,
+    dir: spec.dir,
+    host: spec.host,
+    etcdVersion,
+    profile: spec.profile,
+    heartbeatInterval,
+    electionTimeout,
+    quorum: quorumOf(spec.nodes),
+    faultTolerance: faultToleranceOf(spec.nodes),
+    chaos: spec.chaos,
+    initialCluster,
+    members,
+    warnings,
+  };
+}
+
+/** Every port the plan will bind, with who binds it (for the "port in use" check before anything starts). */
+export function planPorts(plan: ClusterPlan): { port: number; member: string; role: 'client' | 'peer' | 'proxy' }[] {
+  return plan.members.flatMap((m) => [
+    { port: m.clientPort, member: m.name, role: 'client' as const },
+    { port: m.peerPort, member: m.name, role: 'peer' as const },
+    ...(m.proxyPort !== null ? [{ port: m.proxyPort, member: m.name, role: 'proxy' as const }] : []),
+  ]);
+}
+
+/** Arguments for a member rejoining an existing cluster (state "existing"), e.g. after `member add`. */
+export function withClusterState(args: string[], state: 'new' | 'existing'): string[] {
+  const out = [...args];
+  const i = out.indexOf('--initial-cluster-state');
+  if (i >= 0) out[i + 1] = state;
+  else out.push('--initial-cluster-state', state);
+  return out;
+}
