@@ -1,0 +1,7 @@
+// The library API: the same objects the CLI uses.
+export { LabError, EXIT, type ErrorCode } from './errors.js';
+export { buildPlan, defaultSpec, PROFILES } from './plan/plan.js';
+export type { ClusterPlan, ClusterSpec, MemberPlan, EtcdVersion, PortLayout, Profile } from './plan/types.js';
+export { renderProcfile, parseProcfile } from './plan/procfile.js';
+export { parseConfig } from './plan/config.js';
+export { EtcdClient } from './etcd/client.js';

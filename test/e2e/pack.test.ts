@@ -1,0 +1,40 @@
+// `npx etcd-lab` works for a user: pack the package, install the tarball in an empty project, run the binary.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const work = mkdtempSync(join(tmpdir(), 'etcd-lab-pack-'));
+after(() => rmSync(work, { recursive: true, force: true }));
+
+test('the packed tarball installs and its etcd-lab binary runs', { timeout: 240_000 }, () => {
+  const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+  const out = execFileSync('npm', ['pack', '--silent', '--pack-destination', work], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const tarball = join(work, out.trim().split('\n').pop()!);
+  const app = join(work, 'app');
+  execFileSync('mkdir', ['-p', app]);
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true }));
+  const inst = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--offline', '--prefer-offline', tarball], { cwd: app, encoding: 'utf8' });
+  if (inst.status !== 0) {
+    // --offline needs every dependency in the npm cache; fall back to the registry.
+    const again = spawnSync('npm', ['install', '--no-audit', '--no-fund', tarball], { cwd: app, encoding: 'utf8' });
+    assert.equal(again.status, 0, again.stderr);
+  }
+  const bin = join(app, 'node_modules', '.bin', 'etcd-lab');
+  const v = spawnSync(bin, ['--version'], { cwd: app, encoding: 'utf8' });
+  assert.equal(v.status, 0, v.stderr);
+  assert.equal(v.stdout.trim(), version);
+  const p = spawnSync(bin, ['procfile', '-n', '3', '--skip-port-check'], { cwd: app, encoding: 'utf8' });
+  assert.equal(p.status, 0, p.stderr);
+  assert.equal(p.stdout.split('\n').filter((l) => /^m\d: /.test(l)).length, 3);
+  assert.match(p.stdout, /goreman -f Procfile start/);
+  const e = spawnSync(bin, ['procfile', '-n', '4', '--skip-port-check'], { cwd: app, encoding: 'utf8' });
+  assert.equal(e.status, 2);
+  // The library entry point resolves too.
+  const lib = spawnSync(process.execPath, ['--input-type=module', '-e', "import * as m from 'etcd-lab'; console.log(typeof m)"], { cwd: app, encoding: 'utf8' });
+  assert.equal(lib.status, 0, lib.stderr);
+});
