@@ -1,0 +1,210 @@
+// Finding the etcd binary: --etcd, ETCD_BIN, PATH, the download cache, then a download of the pinned release.
+import { spawn } from 'node:child_process';
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import { dirname, join, resolve, sep } from 'node:path';
+import { LabError } from '../errors.js';
+import type { EtcdVersion } from '../plan/types.js';
+import { cachedVersionDir, downloadEtcd, PINNED_ETCD, releaseAsset, releaseDirUrl, type DownloadProgress } from './download.js';
+import { assertSupported, parseEtcdVersionOutput } from './version.js';
+import { findOnPath, isExecutableFile } from './which.js';
+
+export type EtcdSource = 'flag' | 'env' | 'path' | 'cache' | 'download';
+
+export interface FoundEtcd {
+  /** Absolute path of the binary. */
+  path: string;
+  version: EtcdVersion;
+  source: EtcdSource;
+  /** Candidates that were passed over and why (e.g. an etcd 3.3 on PATH), for the CLI to mention. */
+  notes: string[];
+}
+
+export interface FindEtcdOptions {
+  /** The `--etcd PATH` flag. */
+  flag?: string;
+  /** Where ETCD_BIN, PATH, HOME, XDG_CACHE_HOME and ETCD_LAB_DOWNLOAD_URL are read (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Download the pinned release when nothing else is found (default true). */
+  allowDownload?: boolean;
+  onProgress?: (p: DownloadProgress) => void;
+  /** The release looked up in the cache and downloaded (default PINNED_ETCD). */
+  version?: string;
+}
+
+const VERSION_TIMEOUT_MS = 5_000;
+
+export async function findEtcd(opts: FindEtcdOptions = {}): Promise<FoundEtcd> {
+  const env = opts.env ?? process.env;
+  const exe = process.platform === 'win32' ? '.exe' : '';
+  if (opts.flag) return checked(flagPath(opts.flag, env), 'flag', `--etcd ${opts.flag}`, env, []);
+  if (env.ETCD_BIN) return checked(resolve(env.ETCD_BIN), 'env', `ETCD_BIN=${env.ETCD_BIN}`, env, []);
+
+  const notes: string[] = [];
+  let pathProblem: LabError | null = null;
+  const onPath = findOnPath('etcd', env);
+  if (onPath) {
+    try {
+      return await checked(onPath, 'path', onPath, env, notes);
+    } catch (e) {
+      if (!(e instanceof LabError) || (e.code !== 'ETCD_TOO_OLD' && e.code !== 'NOT_ETCD')) throw e;
+      pathProblem = e;
+      notes.push(`skipped ${onPath} on PATH: ${e.message}`);
+    }
+  }
+
+  const version = opts.version ?? PINNED_ETCD;
+  const cached = join(cachedVersionDir(version, env), `etcd${exe}`);
+  if (existsSync(cached)) return checked(cached, 'cache', cached, env, notes);
+
+  let downloadProblem: LabError | null = null;
+  if (opts.allowDownload !== false) {
+    try {
+      const got = await downloadEtcd({ version, env, onProgress: opts.onProgress });
+      return await checked(got.etcd, got.cached ? 'cache' : 'download', got.etcd, env, notes);
+    } catch (e) {
+      if (!(e instanceof LabError) || e.code !== 'DOWNLOAD_FAILED') throw e;
+      downloadProblem = e;
+    }
+  }
+  const why = downloadProblem ? `downloading etcd ${version} failed: ${downloadProblem.message}` : 'downloading is turned off';
+  if (pathProblem) {
+    throw new LabError(pathProblem.code, pathProblem.message, {
+      hint: pathProblem.hint,
+      details: [why],
+      cause: downloadProblem ?? undefined,
+    });
+  }
+  throw notFound(version, env, why, downloadProblem);
+}
+
+function notFound(version: string, env: NodeJS.ProcessEnv, why: string, cause: LabError | null): LabError {
+  const asset = releaseAsset(version);
+  const url = asset ? `${releaseDirUrl(version, env)}/${asset.file}` : `https://github.com/etcd-io/etcd/releases/tag/v${version}`;
+  return new LabError(
+    'ETCD_NOT_FOUND',
+    `no etcd binary: no --etcd flag, no ETCD_BIN, no etcd on PATH, none cached in ${cachedVersionDir(version, env)}, and ${why}`,
+    {
+      hint: [
+        'Install etcd 3.4 or newer, or tell etcd-lab where it is:',
+        '  Debian/Ubuntu: sudo apt-get install etcd-server etcd-client',
+        '  macOS:         brew install etcd',
+        '  any:           --etcd /path/to/etcd  or  ETCD_BIN=/path/to/etcd',
+        `  or download ${url}`,
+        `     and put its etcd, etcdctl and etcdutl in ${cachedVersionDir(version, env)}${sep}`,
+      ].join('\n'),
+      cause: cause ?? undefined,
+    },
+  );
+}
+
+/** `--etcd etcd` (a bare name that is not a file here) means the one on PATH. */
+function flagPath(flag: string, env: NodeJS.ProcessEnv): string {
+  if (!flag.includes('/') && !flag.includes(sep) && !existsSync(flag)) return findOnPath(flag, env) ?? resolve(flag);
+  return resolve(flag);
+}
+
+async function checked(path: string, source: EtcdSource, where: string, env: NodeJS.ProcessEnv, notes: string[]): Promise<FoundEtcd> {
+  const version = await readEtcdVersion(path, { env, where });
+  assertSupported(version, where);
+  return { path, version, source, notes };
+}
+
+/** A copy of `env` without ETCD_* variables: etcd reads every ETCD_<FLAG> as a flag. */
+export function scrubEtcdEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(env)) if (!k.toUpperCase().startsWith('ETCD_')) out[k] = v;
+  return out;
+}
+
+/**
+ * Runs `path --version` (5 s timeout, ETCD_* scrubbed from the environment) and parses it.
+ * Throws ETCD_NOT_FOUND (no such file), NOT_ETCD (not an executable file, hangs, fails, prints something else).
+ */
+export async function readEtcdVersion(
+  path: string,
+  opts: { env?: NodeJS.ProcessEnv; where?: string; timeoutMs?: number } = {},
+): Promise<EtcdVersion> {
+  const where = opts.where ?? path;
+  let isFile: boolean;
+  try {
+    isFile = statSync(path).isFile();
+  } catch {
+    throw new LabError('ETCD_NOT_FOUND', `${where}: no such file`, {
+      hint: 'Check the path, or drop --etcd/ETCD_BIN to let etcd-lab find or download etcd.',
+    });
+  }
+  if (!isFile) throw new LabError('NOT_ETCD', `${where} is not a file`, { hint: 'Point it at the etcd binary itself.' });
+  if (!isExecutableFile(path)) {
+    throw new LabError('NOT_ETCD', `${where} is not executable`, { hint: `Make it executable: chmod +x ${path}` });
+  }
+  const timeoutMs = opts.timeoutMs ?? VERSION_TIMEOUT_MS;
+  const r = await runCapture(path, ['--version'], scrubEtcdEnv(opts.env ?? process.env), timeoutMs);
+  if (r.error) throw new LabError('NOT_ETCD', `cannot run ${where}: ${r.error.message}`, { cause: r.error });
+  if (r.timedOut) {
+    throw new LabError('NOT_ETCD', `${where} --version did not finish within ${timeoutMs / 1000} s`, {
+      hint: 'Point --etcd (or ETCD_BIN) at the etcd server binary.',
+    });
+  }
+  return parseEtcdVersionOutput(r.output, where);
+}
+
+interface Captured {
+  output: string;
+  code: number | null;
+  timedOut: boolean;
+  error: Error | null;
+}
+
+function runCapture(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Captured> {
+  return new Promise((done) => {
+    const posix = process.platform !== 'win32';
+    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: posix });
+    let output = '';
+    let timedOut = false;
+    const take = (d: Buffer) => {
+      if (output.length < 64_000) output += d.toString('utf8');
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
+    // Kill the whole group: a wrapper script's children would otherwise keep the pipes open.
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        if (posix && child.pid) process.kill(-child.pid, 'SIGKILL');
+        else child.kill('SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }, timeoutMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      done({ output, code: null, timedOut, error });
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      done({ output, code, timedOut, error: null });
+    });
+  });
+}
+
+/** etcdctl and etcdutl next to `etcdPath` (or next to the file it links to), else on PATH; null when absent. */
+export function etcdctlNextTo(
+  etcdPath: string,
+  env: NodeJS.ProcessEnv = process.env,
+): { etcdctl: string | null; etcdutl: string | null } {
+  const exe = process.platform === 'win32' ? '.exe' : '';
+  const dirs = [dirname(resolve(etcdPath))];
+  try {
+    dirs.push(dirname(realpathSync(etcdPath)));
+  } catch {
+    /* dangling: PATH only */
+  }
+  const find = (name: string) => {
+    for (const d of dirs) {
+      const p = join(d, name + exe);
+      if (isExecutableFile(p)) return p;
+    }
+    return findOnPath(name, env);
+  };
+  return { etcdctl: find('etcdctl'), etcdutl: find('etcdutl') };
+}
