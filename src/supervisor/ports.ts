@@ -4,8 +4,9 @@ import { LabError } from '../errors.js';
 import { planPorts } from '../plan/plan.js';
 import type { ClusterPlan, MemberPorts } from '../plan/types.js';
 
+// Below Linux's ephemeral range (32768+), so outgoing connections do not take the ports between plan and start.
 const AUTO_FROM = 20000;
-const AUTO_TO = 39999;
+const AUTO_TO = 32767;
 
 function canBind(port: number, host: string): Promise<boolean> {
   return new Promise((resolve) => {

@@ -1,0 +1,274 @@
+// Partitions on REAL etcd 3.4 through one forward proxy per member (DESIGN fact 6): each member runs with
+// HTTP_PROXY pointing at its own proxy and advertises peer URLs on host `localhost.`.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { claimPorts } from '../helpers/ports.js';
+import { killMentioning, waitNoProcesses } from '../helpers/procs.js';
+import { EtcdClient, type EtcdStatus } from '../../src/etcd/client.js';
+import { startPeerProxy, type PeerProxy, type PeerProxyEvent } from '../../src/chaos/proxy.js';
+import { cut, describe as describeLinks, emptyLinks, heal, isolate, link, type LinkTable } from '../../src/chaos/links.js';
+
+const ETCD = process.env.ETCD_BIN ?? '/usr/bin/etcd';
+const NAMES = ['m1', 'm2', 'm3'];
+const PROXY_VARS = /^(https?_proxy|no_proxy|all_proxy|ftp_proxy)$/i;
+
+interface Member {
+  name: string;
+  clientPort: number;
+  peerPort: number;
+  proxyPort: number;
+  client: EtcdClient;
+  proc?: ChildProcess;
+  log: string[];
+  id?: string;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(false));
+    s.listen({ port, host: '127.0.0.1', exclusive: true }, () => s.close(() => resolve(true)));
+  });
+}
+
+/** `count` ports of the claimed block that nothing holds right now (the block overlaps the ephemeral range). */
+async function freePorts(base: number, count: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let p = base; p < base + 100 && out.length < count; p++) if (await portFree(p)) out.push(p);
+  if (out.length < count) throw new Error(`only ${out.length} free ports in ${base}..${base + 99}`);
+  return out;
+}
+
+async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+describe('partitions through per-member proxies on real etcd 3.4', { timeout: 60_000 }, () => {
+  let dir = '';
+  let links: LinkTable = emptyLinks(NAMES);
+  const members: Member[] = [];
+  const proxies: PeerProxy[] = [];
+  const events: PeerProxyEvent[] = [];
+  let oldLeader: Member;
+  let newLeader: Member;
+
+  const byId = (id: string | null) => members.find((m) => m.id === id);
+  const logTail = (m: Member) => `\n--- last log lines of ${m.name} ---\n${m.log.slice(-15).join('\n')}`;
+
+  function setLinks(t: LinkTable): void {
+    links = t;
+    for (const p of proxies) p.reconcile();
+  }
+
+  async function status(m: Member): Promise<EtcdStatus | null> {
+    try {
+      return await m.client.status({ timeoutMs: 300 });
+    } catch {
+      return null;
+    }
+  }
+
+  /** The leader these members all report, when they agree on one that is among them. */
+  async function agreedLeader(group: Member[]): Promise<Member | undefined> {
+    const st = await Promise.all(group.map(status));
+    const leader = st[0]?.leader;
+    if (!leader || !st.every((s) => s?.leader === leader)) return undefined;
+    const m = byId(leader);
+    return m && group.includes(m) ? m : undefined;
+  }
+
+  before(async () => {
+    const ports = await freePorts(await claimPorts(), 3 * NAMES.length);
+    dir = mkdtempSync(join(tmpdir(), 'etcd-lab-proxy-e2e-'));
+    NAMES.forEach((name, i) => {
+      const clientPort = ports[3 * i];
+      members.push({
+        name,
+        clientPort,
+        peerPort: ports[3 * i + 1],
+        proxyPort: ports[3 * i + 2],
+        client: new EtcdClient(`http://127.0.0.1:${clientPort}`),
+        log: [],
+      });
+    });
+    const peers = new Map(members.map((m) => [m.peerPort, m.name]));
+    for (const m of members) {
+      proxies.push(
+        await startPeerProxy({
+          owner: m.name,
+          host: '127.0.0.1',
+          port: m.proxyPort,
+          peers,
+          getLink: (f, t) => link(links, f, t),
+          onEvent: (e) => events.push(e),
+        }),
+      );
+    }
+    const initialCluster = members.map((m) => `${m.name}=http://localhost.:${m.peerPort}`).join(',');
+    const env: NodeJS.ProcessEnv = {};
+    for (const [k, v] of Object.entries(process.env)) if (!PROXY_VARS.test(k)) env[k] = v;
+    // Started one after the other, each once the previous answers on its peer port (DESIGN fact 1).
+    for (const m of members) {
+      const args = [
+        '--name', m.name,
+        '--data-dir', join(dir, m.name),
+        '--listen-client-urls', `http://127.0.0.1:${m.clientPort}`,
+        '--advertise-client-urls', `http://127.0.0.1:${m.clientPort}`,
+        '--listen-peer-urls', `http://127.0.0.1:${m.peerPort}`,
+        '--initial-advertise-peer-urls', `http://localhost.:${m.peerPort}`,
+        '--initial-cluster', initialCluster,
+        '--initial-cluster-state', 'new',
+        '--initial-cluster-token', 'proxy-e2e',
+        '--heartbeat-interval', '10',
+        '--election-timeout', '100',
+        '--logger=zap',
+        '--log-outputs=stderr',
+      ];
+      const proc = spawn(ETCD, args, {
+        detached: true,
+        stdio: ['ignore', 'ignore', 'pipe'],
+        env: { ...env, HTTP_PROXY: `http://127.0.0.1:${m.proxyPort}` },
+      });
+      m.proc = proc;
+      proc.stderr!.setEncoding('utf8');
+      proc.stderr!.on('data', (s: string) => {
+        m.log.push(...s.split('\n').filter(Boolean));
+        if (m.log.length > 400) m.log.splice(0, m.log.length - 400);
+      });
+      await waitFor(`${m.name} to answer on its peer port`, 5000, async () => {
+        if (proc.exitCode !== null) throw new Error(`${m.name} exited with ${proc.exitCode}${logTail(m)}`);
+        return (await EtcdClient.peerVersion(`http://127.0.0.1:${m.peerPort}`, 300)) ?? undefined;
+      });
+    }
+    const t0 = Date.now();
+    await waitFor('a leader all three agree on', 10_000, async () => {
+      const st = await Promise.all(members.map(status));
+      if (st.some((s) => s === null)) return undefined;
+      st.forEach((s, i) => (members[i].id = s!.memberId));
+      return agreedLeader(members);
+    });
+    console.log(`# cluster of 3 through proxies has a leader ${Date.now() - t0} ms after the last member started`);
+  });
+
+  after(async () => {
+    for (const m of members) {
+      if (m.proc?.pid !== undefined && m.proc.exitCode === null) {
+        try {
+          process.kill(-m.proc.pid, 'SIGKILL');
+        } catch {
+          /* already gone */
+        }
+      }
+      m.client.close();
+    }
+    await Promise.all(proxies.map((p) => p.close()));
+    if (dir) {
+      let left = await waitNoProcesses(dir, 5000);
+      if (left.length > 0) {
+        killMentioning(dir);
+        left = await waitNoProcesses(dir, 5000);
+      }
+      rmSync(dir, { recursive: true, force: true });
+      assert.deepEqual(left, [], 'etcd processes survived the test');
+    }
+  });
+
+  it('routes every member’s peer traffic through its own proxy', () => {
+    for (const [i, p] of proxies.entries()) {
+      const { requestsTo } = p.stats();
+      for (const other of members) {
+        if (other === members[i]) continue;
+        assert.ok((requestsTo[other.name] ?? 0) > 0, `${p.owner}'s proxy saw no request to ${other.name}: ${JSON.stringify(requestsTo)}`);
+      }
+      assert.equal(requestsTo[members[i].name], undefined, `${p.owner} sent requests to itself through its proxy`);
+    }
+    assert.ok(!events.some((e) => e.type === 'unknown-destination'), 'a request went to a port that is no member');
+  });
+
+  it('isolating the leader: the other two elect a new leader, the old one cannot commit', async () => {
+    oldLeader = (await agreedLeader(members))!;
+    assert.ok(oldLeader, 'no agreed leader before the fault');
+    await oldLeader.client.put('before', 'v0', { timeoutMs: 2000 });
+    const rest = members.filter((m) => m !== oldLeader);
+    const t0 = performance.now();
+    setLinks(isolate(links, oldLeader.name));
+    newLeader = await waitFor('a new leader among the other two', 5000, async () => {
+      const l = await agreedLeader(rest);
+      return l && l !== oldLeader ? l : undefined;
+    });
+    const electedMs = Math.round(performance.now() - t0);
+    console.log(`# isolated leader ${oldLeader.name}: ${newLeader.name} elected by the majority in ${electedMs} ms`);
+    console.log(`# links: ${describeLinks(links).join(', ')}`);
+    assert.ok(electedMs < 3000, `new leader took ${electedMs} ms`);
+
+    await assert.rejects(
+      oldLeader.client.put('iso', 'lost', { timeoutMs: 1500 }),
+      'a put on the isolated member succeeded: it still leads a working majority' + logTail(oldLeader),
+    );
+    await newLeader.client.put('iso', 'majority', { timeoutMs: 2000 });
+    const follower = rest.find((m) => m !== newLeader)!;
+    assert.equal((await follower.client.get('iso', { timeoutMs: 2000 })).value, 'majority');
+    const st = await status(oldLeader);
+    assert.ok(st === null || st.leader !== oldLeader.id || BigInt(st.raftTerm) < BigInt((await newLeader.client.status()).raftTerm),
+      `the isolated member still reports itself leader at the current term: ${JSON.stringify(st)}`);
+    assert.ok((proxies[members.indexOf(oldLeader)].stats().blockedTo[newLeader.name] ?? 0) > 0, 'the isolated member’s proxy blocked nothing');
+  });
+
+  it('heal after isolation: all three agree on a leader and read the majority’s write', async () => {
+    setLinks(heal(links));
+    const t0 = performance.now();
+    await waitFor('all three to agree on a leader after heal', 10_000, () => agreedLeader(members));
+    console.log(`# after heal all three agree on a leader in ${Math.round(performance.now() - t0)} ms`);
+    await waitFor(`${oldLeader.name} to catch up`, 5000, async () => {
+      const r = await oldLeader.client.get('iso', { serializable: true, timeoutMs: 300 }).catch(() => null);
+      return r?.value === 'majority' ? true : undefined;
+    });
+  });
+
+  it('a one-way cut leader -> follower leaves that follower without a leader while the others carry on', async () => {
+    const leader = await waitFor('a stable leader', 5000, () => agreedLeader(members));
+    const [victim, other] = members.filter((m) => m !== leader);
+    setLinks(cut(links, leader.name, victim.name));
+    console.log(`# links: ${describeLinks(links).join(', ')}`);
+    // Leaderless for 10 polls in a row (well over 10 election timeouts): no status answer or no leader.
+    let streak = 0;
+    await waitFor(`${victim.name} to lose its leader`, 5000, async () => {
+      const s = await status(victim);
+      streak = s === null || s.leader === null || s.leader === victim.id ? streak + 1 : 0;
+      return streak >= 10 ? true : undefined;
+    });
+    const majority = await agreedLeader([leader, other]);
+    assert.ok(majority, 'the leader and the other follower no longer agree on a leader');
+    await majority.client.put('oneway', 'v1', { timeoutMs: 2000 });
+    assert.equal((await other.client.get('oneway', { timeoutMs: 2000 })).value, 'v1');
+    const vs = await status(victim);
+    assert.ok(vs === null || vs.leader === null || vs.leader === victim.id, `${victim.name} found a leader: ${JSON.stringify(vs)}`);
+    assert.ok(vs === null || vs.leader === null, `${victim.name} became leader of something` + logTail(victim));
+
+    setLinks(heal(links));
+    const t0 = performance.now();
+    await waitFor('all three to agree on a leader after heal', 10_000, () => agreedLeader(members));
+    console.log(`# after healing the one-way cut all three agree on a leader in ${Math.round(performance.now() - t0)} ms`);
+    for (const m of members) {
+      const values = await waitFor(`${m.name} to have every write`, 5000, async () => {
+        const r = await Promise.all(['before', 'iso', 'oneway'].map((k) => m.client.get(k, { serializable: true, timeoutMs: 300 }).catch(() => null)));
+        const v = r.map((x) => x?.value);
+        return v.join() === 'v0,majority,v1' ? v : undefined;
+      });
+      assert.deepEqual(values, ['v0', 'majority', 'v1']);
+    }
+  });
+});
