@@ -1,0 +1,486 @@
+// A small client for etcd's HTTP/JSON gRPC gateway (v3 API), bounded in time on every call.
+// node:http rather than fetch: client certificates are needed for TLS members.
+import http from 'node:http';
+import https from 'node:https';
+import { LabError } from '../errors.js';
+import { parseJsonSafe } from './json.js';
+
+export const DEFAULT_TIMEOUT_MS = 1500;
+
+export interface EtcdTlsOptions {
+  ca?: string | Buffer;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+}
+
+export interface EtcdClientOptions {
+  /** Bound on every call (connect, request, full response), in ms. Default 1500. */
+  timeoutMs?: number;
+  tls?: EtcdTlsOptions;
+}
+
+export interface CallOptions {
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * - `timeout`: no full answer within the time bound (e.g. a paused member, or one without a leader).
+ * - `refused`: nothing listens on the port.
+ * - `network`: the connection failed otherwise (reset, closed before the answer, TLS, DNS).
+ * - `aborted`: the caller's AbortSignal fired.
+ * - `http`: an HTTP answer that is not an etcd answer (unexpected status or body).
+ * - `etcd`: etcd answered with an error, e.g. "etcdserver: request timed out", "etcdserver: no leader".
+ */
+export type EtcdErrorKind = 'timeout' | 'refused' | 'network' | 'aborted' | 'http' | 'etcd';
+
+export class EtcdRequestError extends Error {
+  readonly kind: EtcdErrorKind;
+  /** HTTP status, when there was an HTTP answer. */
+  readonly status: number | undefined;
+  /** etcd's own message, e.g. "etcdserver: no leader" (kind `etcd`). */
+  readonly etcdMessage: string | undefined;
+  /** gRPC status code from the gateway (kind `etcd`), e.g. 14 = unavailable. */
+  readonly grpcCode: number | undefined;
+  readonly url: string;
+
+  constructor(
+    kind: EtcdErrorKind,
+    message: string,
+    opts: { url: string; status?: number; etcdMessage?: string; grpcCode?: number; cause?: unknown },
+  ) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = 'EtcdRequestError';
+    this.kind = kind;
+    this.url = opts.url;
+    this.status = opts.status;
+    this.etcdMessage = opts.etcdMessage;
+    this.grpcCode = opts.grpcCode;
+  }
+
+  /** True when the member gave no answer at all: a state to show rather than a failure to report. */
+  get noAnswer(): boolean {
+    return this.kind === 'timeout' || this.kind === 'refused' || this.kind === 'network';
+  }
+}
+
+export function isEtcdRequestError(e: unknown): e is EtcdRequestError {
+  return e instanceof EtcdRequestError;
+}
+
+export interface EtcdStatus {
+  memberId: string;
+  clusterId: string;
+  /** Hex ID of the leader this member knows, null when it knows none. */
+  leader: string | null;
+  raftTerm: string;
+  raftIndex: string;
+  raftAppliedIndex: string;
+  /** header.revision: the store's revision as this member sees it. */
+  revision: string;
+  dbSize: number;
+  version: string;
+  isLearner: boolean;
+  /** e.g. ["etcdserver: no leader"]; empty when none. */
+  errors: string[];
+}
+
+export interface EtcdHealth {
+  healthy: boolean;
+  /** Given by 3.5+ (e.g. "RAFT NO LEADER"); 3.4 gives none. */
+  reason?: string;
+}
+
+export interface EtcdMember {
+  id: string;
+  /** Empty until the member has started and published its name. */
+  name: string;
+  peerURLs: string[];
+  clientURLs: string[];
+  isLearner: boolean;
+}
+
+export interface EtcdKv {
+  key: string;
+  value: string;
+  modRevision: string;
+}
+
+export interface PeerVersion {
+  etcdserver: string;
+  /** "not_decided" while the cluster bootstraps. */
+  etcdcluster: string;
+}
+
+type Json = Record<string, unknown>;
+
+interface RawAnswer {
+  status: number;
+  text: string;
+}
+
+interface SendSpec {
+  url: URL;
+  method: 'GET' | 'POST';
+  body?: string;
+  agent: http.Agent | false;
+  tls?: EtcdTlsOptions;
+  timeoutMs: number;
+  signal?: AbortSignal;
+  /** Retry once when a reused keep-alive socket turns out to be closed (only for idempotent calls). */
+  retryStale: boolean;
+}
+
+const REFUSED_CODES = new Set(['ECONNREFUSED']);
+
+function send(spec: SendSpec): Promise<RawAnswer> {
+  const { url, timeoutMs, signal } = spec;
+  const where = url.href;
+  return new Promise<RawAnswer>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(new EtcdRequestError('aborted', `${spec.method} ${where}: aborted`, { url: where, cause: signal.reason }));
+      return;
+    }
+    let settled = false;
+    let req: http.ClientRequest | undefined;
+    const finish = (err: EtcdRequestError | null, answer?: RawAnswer): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      if (err) {
+        req?.destroy();
+        reject(err);
+      } else resolve(answer!);
+    };
+    const timer = setTimeout(() => {
+      finish(new EtcdRequestError('timeout', `${spec.method} ${where}: no answer within ${timeoutMs} ms`, { url: where }));
+    }, timeoutMs);
+    const onAbort = (): void => {
+      finish(new EtcdRequestError('aborted', `${spec.method} ${where}: aborted`, { url: where, cause: signal?.reason }));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+
+    const attempt = (mayRetry: boolean): void => {
+      const lib = url.protocol === 'https:' ? https : http;
+      const headers: http.OutgoingHttpHeaders = { accept: 'application/json' };
+      if (spec.body !== undefined) {
+        headers['content-type'] = 'application/json';
+        headers['content-length'] = Buffer.byteLength(spec.body);
+      }
+      const tls = spec.agent === false && spec.tls ? { ca: spec.tls.ca, cert: spec.tls.cert, key: spec.tls.key } : {};
+      let r: http.ClientRequest;
+      try {
+        r = lib.request(url, { method: spec.method, headers, agent: spec.agent, ...tls }, onResponse);
+      } catch (e) {
+        finish(networkError(spec.method, where, e as NodeJS.ErrnoException));
+        return;
+      }
+      req = r;
+      r.on('error', (e: NodeJS.ErrnoException) => {
+        if (settled) return;
+        if (mayRetry && r.reusedSocket && e.code === 'ECONNRESET') {
+          attempt(false);
+          return;
+        }
+        finish(networkError(spec.method, where, e));
+      });
+      r.end(spec.body);
+    };
+    const onResponse = (res: http.IncomingMessage): void => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => finish(null, { status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', (e) => finish(networkError(spec.method, where, e)));
+    };
+    attempt(spec.retryStale);
+  });
+}
+
+function networkError(method: string, where: string, e: NodeJS.ErrnoException): EtcdRequestError {
+  if (e.code && REFUSED_CODES.has(e.code)) {
+    return new EtcdRequestError('refused', `${method} ${where}: connection refused (nothing listens there)`, {
+      url: where,
+      cause: e,
+    });
+  }
+  return new EtcdRequestError('network', `${method} ${where}: ${e.code ?? e.message}`, { url: where, cause: e });
+}
+
+function snippet(text: string): string {
+  const t = text.trim().replace(/\s+/g, ' ');
+  return t.length > 200 ? `${t.slice(0, 200)}…` : t;
+}
+
+/** The gateway reports errors as `{error, code, message}`, with an HTTP error status or (rarely) 200. */
+function gatewayError(body: unknown): { message: string; code?: number } | null {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return null;
+  const b = body as Json;
+  const message = typeof b.message === 'string' && b.message ? b.message : typeof b.error === 'string' ? b.error : undefined;
+  const code = typeof b.code === 'number' ? b.code : undefined;
+  if (message === undefined) return null;
+  if (typeof b.error !== 'string' && (code === undefined || code === 0)) return null;
+  return { message, code };
+}
+
+function tryParse(text: string): unknown {
+  try {
+    return parseJsonSafe(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Decimal (as the gateway prints uint64s) to etcd's hex spelling of member IDs. */
+export function decimalToHexId(id: unknown): string {
+  if (id === undefined || id === null || id === '') return '0';
+  return BigInt(String(id)).toString(16);
+}
+
+/** etcd's hex member ID to the decimal string the gateway expects. */
+export function hexIdToDecimal(id: string): string {
+  if (!/^[0-9a-fA-F]{1,16}$/.test(id)) {
+    throw new LabError('USAGE', `"${id}" is not an etcd member ID`, {
+      hint: 'member IDs are up to 16 hex digits, as `etcdctl member list` prints them, e.g. 8211f1d0f64f3269',
+    });
+  }
+  return BigInt(`0x${id}`).toString(10);
+}
+
+function b64(s: string): string {
+  return Buffer.from(s, 'utf8').toString('base64');
+}
+
+function unb64(s: unknown): string {
+  return typeof s === 'string' ? Buffer.from(s, 'base64').toString('utf8') : '';
+}
+
+/** etcd's range end for "every key with this prefix": the prefix with its last byte below 0xff incremented. */
+export function prefixRangeEnd(prefix: string): Buffer {
+  const bytes = Buffer.from(prefix, 'utf8');
+  for (let i = bytes.length - 1; i >= 0; i--) {
+    if (bytes[i]! < 0xff) {
+      const end = Buffer.from(bytes.subarray(0, i + 1));
+      end[i]! += 1;
+      return end;
+    }
+  }
+  return Buffer.from([0]); // no upper bound: every key from the start key on
+}
+
+function str(v: unknown, fallback = '0'): string {
+  return v === undefined || v === null ? fallback : String(v);
+}
+
+function strings(v: unknown): string[] {
+  return Array.isArray(v) ? v.map((x) => String(x)) : [];
+}
+
+function header(body: Json): Json {
+  return typeof body.header === 'object' && body.header !== null ? (body.header as Json) : {};
+}
+
+function toMember(m: unknown): EtcdMember {
+  const o = (m ?? {}) as Json;
+  return {
+    id: decimalToHexId(o.ID),
+    name: typeof o.name === 'string' ? o.name : '',
+    peerURLs: strings(o.peerURLs),
+    clientURLs: strings(o.clientURLs),
+    isLearner: o.isLearner === true,
+  };
+}
+
+export class EtcdClient {
+  readonly endpoint: string;
+  readonly timeoutMs: number;
+  private readonly base: URL;
+  private readonly agent: http.Agent;
+
+  constructor(endpoint: string, opts: EtcdClientOptions = {}) {
+    let base: URL;
+    try {
+      base = new URL(endpoint);
+    } catch {
+      throw new LabError('USAGE', `"${endpoint}" is not a URL`, { hint: 'give a client URL like http://127.0.0.1:2379' });
+    }
+    if (base.protocol !== 'http:' && base.protocol !== 'https:') {
+      throw new LabError('USAGE', `"${endpoint}" is not an http(s) URL`, {
+        hint: 'give a client URL like http://127.0.0.1:2379',
+      });
+    }
+    this.endpoint = endpoint;
+    this.base = base;
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.agent =
+      base.protocol === 'https:'
+        ? new https.Agent({ keepAlive: true, ca: opts.tls?.ca, cert: opts.tls?.cert, key: opts.tls?.key })
+        : new http.Agent({ keepAlive: true });
+  }
+
+  /** `POST /v3/maintenance/status`. A member without a leader may not answer at all: expect `timeout`. */
+  async status(opts?: CallOptions): Promise<EtcdStatus> {
+    const b = await this.post('/v3/maintenance/status', {}, opts, true);
+    const h = header(b);
+    const leader = decimalToHexId(b.leader);
+    return {
+      memberId: decimalToHexId(h.member_id),
+      clusterId: decimalToHexId(h.cluster_id),
+      leader: leader === '0' ? null : leader,
+      raftTerm: str(b.raftTerm ?? h.raft_term),
+      raftIndex: str(b.raftIndex),
+      raftAppliedIndex: str(b.raftAppliedIndex),
+      revision: str(h.revision),
+      dbSize: Number(b.dbSize ?? 0),
+      version: str(b.version, ''),
+      isLearner: b.isLearner === true,
+      errors: strings(b.errors),
+    };
+  }
+
+  /** `GET /health`: an unhealthy member answers 503 with `{"health":"false"}`, which is an answer, not an error. */
+  async health(opts?: CallOptions): Promise<EtcdHealth> {
+    const url = this.url('/health');
+    const raw = await this.send(url, 'GET', undefined, opts, true);
+    const body = tryParse(raw.text) as Json | undefined;
+    if (!body || typeof body !== 'object' || !('health' in body)) {
+      throw new EtcdRequestError('http', `GET ${url.href}: HTTP ${raw.status}, not an etcd health answer: ${snippet(raw.text)}`, {
+        url: url.href,
+        status: raw.status,
+      });
+    }
+    const healthy = body.health === true || body.health === 'true';
+    const reason = typeof body.reason === 'string' && body.reason !== '' ? body.reason : undefined;
+    return reason === undefined ? { healthy } : { healthy, reason };
+  }
+
+  async memberList(opts?: CallOptions): Promise<EtcdMember[]> {
+    const b = await this.post('/v3/cluster/member/list', {}, opts, true);
+    return (Array.isArray(b.members) ? b.members : []).map(toMember);
+  }
+
+  /** Adds a member (not yet started: its name is empty). Returns it and the new member list. */
+  async memberAdd(peerURLs: string[], isLearner = false, opts?: CallOptions): Promise<{ member: EtcdMember; members: EtcdMember[] }> {
+    const b = await this.post('/v3/cluster/member/add', { peerURLs, isLearner }, opts, false);
+    return {
+      member: toMember(b.member),
+      members: (Array.isArray(b.members) ? b.members : []).map(toMember),
+    };
+  }
+
+  /** Removes the member with this hex ID; returns the remaining members. */
+  async memberRemove(id: string, opts?: CallOptions): Promise<EtcdMember[]> {
+    const b = await this.post('/v3/cluster/member/remove', { ID: hexIdToDecimal(id) }, opts, false);
+    return (Array.isArray(b.members) ? b.members : []).map(toMember);
+  }
+
+  /** Promotes a learner (fails with an etcd error until the learner has caught up). Returns the members. */
+  async memberPromote(id: string, opts?: CallOptions): Promise<EtcdMember[]> {
+    const b = await this.post('/v3/cluster/member/promote', { ID: hexIdToDecimal(id) }, opts, false);
+    return (Array.isArray(b.members) ? b.members : []).map(toMember);
+  }
+
+  async put(key: string, value: string, opts?: CallOptions): Promise<{ revision: string }> {
+    const b = await this.post('/v3/kv/put', { key: b64(key), value: b64(value) }, opts, false);
+    return { revision: str(header(b).revision) };
+  }
+
+  /** Reads one key. `serializable` reads this member's local copy (answers without a leader). */
+  async get(
+    key: string,
+    getOpts: { serializable?: boolean } & CallOptions = {},
+  ): Promise<{ value: string | null; modRevision: string | null; revision: string }> {
+    const req: Json = { key: b64(key) };
+    if (getOpts.serializable) req.serializable = true;
+    const b = await this.post('/v3/kv/range', req, getOpts, true);
+    const kv = Array.isArray(b.kvs) && b.kvs.length > 0 ? (b.kvs[0] as Json) : undefined;
+    return {
+      value: kv ? unb64(kv.value) : null,
+      modRevision: kv ? str(kv.mod_revision) : null,
+      revision: str(header(b).revision),
+    };
+  }
+
+  /** Every key starting with `prefix` (all keys for ''), in key order. */
+  async range(prefix: string, opts?: CallOptions): Promise<{ kvs: EtcdKv[]; revision: string }> {
+    const start = prefix === '' ? Buffer.from([0]) : Buffer.from(prefix, 'utf8');
+    const req = { key: start.toString('base64'), range_end: prefixRangeEnd(prefix).toString('base64') };
+    const b = await this.post('/v3/kv/range', req, opts, true);
+    const kvs = (Array.isArray(b.kvs) ? b.kvs : []).map((kv) => {
+      const o = kv as Json;
+      return { key: unb64(o.key), value: unb64(o.value), modRevision: str(o.mod_revision) };
+    });
+    return { kvs, revision: str(header(b).revision) };
+  }
+
+  /** `POST /v3/maintenance/hash`: hash of this member's whole backend (compare members at equal revision). */
+  async hash(opts?: CallOptions): Promise<{ hash: string; revision: string }> {
+    const b = await this.post('/v3/maintenance/hash', {}, opts, true);
+    return { hash: str(b.hash), revision: str(header(b).revision) };
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  /**
+   * `GET <peerURL>/version` on a member's peer port; null when there is no HTTP answer (not listening yet,
+   * not serving yet, or paused). Throws EtcdRequestError `http` when something else answers.
+   */
+  static async peerVersion(peerURL: string, timeoutMs = DEFAULT_TIMEOUT_MS, opts: { tls?: EtcdTlsOptions; signal?: AbortSignal } = {}): Promise<PeerVersion | null> {
+    const url = new URL('version', peerURL.endsWith('/') ? peerURL : `${peerURL}/`);
+    let raw: RawAnswer;
+    try {
+      raw = await send({ url, method: 'GET', agent: false, tls: opts.tls, timeoutMs, signal: opts.signal, retryStale: false });
+    } catch (e) {
+      if (e instanceof EtcdRequestError && e.noAnswer) return null;
+      throw e;
+    }
+    const body = tryParse(raw.text) as Json | undefined;
+    if (raw.status !== 200 || !body || typeof body.etcdserver !== 'string') {
+      throw new EtcdRequestError('http', `GET ${url.href}: HTTP ${raw.status}, not an etcd peer answer: ${snippet(raw.text)}`, {
+        url: url.href,
+        status: raw.status,
+      });
+    }
+    return { etcdserver: body.etcdserver, etcdcluster: str(body.etcdcluster, '') };
+  }
+
+  private url(path: string): URL {
+    return new URL(path.replace(/^\//, ''), this.base.href.endsWith('/') ? this.base.href : `${this.base.href}/`);
+  }
+
+  private send(url: URL, method: 'GET' | 'POST', body: string | undefined, opts: CallOptions | undefined, idempotent: boolean): Promise<RawAnswer> {
+    return send({
+      url,
+      method,
+      body,
+      agent: this.agent,
+      timeoutMs: opts?.timeoutMs ?? this.timeoutMs,
+      signal: opts?.signal,
+      retryStale: idempotent,
+    });
+  }
+
+  private async post(path: string, payload: Json, opts: CallOptions | undefined, idempotent: boolean): Promise<Json> {
+    const url = this.url(path);
+    const raw = await this.send(url, 'POST', JSON.stringify(payload), opts, idempotent);
+    const body = tryParse(raw.text);
+    const err = gatewayError(body);
+    if (err) {
+      throw new EtcdRequestError('etcd', `POST ${url.href}: ${err.message}`, {
+        url: url.href,
+        status: raw.status,
+        etcdMessage: err.message,
+        grpcCode: err.code,
+      });
+    }
+    if (raw.status !== 200 || typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new EtcdRequestError('http', `POST ${url.href}: HTTP ${raw.status}: ${snippet(raw.text) || '(empty body)'}`, {
+        url: url.href,
+        status: raw.status,
+      });
+    }
+    return body as Json;
+  }
+}
