@@ -91,5 +91,6 @@ export async function loadSettings(flags: ClusterFlags, opts: { defaultConfig?: 
     const { parseConfig } = await import('../plan/config.js');
     file = parseConfig(text, path);
   }
-  return resolveSettings(f, file);
+  const given = new Set<keyof S>([...(Object.keys(f) as (keyof S)[]), ...(Object.keys(file?.values ?? {}) as (keyof S)[])]);
+  return { ...resolveSettings(f, file), given };
 }

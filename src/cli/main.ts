@@ -4,6 +4,12 @@ import { packageVersion } from './version.js';
 import { registerPlan } from './commands/plan.js';
 import { registerProcfile } from './commands/procfile.js';
 import { registerInit } from './commands/init.js';
+import { registerUp } from './commands/up.js';
+import { registerSupervise } from './commands/supervise.js';
+import { registerStatus } from './commands/status.js';
+import { registerDown } from './commands/down.js';
+import { registerRun } from './commands/run.js';
+import { registerLogs } from './commands/logs.js';
 
 export function buildProgram(): Command {
   const program = new Command('etcd-lab')
@@ -24,9 +30,15 @@ Examples:
 
 Exit codes: 0 ok, 1 failure, 2 bad input, 3 no cluster running.`,
   );
+  registerUp(program);
+  registerStatus(program);
+  registerLogs(program);
+  registerRun(program);
+  registerDown(program);
   registerPlan(program);
   registerProcfile(program);
   registerInit(program);
+  registerSupervise(program);
   return program;
 }
 

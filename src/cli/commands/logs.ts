@@ -1,0 +1,76 @@
+import type { Command } from 'commander';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LabError } from '../../errors.js';
+import { addDirOptions, stateDirFrom } from '../state-dir-option.js';
+
+interface LogsFlags {
+  dir?: string;
+  config?: string;
+  follow?: boolean;
+  lines?: string;
+  raw?: boolean;
+}
+
+export function registerLogs(program: Command): void {
+  addDirOptions(
+    program
+      .command('logs')
+      .description("show members' logs as readable lines (all members merged by time, or one)")
+      .argument('[member]', 'only this member')
+      .option('-f, --follow', 'keep printing new lines until Ctrl-C (needs a running supervisor)')
+      .option('-n, --lines <count>', 'how many past lines per member', '50')
+      .option('--raw', "etcd's raw JSON lines"),
+  )
+    .addHelpText('after', '\nExamples:\n  $ etcd-lab logs            # the last 50 lines of every member\n  $ etcd-lab logs m2 -f\n  $ etcd-lab logs --raw -n 1000 m1 > m1.json')
+    .action(async (member: string | undefined, opts: LogsFlags) => {
+      const dir = await stateDirFrom(opts);
+      const { statePaths, readJson } = await import('../../supervisor/state-dir.js');
+      const { formatMemberLine } = await import('../log-format.js');
+      const { parseLogLine } = await import('../../etcd/zap.js');
+      const { useColor } = await import('../output.js');
+      const paths = statePaths(dir);
+      if (!existsSync(paths.plan)) throw new LabError('NOT_RUNNING', `no etcd-lab cluster in ${dir}`, { hint: 'pass the --dir the cluster was started with' });
+      const plan = readJson<import('../../plan/types.js').ClusterPlan>(paths.plan);
+      const names = plan.members.map((m) => m.name);
+      if (member !== undefined && !names.includes(member)) {
+        const { didYouMean } = await import('../../plan/suggest.js');
+        throw new LabError('UNKNOWN_MEMBER', `no member "${member}" in ${dir}${didYouMean(member, names)}`, { hint: `members: ${names.join(', ')}` });
+      }
+      if (!/^\d+$/.test(opts.lines ?? '50')) throw new LabError('USAGE', `--lines must be a whole number, got "${opts.lines}"`);
+      const n = Number(opts.lines ?? '50');
+      const show = member ? [member] : names;
+      const width = Math.max(...show.map((m) => m.length));
+      const color = useColor(process.stdout);
+      const fmt = (m: string, text: string): string =>
+        formatMemberLine(m, text, { color, raw: opts.raw === true, index: names.indexOf(m), nameWidth: width });
+      const past: { m: string; text: string; ts: number; seq: number }[] = [];
+      let seq = 0;
+      for (const m of show) {
+        let text = '';
+        try {
+          text = readFileSync(join(paths.logs, `${m}.log`), 'utf8');
+        } catch {
+          continue;
+        }
+        const lines = text.split('\n').filter((l) => l !== '');
+        for (const l of n === 0 ? [] : lines.slice(-n)) past.push({ m, text: l, ts: parseLogLine(l)?.ts.getTime() ?? 0, seq: seq++ });
+      }
+      if (show.length > 1) past.sort((a, b) => a.ts - b.ts || a.seq - b.seq);
+      process.stdout.write(past.map((p) => `${fmt(p.m, p.text)}\n`).join(''));
+      if (!opts.follow) return;
+      const { supervisorFor } = await import('../supervisor-client.js');
+      const c = await supervisorFor(dir);
+      const stream = c.stream('logs', member ? { member } : {}, (ev) => {
+        if (ev.event === 'line') process.stdout.write(`${fmt(String(ev.member), String(ev.text))}\n`);
+      });
+      const stop = (): void => stream.close();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      try {
+        await stream.done;
+      } finally {
+        c.close();
+      }
+    });
+}

@@ -1,0 +1,108 @@
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { LabError } from '../../errors.js';
+import { addDirOptions, stateDirFrom } from '../state-dir-option.js';
+import type { StatusReport } from '../../supervisor/status.js';
+
+interface StatusFlags {
+  dir?: string;
+  config?: string;
+  json?: boolean;
+  watch?: boolean;
+  interval?: string;
+}
+
+/** The report of a dir whose supervisor is not running: every member stopped. */
+async function stoppedReport(dir: string): Promise<StatusReport | null> {
+  const { statePaths, readJson } = await import('../../supervisor/state-dir.js');
+  const paths = statePaths(dir);
+  if (!existsSync(paths.plan)) return null;
+  const plan = readJson<import('../../plan/types.js').ClusterPlan>(paths.plan);
+  return {
+    dir,
+    leader: null,
+    members: plan.members.map((m) => ({
+      name: m.name,
+      state: 'stopped',
+      pid: null,
+      id: null,
+      clientURL: m.clientURL,
+      peerURL: m.peerURL,
+      isLearner: false,
+      isLeader: false,
+      raftTerm: null,
+      raftIndex: null,
+      revision: null,
+      dbSize: null,
+    })),
+  };
+}
+
+export async function readStatus(dir: string): Promise<{ report: StatusReport; running: boolean }> {
+  const { liveSupervisor } = await import('../../supervisor/state-dir.js');
+  if (liveSupervisor(dir)) {
+    const { connectControl } = await import('../../supervisor/control.js');
+    const c = await connectControl(dir);
+    try {
+      return { report: (await c.request('status', {}, 5000)) as StatusReport, running: true };
+    } finally {
+      c.close();
+    }
+  }
+  const { reapStale } = await import('../../supervisor/reap.js');
+  const reaped = await reapStale(dir);
+  for (const r of reaped) process.stderr.write(`reaped ${r.name ?? 'a member'} (pid ${r.pid}) left running by a supervisor that died\n`);
+  const report = await stoppedReport(dir);
+  if (!report) {
+    throw new LabError('NOT_RUNNING', `no etcd-lab cluster in ${dir}`, { hint: 'start one with `etcd-lab up` (or pass --dir)' });
+  }
+  return { report, running: false };
+}
+
+export function registerStatus(program: Command): void {
+  addDirOptions(
+    program
+      .command('status')
+      .description('show every member: pid, state, leader, raft term and index, revision, db size')
+      .option('--json', 'print the status as JSON')
+      .option('-w, --watch', 'redraw until Ctrl-C')
+      .option('--interval <duration>', 'refresh interval with --watch', '1s'),
+  )
+    .addHelpText('after', '\nExamples:\n  $ etcd-lab status\n  $ etcd-lab status --json | jq .leader\n  $ etcd-lab status --watch --dir /tmp/lab')
+    .action(async (opts: StatusFlags) => {
+      const dir = await stateDirFrom(opts);
+      const { renderStatusTable } = await import('../../supervisor/status.js');
+      const { useColor, printJson } = await import('../output.js');
+      const color = useColor(process.stdout);
+      const render = (r: { report: StatusReport; running: boolean }): string =>
+        opts.json
+          ? `${JSON.stringify(r.report, null, 2)}\n`
+          : `${renderStatusTable(r.report, { color }).trimEnd()}\n${r.running ? '' : `no supervisor is running: the cluster is stopped (start it with etcd-lab up --dir ${dir})\n`}`;
+      if (!opts.watch) {
+        const r = await readStatus(dir);
+        if (opts.json) printJson(r.report);
+        else process.stdout.write(render(r));
+        return;
+      }
+      const { parseDuration } = await import('../../plan/duration.js');
+      const every = parseDuration(opts.interval ?? '1s', '--interval');
+      const tty = process.stdout.isTTY === true;
+      const logUpdate = tty ? (await import('log-update')).default : null;
+      let stop = false;
+      process.once('SIGINT', () => (stop = true));
+      while (!stop) {
+        let text: string;
+        try {
+          text = render(await readStatus(dir));
+        } catch (e) {
+          text = `${(e as Error).message}\n`;
+        }
+        const stamped = `${new Date().toLocaleTimeString()}  ${dir}\n${text}`;
+        if (logUpdate) logUpdate(stamped.trimEnd());
+        else process.stdout.write(`${stamped}\n`);
+        const until = Date.now() + every;
+        while (!stop && Date.now() < until) await new Promise((r) => setTimeout(r, Math.min(100, every)));
+      }
+      logUpdate?.done();
+    });
+}

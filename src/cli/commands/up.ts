@@ -1,0 +1,154 @@
+import type { Command } from 'commander';
+import { LabError } from '../../errors.js';
+import { addClusterOptions, loadSettings, type ClusterFlags } from '../cluster-options.js';
+
+export interface UpFlags extends ClusterFlags {
+  detach?: boolean;
+  fresh?: boolean;
+  yes?: boolean;
+  parallel?: boolean;
+  restart?: 'on-failure' | 'never';
+  rawLogs?: boolean;
+  readyTimeout?: string;
+}
+
+export function registerUp(program: Command): void {
+  addClusterOptions(
+    program
+      .command('up')
+      .description('start the cluster and supervise it (foreground with logs, or -d in the background)')
+      .option('-d, --detach', 'return once the cluster is ready, leaving a background supervisor')
+      .option('--fresh', 'delete the dir\'s data and start a new cluster')
+      .option('-y, --yes', 'do not ask before deleting data with --fresh')
+      .option('--parallel', 'start all members at once, like a Procfile runner (slower: members wait for each other)')
+      .option('--restart <policy>', 'on-failure (restart a member that exits on its own, with backoff) or never')
+      .option('--raw-logs', 'show etcd\'s raw JSON log lines instead of readable ones')
+      .option('--ready-timeout <duration>', 'give up if the cluster is not ready within this time', '30s'),
+  )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ etcd-lab up                         # 3 members, logs until Ctrl-C (Ctrl-C again forces)
+  $ etcd-lab up -n 5 -d                 # 5 members in the background; stop with etcd-lab down
+  $ etcd-lab up -d --dir /tmp/lab --ports auto
+  $ etcd-lab up --fresh --yes           # throw the old data away
+  $ etcd-lab up --chaos -d              # ready for etcd-lab partition/isolate/cut/delay
+
+A dir that holds a stopped cluster is brought back with its data.`,
+    )
+    .action(async (opts: UpFlags) => {
+      process.exitCode = await up(opts);
+    });
+}
+
+async function up(opts: UpFlags): Promise<number> {
+  const settings = await loadSettings(opts);
+  if (opts.restart !== undefined) {
+    if (opts.restart !== 'on-failure' && opts.restart !== 'never') {
+      throw new LabError('USAGE', `--restart must be on-failure or never, got "${opts.restart}"`);
+    }
+    settings.restart = opts.restart;
+  }
+  const { parseDuration } = await import('../../plan/duration.js');
+  const readyTimeoutMs = parseDuration(opts.readyTimeout ?? '30s', '--ready-timeout');
+  const { prepareUp } = await import('../../supervisor/prepare-up.js');
+  const { info, warn, colors } = await import('../output.js');
+  const tty = process.stderr.isTTY === true;
+  let drewBar = false;
+  const prepared = await prepareUp({
+    settings,
+    given: settings.given,
+    fresh: opts.fresh === true,
+    confirmFresh: async (what) => {
+      if (opts.yes || !process.stdin.isTTY) return true;
+      const { createInterface } = await import('node:readline/promises');
+      const rl = createInterface({ input: process.stdin, output: process.stderr });
+      try {
+        const a = await rl.question(`Delete ${what} and start a new cluster? [y/N] `);
+        return /^y(es)?$/i.test(a.trim());
+      } finally {
+        rl.close();
+      }
+    },
+    onDownloadProgress: async (p) => {
+      if (!tty) return;
+      const { renderProgressBar } = await import('../../etcd/download.js');
+      process.stderr.write(`\rdownloading etcd ${renderProgressBar(p.received, p.total, 30)}`);
+      drewBar = true;
+    },
+    onNote: (t) => info(t),
+  });
+  if (drewBar) process.stderr.write('\n');
+  const { plan, etcd, dir } = prepared;
+  for (const w of plan.warnings) warn(w);
+  info(
+    `${prepared.resumed ? 'resuming' : 'starting'} ${plan.members.length} members in ${dir} (etcd ${etcd.version.text}, ${plan.profile} profile${plan.chaos ? ', chaos mode' : ''}${opts.parallel ? ', all at once' : ''})`,
+  );
+  const { startProgress } = await import('../progress.js');
+  const progress = await startProgress(plan.members.map((m) => m.name), tty);
+  const { renderReady } = await import('../render-ready.js');
+  const { shellQuote } = await import('../../plan/quote.js');
+
+  if (opts.detach) {
+    const { startDaemon } = await import('../daemon.js');
+    try {
+      const r = await startDaemon({
+        dir,
+        plan,
+        etcdPath: etcd.path,
+        etcdVersion: etcd.version.text,
+        restart: settings.restart,
+        parallel: opts.parallel === true,
+        readyTimeoutMs,
+        onProgress: (e) => progress.update(e),
+      });
+      await progress.finish(true);
+      process.stdout.write(
+        renderReady(plan, r, [
+          `supervisor pid ${r.pid}, log ${shellQuote(`${dir}/supervisor.log`)}; stop it with: etcd-lab down --dir ${shellQuote(dir)}`,
+        ]),
+      );
+      return 0;
+    } catch (e) {
+      await progress.finish(false);
+      throw e;
+    }
+  }
+
+  const { runSupervisor } = await import('../run-supervisor.js');
+  const { formatMemberLine } = await import('../log-format.js');
+  const { useColor } = await import('../output.js');
+  const color = useColor(process.stdout);
+  const width = Math.max(...plan.members.map((m) => m.name.length));
+  const index = new Map(plan.members.map((m, i) => [m.name, i]));
+  const say = (t: string): void => void process.stderr.write(`${colors.dim('etcd-lab |')} ${t}\n`);
+  try {
+    return await runSupervisor({
+      dir,
+      plan,
+      etcdPath: etcd.path,
+      etcdVersion: etcd.version.text,
+      restart: settings.restart,
+      parallel: opts.parallel === true,
+      readyTimeoutMs,
+      onProgress: (e) => progress.update(e),
+      say,
+      onReady: async (sup, ready) => {
+        await progress.finish(true);
+        process.stdout.write(renderReady(plan, ready, [`stop with Ctrl-C, or etcd-lab down --dir ${shellQuote(dir)} from another shell`]));
+        const status = await sup.cluster.status();
+        const ids = new Map<string, string>();
+        for (const m of status.members) if (m.id) ids.set(m.id, m.name);
+        sup.cluster.on('line', (member: string, text: string) => {
+          process.stdout.write(
+            `${formatMemberLine(member, text, { color, raw: opts.rawLogs === true, index: index.get(member) ?? 0, nameWidth: width, ids })}\n`,
+          );
+        });
+      },
+    });
+  } catch (e) {
+    await progress.finish(false);
+    throw e;
+  }
+}

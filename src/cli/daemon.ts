@@ -1,0 +1,123 @@
+// `up -d`: the parent starts a detached supervisor process, relays its start progress, and returns once it is ready.
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { LabError, type ErrorCode } from '../errors.js';
+import type { RestartPolicy } from '../plan/settings.js';
+import type { ClusterPlan } from '../plan/types.js';
+import type { StartProgress } from '../supervisor/cluster.js';
+import { statePaths } from '../supervisor/state-dir.js';
+
+export interface DaemonStart {
+  dir: string;
+  plan: ClusterPlan;
+  etcdPath: string;
+  etcdVersion: string;
+  restart: RestartPolicy;
+  parallel: boolean;
+  readyTimeoutMs: number;
+}
+
+/** Messages the background supervisor sends its parent over IPC. */
+export type DaemonMessage =
+  | { type: 'progress'; event: StartProgress }
+  | { type: 'ready'; leader: string; elapsedMs: number; pid: number }
+  | { type: 'error'; error: { code: string; message: string; hint?: string; details?: string[] } };
+
+function tail(path: string, n: number): string[] {
+  try {
+    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-n);
+  } catch {
+    return [];
+  }
+}
+
+export function startDaemon(o: DaemonStart & { onProgress: (e: StartProgress) => void }): Promise<{ leader: string; elapsedMs: number; pid: number }> {
+  const paths = statePaths(o.dir);
+  mkdirSync(paths.root, { recursive: true });
+  const log = openSync(paths.supervisorLog, 'a');
+  const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, '__supervise'], {
+    detached: true,
+    stdio: ['ignore', log, log, 'ipc'],
+    cwd: process.cwd(),
+    env: process.env,
+  });
+  closeSync(log);
+  const request: DaemonStart = {
+    dir: o.dir,
+    plan: o.plan,
+    etcdPath: o.etcdPath,
+    etcdVersion: o.etcdVersion,
+    restart: o.restart,
+    parallel: o.parallel,
+    readyTimeoutMs: o.readyTimeoutMs,
+  };
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const done = (fn: () => void): void => {
+      if (settled) return;
+      settled = true;
+      child.removeAllListeners();
+      if (child.connected) child.disconnect();
+      child.unref();
+      fn();
+    };
+    child.on('message', (m: DaemonMessage) => {
+      if (m.type === 'progress') o.onProgress(m.event);
+      else if (m.type === 'ready') done(() => resolve({ leader: m.leader, elapsedMs: m.elapsedMs, pid: m.pid }));
+      else if (m.type === 'error') {
+        const { code, message, hint, details } = m.error;
+        done(() => reject(new LabError(code as ErrorCode, message, { ...(hint ? { hint } : {}), details: details ?? [] })));
+      }
+    });
+    child.on('exit', (code, signal) => {
+      done(() =>
+        reject(
+          new LabError('NOT_READY', `the background supervisor exited before the cluster was ready (${signal ? `signal ${signal}` : `exit code ${code}`})`, {
+            details: tail(paths.supervisorLog, 20),
+            hint: `its log is ${paths.supervisorLog}`,
+          }),
+        ),
+      );
+    });
+    child.on('error', (e) => done(() => reject(new LabError('INTERNAL', `cannot start the background supervisor: ${e.message}`))));
+    child.send({ type: 'start', request });
+  });
+}
+
+/** The child side: waits for the start request from the parent, then runs the supervisor. */
+export async function daemonMain(): Promise<number> {
+  if (!process.send) throw new LabError('USAGE', '__supervise is started by `etcd-lab up -d`, not by hand');
+  const send = (m: DaemonMessage): void => {
+    if (process.connected) process.send!(m);
+  };
+  const request = await new Promise<DaemonStart>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new LabError('INTERNAL', 'no start request from the parent')), 10_000);
+    process.once('message', (m: { type: string; request: DaemonStart }) => {
+      clearTimeout(timer);
+      resolve(m.request);
+    });
+  });
+  const { runSupervisor } = await import('./run-supervisor.js');
+  const stamp = (): string => new Date().toISOString();
+  const say = (t: string): void => void process.stdout.write(`${stamp()} ${t}\n`);
+  say(`supervisor pid ${process.pid} starting ${request.plan.members.length} members in ${request.dir}`);
+  try {
+    return await runSupervisor({
+      ...request,
+      onProgress: (event) => send({ type: 'progress', event }),
+      say,
+      onReady: (_sup, ready) => {
+        say(`cluster ready in ${ready.elapsedMs} ms, leader ${ready.leader}`);
+        send({ type: 'ready', leader: ready.leader, elapsedMs: ready.elapsedMs, pid: process.pid });
+        if (process.connected) process.disconnect();
+      },
+    });
+  } catch (e) {
+    const err = e as LabError;
+    say(`failed: ${err.message}`);
+    for (const d of err.details ?? []) say(`  ${d}`);
+    send({ type: 'error', error: { code: err.code ?? 'INTERNAL', message: err.message, ...(err.hint ? { hint: err.hint } : {}), details: err.details ?? [] } });
+    if (process.connected) process.disconnect();
+    return 1;
+  }
+}

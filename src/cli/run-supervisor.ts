@@ -1,0 +1,89 @@
+// Runs a supervisor in this process: the foreground of `up`, or the background child of `up -d`.
+import { LabError } from '../errors.js';
+import type { RestartPolicy } from '../plan/settings.js';
+import type { ClusterPlan } from '../plan/types.js';
+import type { StartProgress } from '../supervisor/cluster.js';
+import type { Supervisor } from '../supervisor/supervisor.js';
+
+export interface RunOptions {
+  dir: string;
+  plan: ClusterPlan;
+  etcdPath: string;
+  etcdVersion: string;
+  restart: RestartPolicy;
+  parallel: boolean;
+  readyTimeoutMs: number;
+  onProgress: (e: StartProgress) => void;
+  /** Called once the cluster is ready. */
+  onReady: (sup: Supervisor, ready: { leader: string; elapsedMs: number }) => void | Promise<void>;
+  /** Lines about the supervisor's own life (member exits, restarts, stop). */
+  say: (text: string) => void;
+}
+
+/**
+ * Opens the dir, starts the cluster and keeps it until SIGINT/SIGTERM/SIGHUP or `down`; resolves with the exit code.
+ * Every path out of here stops every member.
+ */
+export async function runSupervisor(o: RunOptions): Promise<number> {
+  const { Supervisor } = await import('../supervisor/supervisor.js');
+  const { killAllGroupsSync } = await import('../supervisor/process.js');
+  const lastResort = (): void => killAllGroupsSync();
+  process.on('exit', lastResort);
+  const crash = (e: unknown): void => {
+    killAllGroupsSync();
+    process.stderr.write(`etcd-lab supervisor crashed: ${(e as Error)?.stack ?? String(e)}\n`);
+    process.exit(1);
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
+
+  const sup = await Supervisor.open({
+    dir: o.dir,
+    plan: o.plan,
+    etcdPath: o.etcdPath,
+    etcdVersion: o.etcdVersion,
+    restart: o.restart,
+    parallel: o.parallel,
+    readyTimeoutMs: o.readyTimeoutMs,
+  });
+  let signals = 0;
+  let stopping: Promise<void> | null = null;
+  const stop = (why: string, graceMs = 3000): Promise<void> => {
+    if (!stopping) o.say(`stopping (${why}): followers first, then the leader`);
+    stopping ??= sup.shutdown(graceMs);
+    return stopping;
+  };
+  const onSignal = (sig: NodeJS.Signals): void => {
+    signals += 1;
+    if (signals === 1) void stop(sig);
+    else {
+      o.say(`${sig} again: killing every member now`);
+      void sup.shutdown(0);
+    }
+  };
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
+  sup.on('down-requested', (graceMs: number) => void stop('etcd-lab down', graceMs));
+  sup.cluster.on('member-exit', (e: { name: string; code: number | null; signal: string | null; lastLines: string[] }) => {
+    o.say(`${e.name} exited on its own (${e.signal ? `signal ${e.signal}` : `exit code ${e.code}`})`);
+    for (const l of e.lastLines.slice(-5)) o.say(`  ${e.name} | ${l}`);
+  });
+  sup.cluster.on('member-restart', (e: { name: string; attempt: number; delayMs: number }) => {
+    o.say(`restarting ${e.name} in ${e.delayMs} ms (attempt ${e.attempt})`);
+  });
+
+  try {
+    const ready = await sup.start(o.onProgress);
+    await o.onReady(sup, ready);
+  } catch (e) {
+    await sup.shutdown(0).catch(() => undefined);
+    throw e;
+  }
+  await new Promise<void>((resolve) => sup.once('stopped', () => resolve()));
+  o.say('stopped: no member is running');
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(sig, onSignal);
+  return 0;
+}
+
+export function notReadyDetails(e: unknown): string[] {
+  return e instanceof LabError ? e.details : [];
+}

@@ -1,0 +1,16 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { loadSettings } from './cluster-options.js';
+
+export function addDirOptions(cmd: Command): Command {
+  return cmd
+    .option('--dir <dir>', 'state folder of the cluster (default .etcd-lab, or `dir` in etcd-lab.yaml)')
+    .option('-c, --config <file>', 'settings file (default ./etcd-lab.yaml when present)');
+}
+
+/** The absolute state dir a command acts on: --dir, else the config file's `dir`, else .etcd-lab. */
+export async function stateDirFrom(opts: { dir?: string; config?: string }): Promise<string> {
+  if (opts.dir !== undefined) return resolve(opts.dir);
+  const s = await loadSettings({ ...(opts.config !== undefined ? { config: opts.config } : {}) });
+  return resolve(s.spec.dir);
+}

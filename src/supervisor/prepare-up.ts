@@ -1,0 +1,115 @@
+// Decides what `up` runs in a state dir: the stored cluster (with its data) or a new plan. No terminal I/O.
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { LabError } from '../errors.js';
+import { preparePlan } from '../prepare.js';
+import type { ResolvedSettings, Settings } from '../plan/settings.js';
+import type { ClusterPlan, EtcdVersion } from '../plan/types.js';
+import { shellQuote } from '../plan/quote.js';
+import { checkPortsFree } from './ports.js';
+import { reapStale } from './reap.js';
+import { liveSupervisor, readJson, statePaths } from './state-dir.js';
+
+export interface UpRequest {
+  settings: ResolvedSettings;
+  /** Which settings the user gave explicitly (flags or file): those must agree with a stored cluster. */
+  given: ReadonlySet<keyof Settings>;
+  fresh: boolean;
+  /** Asked before deleting data with --fresh; false cancels. */
+  confirmFresh?: (what: string) => Promise<boolean>;
+  onDownloadProgress?: (p: { received: number; total: number | null }) => void;
+  onNote?: (text: string) => void;
+}
+
+export interface UpPlan {
+  dir: string;
+  plan: ClusterPlan;
+  etcd: { path: string; version: EtcdVersion };
+  /** True when the stored cluster is brought back with its data. */
+  resumed: boolean;
+}
+
+function membersWithData(dataDir: string): string[] {
+  if (!existsSync(dataDir)) return [];
+  return readdirSync(dataDir).filter((n) => existsSync(join(dataDir, n, 'member')));
+}
+
+function mismatch(dir: string, what: string): LabError {
+  return new LabError('DIR_MISMATCH', `${dir} holds ${what}`, {
+    hint: `run it as it is (drop the flags that differ), start over with --fresh (deletes its data), or use another --dir`,
+  });
+}
+
+/** Compares what the user asked for with the cluster stored in the dir. */
+function checkCompatible(dir: string, stored: ClusterPlan, req: UpRequest, fresh: ClusterPlan | null): void {
+  const s = req.settings.spec;
+  const names = stored.members.map((m) => m.name);
+  const desc = `a ${names.length}-member cluster (${names.join(', ')}) with data`;
+  if (req.given.has('nodes') && s.nodes !== names.length) throw mismatch(dir, `${desc}; you asked for ${s.nodes} members`);
+  if (fresh && (req.given.has('namePrefix') || req.given.has('names'))) {
+    const want = fresh.members.map((m) => m.name);
+    if (want.join(',') !== names.join(',')) throw mismatch(dir, `${desc}; you asked for ${want.join(', ')}`);
+  }
+  if (req.given.has('chaos') && s.chaos !== stored.chaos) {
+    throw new LabError('DIR_MISMATCH', `${dir} holds a cluster created ${stored.chaos ? 'with' : 'without'} --chaos; its peer URLs cannot change in place`, {
+      hint: `start it over with chaos ${s.chaos ? 'on' : 'off'}: etcd-lab up --fresh${s.chaos ? ' --chaos' : ''} --dir ${shellQuote(dir)}`,
+    });
+  }
+  if (req.given.has('host') && s.host !== stored.host) throw mismatch(dir, `${desc} on ${stored.host}; you asked for ${s.host}`);
+}
+
+export async function prepareUp(req: UpRequest): Promise<UpPlan> {
+  const dir = resolve(req.settings.spec.dir);
+  const paths = statePaths(dir);
+  const live = liveSupervisor(dir);
+  if (live) {
+    throw new LabError('DIR_IN_USE', `a cluster is already running in ${dir} (supervisor pid ${live.pid})`, {
+      hint: `see it with \`etcd-lab status --dir ${shellQuote(dir)}\`, stop it with \`etcd-lab down --dir ${shellQuote(dir)}\`, or use another --dir`,
+    });
+  }
+  const reaped = await reapStale(dir);
+  for (const r of reaped) req.onNote?.(`reaped ${r.name ?? 'a member'} (pid ${r.pid}) left running by a supervisor that died`);
+
+  let withData = membersWithData(paths.data);
+  if (req.fresh && (withData.length > 0 || existsSync(paths.plan))) {
+    const what = `${paths.data} (${withData.length} member${withData.length === 1 ? '' : 's'} with data)`;
+    if (req.confirmFresh && !(await req.confirmFresh(what))) {
+      throw new LabError('USAGE', 'cancelled: nothing was deleted', { exitCode: 1 });
+    }
+    for (const p of [paths.data, paths.logs, paths.plan, paths.state, paths.supervisorLog]) rmSync(p, { recursive: true, force: true });
+    withData = [];
+  }
+
+  const settings: ResolvedSettings = { ...req.settings, spec: { ...req.settings.spec, dir } };
+  const prepared = await preparePlan(settings, {
+    needBinary: true,
+    allowDownload: true,
+    ...(req.onDownloadProgress ? { onDownloadProgress: req.onDownloadProgress } : {}),
+  });
+  const etcd = prepared.etcd!;
+  let plan = prepared.plan;
+  let resumed = false;
+
+  if (withData.length > 0) {
+    if (!existsSync(paths.plan)) {
+      throw new LabError('DIR_MISMATCH', `${paths.data} holds etcd data (${withData.join(', ')}) but no plan.json: etcd-lab cannot tell which cluster it belongs to`, {
+        hint: `start over with --fresh (deletes that data), or use another --dir`,
+      });
+    }
+    const stored = readJson<ClusterPlan>(paths.plan);
+    const foreign = withData.filter((n) => !stored.members.some((m) => m.name === n));
+    if (foreign.length > 0) {
+      throw new LabError('DIR_MISMATCH', `${paths.data} holds data of members that are not in its plan: ${foreign.join(', ')}`, {
+        hint: 'start over with --fresh, or use another --dir',
+      });
+    }
+    checkCompatible(dir, stored, req, plan);
+    if (stored.etcdVersion.major !== etcd.version.major || stored.etcdVersion.minor !== etcd.version.minor) {
+      req.onNote?.(`the cluster was created with etcd ${stored.etcdVersion.text}; running it with ${etcd.version.text}`);
+    }
+    plan = stored;
+    resumed = true;
+  }
+  await checkPortsFree(plan);
+  return { dir, plan, etcd, resumed };
+}
