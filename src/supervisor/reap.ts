@@ -1,0 +1,142 @@
+// Members left running by a supervisor that died (SIGKILL, crash): find them, and stop them.
+// Only a process that is provably our etcd is touched: etcd's executable AND a --data-dir inside this dir's
+// data folder. A pid from state.json alone proves nothing (pids are reused).
+import { existsSync, realpathSync } from 'node:fs';
+import { basename, isAbsolute, relative, resolve } from 'node:path';
+import { LabError } from '../errors.js';
+import { shellQuote } from '../plan/quote.js';
+import { allPids, pidAlive, processArgv, processCwd, processExe, processGroup, processStartToken } from './proc-info.js';
+import { liveSupervisor, readState, statePaths } from './state-dir.js';
+
+export interface StaleMember {
+  /** The member name (from state.json, else etcd's --name), null when neither says. */
+  name: string | null;
+  pid: number;
+  /** The member's data dir, absolute. */
+  dataDir: string;
+  /** Where it was found: listed in state.json, or only by scanning the process table. */
+  from: 'state' | 'scan';
+}
+
+export interface ReapedMember {
+  name: string | null;
+  pid: number;
+  /** terminated: exited on SIGTERM; killed: needed SIGKILL; survived: still there after SIGKILL and the wait. */
+  outcome: 'terminated' | 'killed' | 'survived';
+}
+
+/** The value of the last `--data-dir` (Go flags also accept one dash and `=`). */
+function flagValue(argv: string[], flag: string): string | null {
+  let value: string | null = null;
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    for (const prefix of [`--${flag}`, `-${flag}`]) {
+      if (a === prefix && i + 1 < argv.length) value = argv[i + 1]!;
+      else if (a.startsWith(`${prefix}=`)) value = a.slice(prefix.length + 1);
+    }
+  }
+  return value;
+}
+
+function isInside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+}
+
+function realOrSelf(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+function isEtcdExecutable(pid: number, argv0: string, etcdPath: string | undefined): boolean {
+  if (basename(argv0) === 'etcd') return true;
+  const exe = processExe(pid);
+  if (exe !== null && basename(exe) === 'etcd') return true;
+  if (etcdPath === undefined || etcdPath === '') return false;
+  return argv0 === etcdPath || (exe !== null && exe === realOrSelf(etcdPath));
+}
+
+/** If `pid` runs our etcd (see the top of this file), its name and data dir. */
+function ourEtcd(pid: number, dataRoots: string[], etcdPath: string | undefined): { name: string | null; dataDir: string } | null {
+  const argv = processArgv(pid);
+  if (argv === null || argv.length === 0 || !isEtcdExecutable(pid, argv[0]!, etcdPath)) return null;
+  const value = flagValue(argv, 'data-dir');
+  if (value === null) return null;
+  let dataDir: string;
+  if (isAbsolute(value)) dataDir = value;
+  else {
+    // Relative to the member's own working directory; without /proc we can only guess ours.
+    const cwd = processCwd(pid) ?? (process.platform === 'linux' ? null : process.cwd());
+    if (cwd === null) return null;
+    dataDir = resolve(cwd, value);
+  }
+  const candidates = [dataDir, realOrSelf(dataDir)];
+  if (!dataRoots.some((root) => candidates.some((c) => isInside(root, c)))) return null;
+  return { name: flagValue(argv, 'name'), dataDir };
+}
+
+/**
+ * Our etcd processes still running for the state dir `dir`: the members state.json lists, plus any etcd
+ * whose --data-dir lies in `<dir>/data` (a supervisor can die before it writes state.json).
+ */
+export function findStaleMembers(dir: string): StaleMember[] {
+  const paths = statePaths(dir);
+  const dataRoots = [...new Set([paths.data, existsSync(paths.data) ? realpathSync(paths.data) : paths.data])];
+  const state = readState(dir);
+  const found = new Map<number, StaleMember>();
+  for (const m of state?.members ?? []) {
+    if (m.pid === null || m.pid === process.pid || !pidAlive(m.pid)) continue;
+    const etcd = ourEtcd(m.pid, dataRoots, state?.etcdPath);
+    if (etcd !== null) found.set(m.pid, { name: m.name, pid: m.pid, dataDir: etcd.dataDir, from: 'state' });
+  }
+  for (const pid of allPids()) {
+    if (pid === process.pid || found.has(pid) || !pidAlive(pid)) continue;
+    const etcd = ourEtcd(pid, dataRoots, state?.etcdPath);
+    if (etcd !== null) found.set(pid, { name: etcd.name, pid, dataDir: etcd.dataDir, from: 'scan' });
+  }
+  return [...found.values()].sort((a, b) => a.pid - b.pid);
+}
+
+/** Signals the process group when the member leads one (its own children go too), else the process. */
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(processGroup(pid) === pid ? -pid : pid, sig);
+  } catch {
+    /* already gone */
+  }
+}
+
+async function waitGone(pids: number[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (pids.some(pidAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
+
+/**
+ * Stops the stale members of `dir`: SIGTERM, then SIGKILL after `graceMs`, then a bounded wait.
+ * Refuses (DIR_IN_USE) while another live supervisor owns the dir: its members are not stale.
+ */
+export async function reapStale(dir: string, graceMs = 3000, killWaitMs = 2000): Promise<ReapedMember[]> {
+  const owner = liveSupervisor(dir);
+  if (owner !== null && owner.pid !== process.pid) {
+    throw new LabError('DIR_IN_USE', `${dir} is run by the live etcd-lab supervisor pid ${owner.pid}; its members are not stale`, {
+      hint: `stop it with \`etcd-lab down --dir ${shellQuote(dir)}\``,
+    });
+  }
+  const stale = findStaleMembers(dir).map((m) => ({ ...m, start: processStartToken(m.pid) }));
+  if (stale.length === 0) return [];
+  for (const m of stale) signal(m.pid, 'SIGTERM');
+  await waitGone(stale.map((m) => m.pid), graceMs);
+  // Only the same process gets SIGKILL: its pid could have been reused since the SIGTERM.
+  const same = (m: (typeof stale)[number]) => pidAlive(m.pid) && (m.start === null || processStartToken(m.pid) === m.start);
+  const stubborn = stale.filter(same);
+  for (const m of stubborn) signal(m.pid, 'SIGKILL');
+  await waitGone(stubborn.map((m) => m.pid), killWaitMs);
+  return stale.map((m) => ({
+    name: m.name,
+    pid: m.pid,
+    outcome: !stubborn.includes(m) ? 'terminated' : same(m) ? 'survived' : 'killed',
+  }));
+}

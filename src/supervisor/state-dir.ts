@@ -1,0 +1,277 @@
+// The state dir: where its files live, atomic JSON files, state.json, and the lock that makes one supervisor per dir.
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { basename, dirname, join, resolve } from 'node:path';
+import { LabError } from '../errors.js';
+import { shellQuote } from '../plan/quote.js';
+import { pidAlive, processArgv, processStartToken } from './proc-info.js';
+
+export interface StatePaths {
+  root: string;
+  plan: string;
+  state: string;
+  sock: string;
+  logs: string;
+  data: string;
+  supervisorLog: string;
+  lock: string;
+}
+
+/** Absolute paths of everything in the state dir `dir`. */
+export function statePaths(dir: string): StatePaths {
+  const root = resolve(dir);
+  return {
+    root,
+    plan: join(root, 'plan.json'),
+    state: join(root, 'state.json'),
+    sock: join(root, 'control.sock'),
+    logs: join(root, 'logs'),
+    data: join(root, 'data'),
+    supervisorLog: join(root, 'supervisor.log'),
+    lock: join(root, 'supervisor.lock'),
+  };
+}
+
+function fsyncDir(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    /* not supported on every platform; the rename is still atomic */
+  }
+}
+
+function tempPathFor(path: string): string {
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+function writeFileDurably(path: string, text: string, mode: number): void {
+  const fd = openSync(path, 'wx', mode);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Writes `value` as JSON so that readers see the old file or the new one, never a part: temp file, fsync, rename. */
+export function writeJsonAtomic(path: string, value: unknown, mode = 0o644): void {
+  const tmp = tempPathFor(path);
+  try {
+    writeFileDurably(tmp, `${JSON.stringify(value, null, 2)}\n`, mode);
+    renameSync(tmp, path);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* never created, or already renamed */
+    }
+    throw e;
+  }
+  fsyncDir(dirname(path));
+}
+
+/**
+ * Reads a JSON file. A missing file throws the plain ENOENT error (check `code`); a file that is not JSON
+ * throws DIR_MISMATCH.
+ */
+export function readJson<T>(path: string): T {
+  const text = readFileSync(path, 'utf8');
+  try {
+    return JSON.parse(text) as T;
+  } catch (e) {
+    throw new LabError('DIR_MISMATCH', `${path} is not valid JSON`, {
+      hint: 'it was not written by etcd-lab, or was edited by hand: remove it, or use another --dir',
+      cause: e,
+    });
+  }
+}
+
+export interface SupervisorState {
+  version: 1;
+  supervisorPid: number;
+  startedAt: string;
+  etcdPath: string;
+  etcdVersion: string;
+  chaos: boolean;
+  members: { name: string; pid: number | null; clientPort: number; peerPort: number; proxyPort: number | null }[];
+}
+
+export function writeState(dir: string, state: SupervisorState): void {
+  writeJsonAtomic(statePaths(dir).state, state);
+}
+
+/** state.json of `dir`, or null when there is none. */
+export function readState(dir: string): SupervisorState | null {
+  const path = statePaths(dir).state;
+  let state: SupervisorState;
+  try {
+    state = readJson<SupervisorState>(path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+  if (state === null || typeof state !== 'object' || state.version !== 1 || !Array.isArray(state.members)) {
+    throw new LabError('DIR_MISMATCH', `${path} is not an etcd-lab state file this version can read`, {
+      hint: `stop what runs there with \`etcd-lab down --dir ${shellQuote(dir)}\`, or use another --dir`,
+    });
+  }
+  return state;
+}
+
+// ---- the lock ----
+
+interface LockInfo {
+  pid: number;
+  startedAt: string | null;
+  /** processStartToken() of the holder when it took the lock: tells the holder from a later process with its pid. */
+  start: string | null;
+}
+
+export interface DirLock {
+  readonly pid: number;
+  readonly startedAt: string;
+  /** Removes the lock file if it is still ours. Safe to call more than once. */
+  release(): void;
+}
+
+function parseLock(text: string): LockInfo | null {
+  const trimmed = text.trim();
+  if (/^\d+$/.test(trimmed)) return { pid: Number(trimmed), startedAt: null, start: null };
+  try {
+    const v = JSON.parse(trimmed) as Partial<LockInfo>;
+    if (typeof v.pid !== 'number' || !Number.isInteger(v.pid) || v.pid <= 0) return null;
+    return {
+      pid: v.pid,
+      startedAt: typeof v.startedAt === 'string' ? v.startedAt : null,
+      start: typeof v.start === 'string' ? v.start : null,
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** Whether the process that wrote the lock still runs (not just some process that got its pid later). */
+function holderAlive(info: LockInfo): boolean {
+  if (!pidAlive(info.pid)) return false;
+  if (info.start !== null) {
+    const now = processStartToken(info.pid);
+    return now === null || now === info.start;
+  }
+  // A lock without a start token (hand-made or foreign): only an etcd-lab command line counts.
+  const argv = processArgv(info.pid);
+  return argv === null || argv.some((a) => a.includes('etcd-lab'));
+}
+
+function readText(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+}
+
+/** Creates `path` holding `text`, atomically and only if it does not exist (link fails on an existing name). */
+function tryCreate(path: string, text: string): boolean {
+  const tmp = tempPathFor(path);
+  writeFileDurably(tmp, text, 0o644);
+  try {
+    linkSync(tmp, path);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  } finally {
+    unlinkSync(tmp);
+  }
+}
+
+/**
+ * Removes a stale lock, but only the one we judged: it is renamed aside first (atomic), and if what we moved
+ * turns out to be a fresh lock another process took meanwhile, it is put back.
+ */
+function removeStale(path: string, seen: string): void {
+  const aside = tempPathFor(path);
+  try {
+    renameSync(path, aside);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  try {
+    if (readFileSync(aside, 'utf8') !== seen) {
+      try {
+        linkSync(aside, path);
+      } catch {
+        /* a third process holds it now */
+      }
+    }
+  } finally {
+    unlinkSync(aside);
+  }
+}
+
+function clock(iso: string | null): string {
+  if (iso === null) return 'at an unknown time';
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return 'at an unknown time';
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const time = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+  const today = new Date();
+  if (d.toDateString() === today.toDateString()) return time;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${time}`;
+}
+
+function inUse(dir: string, info: LockInfo): LabError {
+  return new LabError('DIR_IN_USE', `${dir} is in use by etcd-lab supervisor pid ${info.pid} (started ${clock(info.startedAt)})`, {
+    hint: `stop it with \`etcd-lab down --dir ${shellQuote(dir)}\`, or use another --dir`,
+  });
+}
+
+/**
+ * Makes this process the one owner of the state dir `dir` (created if missing). Throws DIR_IN_USE naming the
+ * live owner. A lock left by a dead process, or by a pid now used by another program, is taken over.
+ */
+export function acquireLock(dir: string): DirLock {
+  const paths = statePaths(dir);
+  mkdirSync(paths.root, { recursive: true });
+  const startedAt = new Date().toISOString();
+  const mine = `${JSON.stringify({ pid: process.pid, startedAt, start: processStartToken(process.pid) })}\n`;
+  for (let attempt = 0; attempt < 10; attempt++) {
+    if (tryCreate(paths.lock, mine)) {
+      let held = true;
+      return {
+        pid: process.pid,
+        startedAt,
+        release() {
+          if (!held) return;
+          held = false;
+          if (readText(paths.lock) === mine) unlinkSync(paths.lock);
+        },
+      };
+    }
+    const seen = readText(paths.lock);
+    if (seen === null) continue;
+    const info = parseLock(seen);
+    if (info !== null && holderAlive(info)) throw inUse(dir, info);
+    removeStale(paths.lock, seen);
+  }
+  throw new LabError('DIR_IN_USE', `could not take the lock ${paths.lock}: other processes keep taking it`, {
+    hint: 'another etcd-lab is starting in this dir right now; wait for it, or use another --dir',
+  });
+}
+
+/** The live supervisor holding the lock of `dir`, or null. */
+export function liveSupervisor(dir: string): { pid: number; startedAt: string | null } | null {
+  const text = readText(statePaths(dir).lock);
+  if (text === null) return null;
+  const info = parseLock(text);
+  if (info === null || !holderAlive(info)) return null;
+  return { pid: info.pid, startedAt: info.startedAt };
+}

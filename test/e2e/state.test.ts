@@ -1,0 +1,219 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync, statSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { LabError } from '../../src/errors.js';
+import {
+  acquireLock,
+  liveSupervisor,
+  readJson,
+  readState,
+  statePaths,
+  writeJsonAtomic,
+  writeState,
+  type SupervisorState,
+} from '../../src/supervisor/state-dir.js';
+import { processStartToken } from '../../src/supervisor/proc-info.js';
+
+const base = mkdtempSync(join(tmpdir(), 'etcd-lab-state-'));
+const children: ChildProcess[] = [];
+after(() => {
+  for (const c of children) c.kill('SIGKILL');
+  rmSync(base, { recursive: true, force: true });
+});
+
+let n = 0;
+const freshDir = () => join(base, `d${++n}`);
+
+function deadPid(): number {
+  const r = spawnSync('true');
+  assert.ok(r.pid);
+  return r.pid;
+}
+
+function waitFor(check: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const tick = () => {
+      if (check()) resolve();
+      else if (Date.now() > deadline) reject(new Error('timed out'));
+      else setTimeout(tick, 20);
+    };
+    tick();
+  });
+}
+
+test('statePaths are absolute and fixed', () => {
+  const rel = relative(process.cwd(), join(base, 'x'));
+  const p = statePaths(rel);
+  assert.equal(p.root, join(base, 'x'));
+  assert.equal(p.plan, join(base, 'x', 'plan.json'));
+  assert.equal(p.state, join(base, 'x', 'state.json'));
+  assert.equal(p.sock, join(base, 'x', 'control.sock'));
+  assert.equal(p.logs, join(base, 'x', 'logs'));
+  assert.equal(p.data, join(base, 'x', 'data'));
+  assert.equal(p.supervisorLog, join(base, 'x', 'supervisor.log'));
+  assert.equal(p.lock, join(base, 'x', 'supervisor.lock'));
+});
+
+test('writeJsonAtomic replaces the file, leaves no temp file, honours the mode', () => {
+  const dir = mkdtempSync(join(base, 'atomic-'));
+  const file = join(dir, 'plan.json');
+  writeJsonAtomic(file, { a: 1 });
+  writeJsonAtomic(file, { a: 2, nested: [1, 2] }, 0o600);
+  assert.deepEqual(readJson(file), { a: 2, nested: [1, 2] });
+  assert.deepEqual(readdirSync(dir), ['plan.json']);
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+});
+
+test('writeJsonAtomic that fails leaves the old file and no temp file', () => {
+  const dir = mkdtempSync(join(base, 'atomic-fail-'));
+  const file = join(dir, 'state.json');
+  writeJsonAtomic(file, { ok: true });
+  const cyclic: Record<string, unknown> = {};
+  cyclic.self = cyclic;
+  assert.throws(() => writeJsonAtomic(file, cyclic), TypeError);
+  assert.deepEqual(readJson(file), { ok: true });
+  assert.deepEqual(readdirSync(dir), ['state.json']);
+});
+
+test('readJson: missing file keeps ENOENT, broken JSON is DIR_MISMATCH', () => {
+  const dir = mkdtempSync(join(base, 'read-'));
+  assert.throws(() => readJson(join(dir, 'nope.json')), { code: 'ENOENT' });
+  writeFileSync(join(dir, 'bad.json'), '{"half":');
+  assert.throws(() => readJson(join(dir, 'bad.json')), (e: unknown) => e instanceof LabError && e.code === 'DIR_MISMATCH' && e.message.includes('bad.json'));
+});
+
+test('state.json round trip; null when absent; foreign version refused', () => {
+  const dir = freshDir();
+  assert.equal(readState(dir), null);
+  const state: SupervisorState = {
+    version: 1,
+    supervisorPid: process.pid,
+    startedAt: new Date().toISOString(),
+    etcdPath: '/usr/bin/etcd',
+    etcdVersion: '3.4.23',
+    chaos: true,
+    members: [{ name: 'm1', pid: 123, clientPort: 2379, peerPort: 2380, proxyPort: 2381 }],
+  };
+  acquireLock(dir).release(); // creates the dir
+  writeState(dir, state);
+  assert.deepEqual(readState(dir), state);
+  writeFileSync(statePaths(dir).state, JSON.stringify({ ...state, version: 2 }));
+  assert.throws(() => readState(dir), { code: 'DIR_MISMATCH' });
+});
+
+test('a held lock refuses with DIR_IN_USE naming the pid; release frees it', () => {
+  const dir = freshDir();
+  const lock = acquireLock(dir);
+  assert.equal(lock.pid, process.pid);
+  assert.deepEqual(liveSupervisor(dir), { pid: process.pid, startedAt: lock.startedAt });
+  assert.throws(
+    () => acquireLock(dir),
+    (e: unknown) =>
+      e instanceof LabError &&
+      e.code === 'DIR_IN_USE' &&
+      e.message.startsWith(`${dir} is in use by etcd-lab supervisor pid ${process.pid} (started `) &&
+      /\(started \d\d:\d\d:\d\d\)$/.test(e.message) &&
+      (e.hint ?? '').includes(`etcd-lab down --dir ${dir}`),
+  );
+  lock.release();
+  lock.release();
+  assert.equal(existsSync(statePaths(dir).lock), false);
+  assert.equal(liveSupervisor(dir), null);
+  acquireLock(dir).release();
+});
+
+test('release does not remove a lock that is no longer ours', () => {
+  const dir = freshDir();
+  const lock = acquireLock(dir);
+  const other = JSON.stringify({ pid: process.pid, startedAt: 'x', start: 'someone-else' });
+  writeFileSync(statePaths(dir).lock, other);
+  lock.release();
+  assert.equal(readFileSync(statePaths(dir).lock, 'utf8'), other);
+});
+
+test('a lock of a dead pid is taken over', () => {
+  const dir = freshDir();
+  acquireLock(dir).release();
+  const pid = deadPid();
+  writeFileSync(statePaths(dir).lock, JSON.stringify({ pid, startedAt: new Date().toISOString(), start: 'stat:1' }));
+  assert.equal(liveSupervisor(dir), null);
+  const lock = acquireLock(dir);
+  assert.equal(JSON.parse(readFileSync(statePaths(dir).lock, 'utf8')).pid, process.pid);
+  lock.release();
+});
+
+test('a lock whose live pid is another program is taken over (plain pid or a different start token)', async () => {
+  const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
+  children.push(sleeper);
+  await waitFor(() => processStartToken(sleeper.pid!) !== null);
+  const dir = freshDir();
+  acquireLock(dir).release();
+  const lockFile = statePaths(dir).lock;
+
+  writeFileSync(lockFile, `${sleeper.pid}\n`);
+  assert.equal(liveSupervisor(dir), null);
+  acquireLock(dir).release();
+
+  writeFileSync(lockFile, JSON.stringify({ pid: sleeper.pid, startedAt: 'x', start: 'stat:1' }));
+  assert.equal(liveSupervisor(dir), null);
+  acquireLock(dir).release();
+
+  // The same pid with its real start token is the holder itself: live.
+  writeFileSync(lockFile, JSON.stringify({ pid: sleeper.pid, startedAt: new Date().toISOString(), start: processStartToken(sleeper.pid!) }));
+  assert.equal(liveSupervisor(dir)?.pid, sleeper.pid);
+  assert.throws(() => acquireLock(dir), { code: 'DIR_IN_USE' });
+  sleeper.kill('SIGKILL');
+  await waitFor(() => liveSupervisor(dir) === null);
+  acquireLock(dir).release();
+});
+
+test('a lock held by another process is refused until that process dies', async () => {
+  const dir = freshDir();
+  const script = `
+    import { acquireLock } from ${JSON.stringify(new URL('../../src/supervisor/state-dir.ts', import.meta.url).href)};
+    acquireLock(${JSON.stringify(dir)});
+    console.log('locked');
+    setInterval(() => {}, 1000);
+  `;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  await waitFor(() => out.includes('locked'), 15_000);
+
+  assert.equal(liveSupervisor(dir)?.pid, child.pid);
+  assert.throws(() => acquireLock(dir), (e: unknown) => e instanceof LabError && e.code === 'DIR_IN_USE' && e.message.includes(`pid ${child.pid} `));
+  child.kill('SIGKILL');
+  await waitFor(() => liveSupervisor(dir) === null);
+  const lock = acquireLock(dir);
+  assert.equal(liveSupervisor(dir)?.pid, process.pid);
+  lock.release();
+});
+
+test('processes racing for a stale lock: exactly one wins', async () => {
+  const dir = freshDir();
+  acquireLock(dir).release();
+  writeFileSync(statePaths(dir).lock, JSON.stringify({ pid: deadPid(), startedAt: 'x', start: 'stat:1' }));
+  const goAt = Date.now() + 1500;
+  const script = `
+    import { acquireLock } from ${JSON.stringify(new URL('../../src/supervisor/state-dir.ts', import.meta.url).href)};
+    while (Date.now() < ${goAt}) {}
+    try { acquireLock(${JSON.stringify(dir)}); console.log('won'); } catch (e) { console.log(e.code); }
+    setTimeout(() => {}, 500);
+  `;
+  const outs = await Promise.all(
+    Array.from({ length: 6 }, () => {
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      children.push(child);
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      return new Promise<string>((resolve) => child.on('exit', () => resolve(out.trim())));
+    }),
+  );
+  assert.equal(outs.filter((o) => o === 'won').length, 1, outs.join(','));
+  assert.equal(outs.filter((o) => o === 'DIR_IN_USE').length, 5, outs.join(','));
+});
