@@ -1,0 +1,43 @@
+// What fault injection can do to a running cluster. Implemented in the supervisor process (LocalLab) and over the
+// control socket (RemoteLab), so scenarios, demos and the CLI run the same way against either.
+import type { StatusReport } from '../supervisor/status.js';
+
+/** A member name, or one resolved against live status: leader | follower | random | quorum | all. */
+export type Target = string;
+
+export type DelayTarget = { member: string } | { from: string; to: string };
+
+export interface FaultResult {
+  /** e.g. "kill", "partition". */
+  action: string;
+  /** Members the fault acted on (resolved targets). */
+  members: string[];
+  /** What a person should know, e.g. "SIGTERM on the leader is a graceful leadership transfer, not an election". */
+  note?: string;
+  /** The link table afterwards, described (`m1 -x-> m2`), for network faults. */
+  links?: string[];
+  /** ISO time the fault took effect. */
+  at: string;
+}
+
+export interface Lab {
+  /** Member names in plan order. */
+  readonly memberNames: readonly string[];
+  /** The client URL of a member. */
+  clientURL(member: string): string;
+  status(): Promise<StatusReport>;
+  kill(target: Target, opts?: { signal?: 'SIGKILL' | 'SIGTERM'; seed?: number }): Promise<FaultResult>;
+  pause(target: Target, opts?: { seed?: number }): Promise<FaultResult>;
+  resume(target: Target, opts?: { seed?: number }): Promise<FaultResult>;
+  /** Starts members that are down (killed, stopped, exited) and restarts running ones. */
+  restart(target: Target, opts?: { seed?: number }): Promise<FaultResult>;
+  partition(groups: string[][]): Promise<FaultResult>;
+  isolate(target: Target, opts?: { seed?: number }): Promise<FaultResult>;
+  cut(from: string, to: string): Promise<FaultResult>;
+  delay(target: DelayTarget, delayMs: number, jitterMs: number): Promise<FaultResult>;
+  heal(): Promise<FaultResult>;
+  /** The current link table, described; empty when every link is open. */
+  links(): Promise<string[]>;
+  /** Subscribes to member log lines (raw zap JSON); returns an unsubscribe function. */
+  onLine(fn: (member: string, text: string) => void): () => void;
+}
