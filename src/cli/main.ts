@@ -10,6 +10,7 @@ import { registerStatus } from './commands/status.js';
 import { registerDown } from './commands/down.js';
 import { registerRun } from './commands/run.js';
 import { registerLogs } from './commands/logs.js';
+import { registerFaults } from './commands/faults.js';
 
 export function buildProgram(): Command {
   const program = new Command('etcd-lab')
@@ -35,6 +36,7 @@ Exit codes: 0 ok, 1 failure, 2 bad input, 3 no cluster running.`,
   registerLogs(program);
   registerRun(program);
   registerDown(program);
+  registerFaults(program);
   registerPlan(program);
   registerProcfile(program);
   registerInit(program);

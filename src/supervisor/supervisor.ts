@@ -8,6 +8,8 @@ import { Cluster, type StartProgress } from './cluster.js';
 import { startControlServer, type ControlHandler, type ControlServer } from './control.js';
 import { reapStale, type ReapedMember } from './reap.js';
 import { acquireLock, statePaths, writeJsonAtomic, writeState, type DirLock } from './state-dir.js';
+import { LocalLab, labHandlers } from '../chaos/local-lab.js';
+import { PeerNetwork } from '../chaos/network.js';
 
 export interface SupervisorOptions {
   /** Absolute state dir; the plan's paths are absolute inside it. */
@@ -33,6 +35,10 @@ export class Supervisor extends EventEmitter {
   private readonly startedAt = new Date().toISOString();
   private shuttingDown: Promise<void> | null = null;
   private readonly extra: ExtraHandlers = {};
+  /** Chaos mode's proxies (null without --chaos). */
+  network: PeerNetwork | null = null;
+  /** Fault injection; network faults need chaos mode. */
+  lab: LocalLab;
 
   private constructor(opts: SupervisorOptions, lock: DirLock, reaped: ReapedMember[]) {
     super();
@@ -49,6 +55,7 @@ export class Supervisor extends EventEmitter {
       ...(opts.readyTimeoutMs !== undefined ? { readyTimeoutMs: opts.readyTimeoutMs } : {}),
     });
     this.cluster.on('member-state', () => this.saveState());
+    this.lab = new LocalLab(this.cluster, null, opts.dir);
   }
 
   /** Takes the dir (DIR_IN_USE if a live supervisor holds it), reaps members a dead supervisor left, saves the plan. */
@@ -75,8 +82,14 @@ export class Supervisor extends EventEmitter {
   /** Starts members and the control socket; resolves once the cluster is ready. On failure everything is stopped. */
   async start(onProgress?: (e: StartProgress) => void): Promise<{ leader: string; elapsedMs: number }> {
     try {
-      this.control = await startControlServer(statePaths(this.dir).sock, { ...this.handlers(), ...this.extra });
+      if (this.opts.plan.chaos) {
+        this.network = await PeerNetwork.start(this.opts.plan);
+        this.lab = new LocalLab(this.cluster, this.network, this.dir);
+      }
+      this.control = await startControlServer(statePaths(this.dir).sock, { ...this.handlers(), ...labHandlers(this.lab), ...this.extra });
       const ready = await this.cluster.start(onProgress);
+      // Before reporting ready in chaos mode, prove each member's peer traffic passes through its own proxy.
+      await this.network?.verify(5000);
       this.saveState();
       return ready;
     } catch (e) {
@@ -116,6 +129,10 @@ export class Supervisor extends EventEmitter {
       try {
         await this.cluster.stop(graceMs);
       } finally {
+        await this.network?.close();
+        // End open streams (logs -f) with an answer before the socket closes: their clients see a clean end.
+        this.emit('streams-end');
+        await new Promise((r) => setImmediate(r));
         await this.control?.close().catch(() => undefined);
         this.control = null;
         this.saveStateStopped();
@@ -187,10 +204,10 @@ export class Supervisor extends EventEmitter {
           this.cluster.on('line', onLine);
           const end = (): void => {
             this.cluster.off('line', onLine);
-            this.off('stopped', end);
+            this.off('streams-end', end);
             resolve(null);
           };
-          this.once('stopped', end);
+          this.once('streams-end', end);
           ctx.onClose(end);
         }),
       down: (args) => {

@@ -1,0 +1,198 @@
+// Fault injection inside the supervisor process: process faults through the Cluster, network faults through the proxies.
+import { readFileSync } from 'node:fs';
+import { LabError } from '../errors.js';
+import { shellQuote } from '../plan/quote.js';
+import type { Cluster } from '../supervisor/cluster.js';
+import type { ControlHandler } from '../supervisor/control.js';
+import type { StatusReport } from '../supervisor/status.js';
+import type { DelayTarget, FaultResult, Lab, Target } from './lab.js';
+import * as L from './links.js';
+import type { PeerNetwork } from './network.js';
+import { resolveTarget, seededRandom } from './targets.js';
+
+const EXIT_WAIT_MS = 10_000;
+
+/** SIGSTOP is delivered asynchronously: wait until the kernel reports the process stopped (Linux), bounded. */
+async function waitStopped(pid: number, timeoutMs = 1000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      if (state === 'T' || state === 't') return;
+    } catch {
+      return; // no /proc (macOS) or gone
+    }
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+export class LocalLab implements Lab {
+  readonly memberNames: readonly string[];
+  private defaultRand: () => number = Math.random;
+
+  constructor(
+    private readonly cluster: Cluster,
+    private readonly network: PeerNetwork | null,
+    private readonly dir: string,
+  ) {
+    this.memberNames = cluster.plan.members.map((m) => m.name);
+  }
+
+  clientURL(member: string): string {
+    const m = this.cluster.plan.members.find((x) => x.name === member);
+    if (!m) throw new LabError('UNKNOWN_MEMBER', `no member "${member}"`);
+    return m.clientURL;
+  }
+
+  status(): Promise<StatusReport> {
+    return this.cluster.status();
+  }
+
+  private rand(seed?: number): () => number {
+    return seed === undefined ? this.defaultRand : seededRandom(seed);
+  }
+
+  private async targets(target: Target, seed: number | undefined, alive: (m: StatusReport['members'][number]) => boolean): Promise<string[]> {
+    const report = await this.status();
+    return resolveTarget(target, report, this.rand(seed), alive);
+  }
+
+  private result(action: string, members: string[], extra: Partial<FaultResult> = {}): FaultResult {
+    return { action, members, at: new Date().toISOString(), ...extra };
+  }
+
+  private async waitDown(names: string[]): Promise<void> {
+    const deadline = Date.now() + EXIT_WAIT_MS;
+    while (Date.now() < deadline) {
+      const states = this.cluster.members().filter((m) => names.includes(m.name));
+      if (states.every((m) => m.state !== 'running' && m.state !== 'paused' && m.state !== 'starting')) return;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  async kill(target: Target, opts: { signal?: 'SIGKILL' | 'SIGTERM'; seed?: number } = {}): Promise<FaultResult> {
+    const signal = opts.signal ?? 'SIGKILL';
+    if (signal !== 'SIGKILL' && signal !== 'SIGTERM') {
+      throw new LabError('USAGE', `--signal must be KILL or TERM, got ${String(signal)}`, { hint: 'use pause/resume for SIGSTOP/SIGCONT' });
+    }
+    const report = await this.status();
+    const names = resolveTarget(target, report, this.rand(opts.seed), (m) => m.state === 'running' || m.state === 'paused' || m.state === 'starting');
+    const wasLeader = names.filter((n) => report.members.find((m) => m.name === n)?.isLeader);
+    for (const n of names) {
+      if (signal === 'SIGTERM' && this.cluster.members().find((m) => m.name === n)?.state === 'paused') this.cluster.resumeMember(n);
+      this.cluster.killMember(n, signal);
+    }
+    await this.waitDown(names);
+    let note: string | undefined;
+    if (wasLeader.length > 0) {
+      note =
+        signal === 'SIGTERM'
+          ? `SIGTERM on the leader (${wasLeader.join(', ')}) is a graceful leadership transfer, not an election: etcd hands leadership to a follower before it exits`
+          : `SIGKILL on the leader (${wasLeader.join(', ')}) is a crash: the followers elect a new leader once their election timeout passes`;
+    }
+    return this.result('kill', names, { ...(note ? { note } : {}) });
+  }
+
+  async pause(target: Target, opts: { seed?: number } = {}): Promise<FaultResult> {
+    const names = await this.targets(target, opts.seed, (m) => m.state === 'running');
+    for (const n of names) {
+      this.cluster.pauseMember(n);
+      const pid = this.cluster.members().find((m) => m.name === n)?.pid;
+      if (pid) await waitStopped(pid);
+    }
+    return this.result('pause', names);
+  }
+
+  async resume(target: Target, opts: { seed?: number } = {}): Promise<FaultResult> {
+    const names = await this.targets(target, opts.seed, (m) => m.state === 'paused');
+    for (const n of names) this.cluster.resumeMember(n);
+    return this.result('resume', names);
+  }
+
+  async restart(target: Target, opts: { seed?: number } = {}): Promise<FaultResult> {
+    const names = await this.targets(target, opts.seed, () => true);
+    // One at a time: restarting every member at once would itself take the cluster down.
+    for (const n of names) {
+      const state = this.cluster.members().find((m) => m.name === n)?.state;
+      if (state === 'running' || state === 'paused' || state === 'starting') await this.cluster.restartMember(n);
+      else await this.cluster.startMember(n);
+    }
+    return this.result('restart', names);
+  }
+
+  private net(): PeerNetwork {
+    if (!this.network) {
+      throw new LabError('NO_CHAOS', `the cluster in ${this.dir} was started without --chaos: no proxy sits on its peer path, so network faults cannot be injected`, {
+        hint: `restart it in chaos mode (its peer URLs change, so its data starts over): etcd-lab down --dir ${shellQuote(this.dir)} && etcd-lab up --chaos --fresh -d --dir ${shellQuote(this.dir)}`,
+      });
+    }
+    return this.network;
+  }
+
+  async partition(groups: string[][]): Promise<FaultResult> {
+    const net = this.net();
+    const links = net.apply(L.partition(net.links, groups));
+    return this.result('partition', groups.flat(), { links });
+  }
+
+  async isolate(target: Target, opts: { seed?: number } = {}): Promise<FaultResult> {
+    const net = this.net();
+    const names = await this.targets(target, opts.seed, () => true);
+    let t = net.links;
+    for (const n of names) t = L.isolate(t, n);
+    return this.result('isolate', names, { links: net.apply(t) });
+  }
+
+  async cut(from: string, to: string): Promise<FaultResult> {
+    const net = this.net();
+    return this.result('cut', [from, to], { links: net.apply(L.cut(net.links, from, to)) });
+  }
+
+  async delay(target: DelayTarget, delayMs: number, jitterMs: number): Promise<FaultResult> {
+    const net = this.net();
+    const members = 'member' in target ? [target.member] : [target.from, target.to];
+    return this.result('delay', members, { links: net.apply(L.delay(net.links, target, delayMs, jitterMs)) });
+  }
+
+  async heal(): Promise<FaultResult> {
+    const net = this.net();
+    return this.result('heal', [...this.memberNames], { links: net.apply(L.heal(net.links)) });
+  }
+
+  async links(): Promise<string[]> {
+    return this.network ? L.describe(this.network.links) : [];
+  }
+
+  onLine(fn: (member: string, text: string) => void): () => void {
+    this.cluster.on('line', fn);
+    return () => this.cluster.off('line', fn);
+  }
+}
+
+function str(args: Record<string, unknown>, key: string): string {
+  const v = args[key];
+  if (typeof v !== 'string' || v === '') throw new LabError('USAGE', `missing ${key}`);
+  return v;
+}
+
+function seedOf(args: Record<string, unknown>): { seed?: number } {
+  return typeof args.seed === 'number' ? { seed: args.seed } : {};
+}
+
+/** Control-socket operations for a lab: what RemoteLab calls. */
+export function labHandlers(lab: Lab): Record<string, ControlHandler> {
+  return {
+    'chaos.kill': (a) =>
+      lab.kill(str(a, 'target'), { ...seedOf(a), ...(a.signal === 'SIGTERM' || a.signal === 'SIGKILL' ? { signal: a.signal } : {}) }),
+    'chaos.pause': (a) => lab.pause(str(a, 'target'), seedOf(a)),
+    'chaos.resume': (a) => lab.resume(str(a, 'target'), seedOf(a)),
+    'chaos.restart': (a) => lab.restart(str(a, 'target'), seedOf(a)),
+    'chaos.partition': (a) => lab.partition(a.groups as string[][]),
+    'chaos.isolate': (a) => lab.isolate(str(a, 'target'), seedOf(a)),
+    'chaos.cut': (a) => lab.cut(str(a, 'from'), str(a, 'to')),
+    'chaos.delay': (a) => lab.delay(a.target as DelayTarget, Number(a.delayMs), Number(a.jitterMs ?? 0)),
+    'chaos.heal': () => lab.heal(),
+    'chaos.links': () => lab.links(),
+  };
+}

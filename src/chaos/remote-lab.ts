@@ -1,0 +1,80 @@
+// Fault injection from another process, through the supervisor's control socket.
+import type { ClusterPlan } from '../plan/types.js';
+import type { ControlClient } from '../supervisor/control.js';
+import type { StatusReport } from '../supervisor/status.js';
+import type { DelayTarget, FaultResult, Lab, Target } from './lab.js';
+
+const FAULT_TIMEOUT_MS = 30_000;
+
+export class RemoteLab implements Lab {
+  readonly memberNames: readonly string[];
+
+  constructor(
+    private readonly client: ControlClient,
+    private readonly plan: ClusterPlan,
+  ) {
+    this.memberNames = plan.members.map((m) => m.name);
+  }
+
+  /** Connects to the supervisor of `dir` (NOT_RUNNING when there is none). */
+  static async connect(dir: string): Promise<RemoteLab> {
+    const { connectControl } = await import('../supervisor/control.js');
+    const client = await connectControl(dir);
+    const plan = (await client.request('plan', {}, 5000)) as ClusterPlan;
+    return new RemoteLab(client, plan);
+  }
+
+  clientURL(member: string): string {
+    return this.plan.members.find((m) => m.name === member)?.clientURL ?? '';
+  }
+
+  status(): Promise<StatusReport> {
+    return this.client.request('status', {}, 5000) as Promise<StatusReport>;
+  }
+
+  private fault(op: string, args: Record<string, unknown>): Promise<FaultResult> {
+    return this.client.request(`chaos.${op}`, args, FAULT_TIMEOUT_MS) as Promise<FaultResult>;
+  }
+
+  kill(target: Target, opts: { signal?: 'SIGKILL' | 'SIGTERM'; seed?: number } = {}): Promise<FaultResult> {
+    return this.fault('kill', { target, ...opts });
+  }
+  pause(target: Target, opts: { seed?: number } = {}): Promise<FaultResult> {
+    return this.fault('pause', { target, ...opts });
+  }
+  resume(target: Target, opts: { seed?: number } = {}): Promise<FaultResult> {
+    return this.fault('resume', { target, ...opts });
+  }
+  restart(target: Target, opts: { seed?: number } = {}): Promise<FaultResult> {
+    return this.fault('restart', { target, ...opts });
+  }
+  partition(groups: string[][]): Promise<FaultResult> {
+    return this.fault('partition', { groups });
+  }
+  isolate(target: Target, opts: { seed?: number } = {}): Promise<FaultResult> {
+    return this.fault('isolate', { target, ...opts });
+  }
+  cut(from: string, to: string): Promise<FaultResult> {
+    return this.fault('cut', { from, to });
+  }
+  delay(target: DelayTarget, delayMs: number, jitterMs: number): Promise<FaultResult> {
+    return this.fault('delay', { target, delayMs, jitterMs });
+  }
+  heal(): Promise<FaultResult> {
+    return this.fault('heal', {});
+  }
+  links(): Promise<string[]> {
+    return this.client.request('chaos.links', {}, 5000) as Promise<string[]>;
+  }
+
+  onLine(fn: (member: string, text: string) => void): () => void {
+    const s = this.client.stream('logs', {}, (ev) => {
+      if (ev.event === 'line') fn(String(ev.member), String(ev.text));
+    });
+    return () => s.close();
+  }
+
+  close(): void {
+    this.client.close();
+  }
+}
