@@ -1,0 +1,570 @@
+// Runs a ClusterPlan: staggered start, readiness, restart policy, ordered stop, per-member control, status.
+import { EventEmitter } from 'node:events';
+import { chmodSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
+import { LabError } from '../errors.js';
+import { EtcdClient, type EtcdStatus } from '../etcd/client.js';
+import type { RestartPolicy } from '../plan/settings.js';
+import type { ClusterPlan, MemberPlan } from '../plan/types.js';
+import { ManagedProcess, memberEnv, type ExitInfo, type OutputStream, type ProcessState } from './process.js';
+import type { MemberStatus, StatusReport } from './status.js';
+
+export interface ClusterOptions {
+  plan: ClusterPlan;
+  etcdPath: string;
+  /** The directory the plan's relative paths are relative to. */
+  baseDir: string;
+  restart: RestartPolicy;
+  /** Start every member at once instead of one after the other (slower: DESIGN fact 1). */
+  parallel?: boolean;
+  readyTimeoutMs?: number;
+}
+
+export type StartPhase = 'spawned' | 'peer-up' | 'healthy' | 'failed';
+export interface StartProgress {
+  member: string;
+  phase: StartPhase;
+  elapsedMs: number;
+}
+export interface MemberExitEvent {
+  name: string;
+  code: number | null;
+  signal: string | null;
+  lastLines: string[];
+}
+export interface MemberRestartEvent {
+  name: string;
+  attempt: number;
+  delayMs: number;
+}
+
+const POLL_MS = 15;
+const PEER_PROBE_TIMEOUT_MS = 250;
+const READY_CALL_TIMEOUT_MS = 300;
+const STATUS_TIMEOUT_MS = 500;
+const LEADER_QUERY_TIMEOUT_MS = 300;
+const BACKOFF_FIRST_MS = 250;
+const BACKOFF_MAX_MS = 8000;
+const BACKOFF_RESET_AFTER_MS = 30_000;
+const FAILED_START_GRACE_MS = 500;
+const DETAIL_LINES = 20;
+
+interface Member {
+  plan: MemberPlan;
+  proc: ManagedProcess;
+  /** Where the peer port answers directly (the advertised host may be `localhost.`, which goes through a proxy). */
+  probeURL: string;
+  logFile: string;
+  client: EtcdClient | null;
+  /** Hex member ID, learned from its first status answer. */
+  id: string | null;
+  /** Down on purpose (stopMember) or by a fault (killMember): never restarted automatically. */
+  held: boolean;
+  restartTimer: NodeJS.Timeout | null;
+  backoffMs: number;
+  restarts: number;
+  startedAt: number;
+}
+
+type Abort = { kind: 'timeout' } | { kind: 'stopped' } | { kind: 'exit'; name: string; info: ExitInfo };
+
+function dataDirArgs(args: string[], dataDir: string): string[] {
+  const out = [...args];
+  const i = out.indexOf('--data-dir');
+  if (i >= 0) out[i + 1] = dataDir;
+  else {
+    const j = out.findIndex((a) => a.startsWith('--data-dir='));
+    if (j >= 0) out[j] = `--data-dir=${dataDir}`;
+    else out.push('--data-dir', dataDir);
+  }
+  return out;
+}
+
+function directURL(listenPeerURL: string, peerPort: number): string {
+  const u = new URL(listenPeerURL);
+  const loopback = u.hostname === 'localhost' || u.hostname === 'localhost.' || u.hostname === '127.0.0.1';
+  return `${u.protocol}//${loopback ? '127.0.0.1' : u.host.replace(/:\d+$/, '')}:${peerPort}`;
+}
+
+/** The lines worth showing for a failed member: its last lines, without etcd's usage text after a flag error. */
+export function failureLines(lines: string[], n = DETAIL_LINES): string[] {
+  const usage = lines.findIndex((l) => l.trim() === 'Usage:');
+  return (usage >= 0 ? lines.slice(0, usage) : lines).slice(-n);
+}
+
+function describeExit(info: ExitInfo): string {
+  if (info.signal) return `killed by ${info.signal}`;
+  if (info.code === null) return 'could not be started';
+  return `exit code ${info.code}`;
+}
+
+/** The leader claimed in the highest term among the answers (a stale leader keeps claiming its old term). */
+function pickLeader(answers: (EtcdStatus | null)[]): string | null {
+  let best: { term: bigint; leader: string } | null = null;
+  for (const s of answers) {
+    if (!s?.leader) continue;
+    let term: bigint;
+    try {
+      term = BigInt(s.raftTerm);
+    } catch {
+      term = 0n;
+    }
+    if (!best || term > best.term) best = { term, leader: s.leader };
+  }
+  return best?.leader ?? null;
+}
+
+/**
+ * Events: `'line'(member, text, stream)`, `'member-state'(member, state)`, `'member-exit'(MemberExitEvent)`,
+ * `'member-restart'(MemberRestartEvent)` when a restart is scheduled, `'member-up'(member)` when a restarted
+ * member's peer port answers again.
+ */
+export class Cluster extends EventEmitter {
+  readonly plan: ClusterPlan;
+  /** Absolute state directory (baseDir + plan.dir). */
+  readonly stateDir: string;
+  private readonly opts: Required<Omit<ClusterOptions, 'plan'>>;
+  private readonly list: Member[];
+  private readonly byName = new Map<string, Member>();
+  private phase: 'idle' | 'starting' | 'up' | 'stopping' = 'idle';
+  private startAbort: AbortController | null = null;
+  private stopping: Promise<void> | null = null;
+  private settleCut: (() => void) | null = null;
+
+  constructor(opts: ClusterOptions) {
+    super();
+    this.plan = opts.plan;
+    this.opts = {
+      etcdPath: opts.etcdPath,
+      baseDir: resolve(opts.baseDir),
+      restart: opts.restart,
+      parallel: opts.parallel ?? false,
+      readyTimeoutMs: opts.readyTimeoutMs ?? 20_000,
+    };
+    this.stateDir = resolve(this.opts.baseDir, opts.plan.dir);
+    this.list = opts.plan.members.map((mp) => {
+      const dataDir = resolve(this.opts.baseDir, mp.dataDir);
+      const logFile = join(this.stateDir, 'logs', `${mp.name}.log`);
+      const proc = new ManagedProcess({
+        name: mp.name,
+        command: { argv: [this.opts.etcdPath, ...dataDirArgs(mp.args, dataDir)] },
+        cwd: this.opts.baseDir,
+        env: memberEnv(process.env, mp.env),
+        logFile,
+      });
+      const m: Member = {
+        plan: mp,
+        proc,
+        probeURL: directURL(mp.listenPeerURL, mp.peerPort),
+        logFile,
+        client: null,
+        id: null,
+        held: false,
+        restartTimer: null,
+        backoffMs: BACKOFF_FIRST_MS,
+        restarts: 0,
+        startedAt: 0,
+      };
+      proc.on('line', (text: string, stream: OutputStream) => this.emit('line', mp.name, text, stream));
+      proc.on('state', (s: ProcessState) => this.emit('member-state', mp.name, s));
+      proc.on('exit', (info: ExitInfo) => this.onMemberExit(m, info));
+      this.byName.set(mp.name, m);
+      return m;
+    });
+  }
+
+  logFile(name: string): string {
+    return this.member(name).logFile;
+  }
+
+  members(): { name: string; pid: number | null; state: ProcessState }[] {
+    return this.list.map((m) => ({ name: m.plan.name, pid: m.proc.pid, state: m.proc.state }));
+  }
+
+  /**
+   * Starts every member (one after the other unless `parallel`) and resolves once every member is healthy
+   * and all agree on one leader. On failure everything is stopped and a NOT_READY LabError is thrown.
+   */
+  async start(onProgress?: (e: StartProgress) => void): Promise<{ leader: string; elapsedMs: number }> {
+    if (this.phase !== 'idle' || this.list.some((m) => m.proc.alive)) {
+      throw new LabError('INTERNAL', `the cluster in ${this.stateDir} is already ${this.phase === 'idle' ? 'running' : this.phase}`);
+    }
+    this.phase = 'starting';
+    const t0 = performance.now();
+    const elapsed = (): number => Math.round(performance.now() - t0);
+    const progress = (member: string, phase: StartPhase): void => onProgress?.({ member, phase, elapsedMs: elapsed() });
+    const ac = new AbortController();
+    this.startAbort = ac;
+    const timer = setTimeout(() => ac.abort({ kind: 'timeout' } satisfies Abort), this.opts.readyTimeoutMs);
+    /** What each spawned member is still waiting for; null once it is ready. */
+    const waiting = new Map<string, string | null>();
+    const exitListeners = this.list.map((m) => {
+      const l = (info: ExitInfo): void => {
+        if (!info.expected) ac.abort({ kind: 'exit', name: m.plan.name, info } satisfies Abort);
+      };
+      m.proc.on('exit', l);
+      return () => m.proc.off('exit', l);
+    });
+    try {
+      this.prepareDirs();
+      const peerUp = async (m: Member): Promise<void> => {
+        waiting.set(m.plan.name, `its peer port to answer GET ${m.probeURL}/version`);
+        await this.waitPeerUp(m, ac.signal);
+        progress(m.plan.name, 'peer-up');
+        waiting.set(m.plan.name, `GET ${m.plan.clientURL}/health to report healthy`);
+      };
+      for (const m of this.list) {
+        ac.signal.throwIfAborted();
+        this.spawn(m);
+        progress(m.plan.name, 'spawned');
+        if (!this.opts.parallel) await peerUp(m);
+      }
+      if (this.opts.parallel) await Promise.all(this.list.map(peerUp));
+      const leader = await this.waitReady(ac.signal, waiting, (name) => progress(name, 'healthy'));
+      this.phase = 'up';
+      return { leader, elapsedMs: elapsed() };
+    } catch (e) {
+      const reason = ac.signal.aborted ? (ac.signal.reason as Abort) : null;
+      const err = reason ? this.notReady(reason, waiting) : e;
+      const failed = reason?.kind === 'exit' ? reason.name : this.firstWaiting(waiting);
+      if (failed) progress(failed, 'failed');
+      await this.stop(FAILED_START_GRACE_MS);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+      for (const off of exitListeners) off();
+      if (this.startAbort === ac) this.startAbort = null;
+    }
+  }
+
+  /**
+   * Stops every member, followers first and the leader last: SIGTERM, then SIGKILL after `graceMs`.
+   * Calling again while a stop runs returns the same promise; `stop(0)` then kills everything at once.
+   */
+  stop(graceMs = 3000): Promise<void> {
+    if (this.stopping) {
+      if (graceMs <= 0) {
+        this.settleCut?.();
+        for (const m of this.list) void m.proc.stop(0);
+      }
+      return this.stopping;
+    }
+    this.startAbort?.abort({ kind: 'stopped' } satisfies Abort);
+    this.phase = 'stopping';
+    for (const m of this.list) this.cancelRestart(m);
+    this.stopping = this.stopInOrder(graceMs).finally(() => {
+      this.phase = 'idle';
+      this.stopping = null;
+      for (const m of this.list) {
+        m.client?.close();
+        m.client = null;
+      }
+    });
+    return this.stopping;
+  }
+
+  async stopMember(name: string, graceMs = 3000): Promise<void> {
+    const m = this.member(name);
+    m.held = true;
+    this.cancelRestart(m);
+    await m.proc.stop(graceMs);
+  }
+
+  /** Starts a member that is down (or resumes a paused one); resolves when its peer port answers. */
+  async startMember(name: string): Promise<void> {
+    const m = this.member(name);
+    if (this.phase === 'stopping') {
+      throw new LabError('NOT_RUNNING', `cannot start ${name}: the cluster in ${this.stateDir} is stopping`);
+    }
+    this.cancelRestart(m);
+    m.held = false;
+    if (m.proc.state === 'paused') m.proc.resume();
+    if (!m.proc.alive) {
+      this.prepareDirs();
+      this.spawn(m);
+    }
+    await this.untilPeerUp(m, this.opts.readyTimeoutMs);
+    m.proc.markRunning();
+  }
+
+  async restartMember(name: string): Promise<void> {
+    await this.stopMember(name);
+    await this.startMember(name);
+  }
+
+  /** A fault: sends `signal` to the member's process group; a member killed this way stays down until started. */
+  killMember(name: string, signal: NodeJS.Signals = 'SIGKILL'): void {
+    const m = this.requireAlive(name);
+    if (signal === 'SIGSTOP') return this.pauseMember(name);
+    if (signal === 'SIGCONT') return this.resumeMember(name);
+    m.held = true;
+    this.cancelRestart(m);
+    m.proc.signal(signal);
+  }
+
+  pauseMember(name: string): void {
+    this.requireAlive(name).proc.pause();
+  }
+
+  resumeMember(name: string): void {
+    this.requireAlive(name).proc.resume();
+  }
+
+  /** Every member's view, read in parallel with a short timeout; a member that does not answer has nulls. */
+  async status(): Promise<StatusReport> {
+    const answers = await this.queryStatus(STATUS_TIMEOUT_MS);
+    const leaderId = pickLeader(answers);
+    const leader = leaderId === null ? null : (this.list.find((m) => m.id === leaderId)?.plan.name ?? null);
+    const members: MemberStatus[] = this.list.map((m, i) => {
+      const s = answers[i] ?? null;
+      return {
+        name: m.plan.name,
+        state: m.proc.state,
+        pid: m.proc.pid,
+        id: s?.memberId ?? null,
+        clientURL: m.plan.clientURL,
+        peerURL: m.plan.peerURL,
+        isLearner: s?.isLearner ?? false,
+        isLeader: s !== null && leaderId !== null && s.memberId === leaderId,
+        raftTerm: s?.raftTerm ?? null,
+        raftIndex: s?.raftIndex ?? null,
+        revision: s?.revision ?? null,
+        dbSize: s?.dbSize ?? null,
+      };
+    });
+    return { dir: this.stateDir, leader, members };
+  }
+
+  private member(name: string): Member {
+    const m = this.byName.get(name);
+    if (!m) {
+      throw new LabError('UNKNOWN_MEMBER', `there is no member "${name}" in ${this.stateDir}`, {
+        hint: `members: ${this.list.map((x) => x.plan.name).join(', ')}`,
+      });
+    }
+    return m;
+  }
+
+  private requireAlive(name: string): Member {
+    const m = this.member(name);
+    if (!m.proc.alive) {
+      throw new LabError('NOT_RUNNING', `member ${name} is not running (it is ${m.proc.state})`, {
+        hint: `start it first: etcd-lab start ${name}`,
+      });
+    }
+    return m;
+  }
+
+  private client(m: Member): EtcdClient {
+    m.client ??= new EtcdClient(m.plan.clientURL, { timeoutMs: STATUS_TIMEOUT_MS });
+    return m.client;
+  }
+
+  private prepareDirs(): void {
+    mkdirSync(join(this.stateDir, 'logs'), { recursive: true });
+    mkdirSync(join(this.stateDir, 'data'), { recursive: true, mode: 0o700 });
+    for (const m of this.list) {
+      const dir = resolve(this.opts.baseDir, m.plan.dataDir);
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      // etcd 3.5+ refuses a data dir that others can read.
+      chmodSync(dir, 0o700);
+    }
+  }
+
+  private spawn(m: Member): void {
+    m.startedAt = Date.now();
+    m.proc.start();
+  }
+
+  private onMemberExit(m: Member, info: ExitInfo): void {
+    // During start an exit fails start() itself (NOT_READY with the same lines): no second report.
+    if (info.expected || this.phase === 'stopping' || this.phase === 'starting') return;
+    const event: MemberExitEvent = { name: m.plan.name, code: info.code, signal: info.signal, lastLines: failureLines(m.proc.runLines()) };
+    this.emit('member-exit', event);
+    if (this.phase !== 'up' || m.held || this.opts.restart === 'never') return;
+    if (Date.now() - m.startedAt >= BACKOFF_RESET_AFTER_MS) m.backoffMs = BACKOFF_FIRST_MS;
+    const delayMs = m.backoffMs;
+    m.backoffMs = Math.min(m.backoffMs * 2, BACKOFF_MAX_MS);
+    m.restarts++;
+    this.emit('member-restart', { name: m.plan.name, attempt: m.restarts, delayMs } satisfies MemberRestartEvent);
+    m.restartTimer = setTimeout(() => {
+      m.restartTimer = null;
+      if (this.phase !== 'up' || m.held || m.proc.alive) return;
+      this.spawn(m);
+      this.untilPeerUp(m, this.opts.readyTimeoutMs).then(
+        () => {
+          m.proc.markRunning();
+          this.emit('member-up', m.plan.name);
+        },
+        () => {
+          /* it exited again (handled by this method) or is still not up: its state says so */
+        },
+      );
+    }, delayMs);
+  }
+
+  private cancelRestart(m: Member): void {
+    if (m.restartTimer) clearTimeout(m.restartTimer);
+    m.restartTimer = null;
+  }
+
+  private async waitPeerUp(m: Member, signal: AbortSignal): Promise<void> {
+    for (;;) {
+      signal.throwIfAborted();
+      let up = false;
+      try {
+        up = (await EtcdClient.peerVersion(m.probeURL, PEER_PROBE_TIMEOUT_MS, { signal })) !== null;
+      } catch (e) {
+        if (signal.aborted) throw e;
+        // Something other than etcd answers there (yet): keep waiting, the member's exit or the deadline ends it.
+      }
+      if (up) return;
+      await delay(POLL_MS, undefined, { signal });
+    }
+  }
+
+  /** waitPeerUp with its own deadline; throws NOT_READY (with the member's last lines) on exit or timeout. */
+  private async untilPeerUp(m: Member, timeoutMs: number): Promise<void> {
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort({ kind: 'timeout' } satisfies Abort), timeoutMs);
+    const onExit = (info: ExitInfo): void => ac.abort({ kind: 'exit', name: m.plan.name, info } satisfies Abort);
+    m.proc.once('exit', onExit);
+    try {
+      if (!m.proc.alive) throw new Error('not running');
+      await this.waitPeerUp(m, ac.signal);
+    } catch (e) {
+      const what = `its peer port to answer GET ${m.probeURL}/version`;
+      if (!ac.signal.aborted) {
+        throw new LabError('NOT_READY', `member ${m.plan.name} ended before ${what}`, {
+          details: failureLines(m.proc.runLines()),
+          hint: `see ${m.logFile}`,
+          cause: e,
+        });
+      }
+      throw this.notReady(ac.signal.reason as Abort, new Map([[m.plan.name, what]]), timeoutMs);
+    } finally {
+      clearTimeout(timer);
+      m.proc.off('exit', onExit);
+    }
+  }
+
+  private async waitReady(signal: AbortSignal, waiting: Map<string, string | null>, onHealthy: (name: string) => void): Promise<string> {
+    const healthy = new Set<string>();
+    for (;;) {
+      const views = await Promise.all(this.list.map((m) => this.probeReady(m, signal)));
+      views.forEach((v, i) => {
+        const name = this.list[i]!.plan.name;
+        if (v.healthy && !healthy.has(name)) {
+          healthy.add(name);
+          this.list[i]!.proc.markRunning();
+          onHealthy(name);
+        }
+      });
+      const leaders = new Set(views.map((v) => v.leader));
+      const leaderId = views[0]?.leader ?? null;
+      if (views.every((v) => v.healthy) && leaders.size === 1 && leaderId !== null) {
+        const leader = this.list.find((m) => m.id === leaderId);
+        if (leader) return leader.plan.name;
+      }
+      const claimed = pickLeader(views.map((v) => (v.status ? v.status : null)));
+      views.forEach((v, i) => {
+        const m = this.list[i]!;
+        if (!v.healthy) waiting.set(m.plan.name, `GET ${m.plan.clientURL}/health to report healthy`);
+        else if (v.leader !== claimed || v.leader === null) {
+          const sees = this.list.find((x) => x.id === v.leader)?.plan.name ?? v.leader ?? 'none';
+          waiting.set(m.plan.name, `all members to agree on one leader (it sees ${sees})`);
+        } else waiting.set(m.plan.name, null);
+      });
+      await delay(POLL_MS, undefined, { signal });
+    }
+  }
+
+  private async probeReady(m: Member, signal: AbortSignal): Promise<{ healthy: boolean; leader: string | null; status: EtcdStatus | null }> {
+    const c = this.client(m);
+    try {
+      const h = await c.health({ timeoutMs: READY_CALL_TIMEOUT_MS, signal });
+      if (!h.healthy) return { healthy: false, leader: null, status: null };
+      const s = await c.status({ timeoutMs: READY_CALL_TIMEOUT_MS, signal });
+      m.id = s.memberId;
+      return { healthy: true, leader: s.leader, status: s };
+    } catch (e) {
+      if (signal.aborted) throw e;
+      return { healthy: false, leader: null, status: null };
+    }
+  }
+
+  private async queryStatus(timeoutMs: number): Promise<(EtcdStatus | null)[]> {
+    return Promise.all(
+      this.list.map(async (m) => {
+        if (m.proc.state !== 'running' && m.proc.state !== 'starting') return null;
+        try {
+          const s = await this.client(m).status({ timeoutMs });
+          m.id = s.memberId;
+          return s;
+        } catch {
+          return null;
+        }
+      }),
+    );
+  }
+
+  private async stopInOrder(graceMs: number): Promise<void> {
+    const alive = this.list.filter((m) => m.proc.alive);
+    let leader: Member | undefined;
+    if (alive.length > 1) {
+      const leaderId = pickLeader(await this.queryStatus(LEADER_QUERY_TIMEOUT_MS));
+      leader = alive.find((m) => m.id !== null && m.id === leaderId);
+    }
+    await Promise.all(this.list.filter((m) => m !== leader).map((m) => m.proc.stop(graceMs)));
+    if (!leader) return;
+    // A leader that still believes a stopped follower is connected hands leadership to it on SIGTERM and
+    // then waits seconds for a transfer that cannot finish. Its next heartbeats to the dead peers fail and
+    // mark them inactive; after that it skips the transfer and exits at once.
+    if (graceMs > 0 && leader.proc.alive) await this.settle(3 * this.plan.heartbeatInterval + 20);
+    await leader.proc.stop(graceMs);
+  }
+
+  /** A pause that a forced stop (`stop(0)`) cuts short. */
+  private settle(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      this.settleCut = done;
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+    }).finally(() => {
+      this.settleCut = null;
+    });
+  }
+
+  private firstWaiting(waiting: Map<string, string | null>): string | null {
+    for (const m of this.list) if (waiting.get(m.plan.name)) return m.plan.name;
+    return null;
+  }
+
+  private notReady(reason: Abort, waiting: Map<string, string | null>, timeoutMs = this.opts.readyTimeoutMs): LabError {
+    if (reason.kind === 'stopped') {
+      return new LabError('NOT_READY', `the start of the cluster in ${this.stateDir} was interrupted: it was stopped`);
+    }
+    const name = reason.kind === 'exit' ? reason.name : this.firstWaiting(waiting);
+    const m = name ? this.byName.get(name) : undefined;
+    const what = name ? waiting.get(name) : undefined;
+    const details = m ? failureLines(m.proc.runLines()) : [];
+    const hint = m ? `the log of ${m.plan.name} is ${m.logFile}` : undefined;
+    if (reason.kind === 'exit') {
+      return new LabError(
+        'NOT_READY',
+        `member ${reason.name} exited (${describeExit(reason.info)}) while waiting for ${what ?? 'the cluster to become ready'}`,
+        { details, ...(hint ? { hint } : {}) },
+      );
+    }
+    return new LabError(
+      'NOT_READY',
+      `the cluster in ${this.stateDir} was not ready within ${timeoutMs} ms: ${name ? `member ${name} was still waiting for ${what}` : 'no member answered'}`,
+      { details, hint: `${hint ? `${hint}; ` : ''}a slow machine may need a longer ready timeout` },
+    );
+  }
+}

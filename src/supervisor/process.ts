@@ -1,0 +1,359 @@
+// One supervised child process in its own process group: line-split output, a log file, stop/pause/signal.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { dirname } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+
+export type ProcessState = 'starting' | 'running' | 'stopped' | 'paused' | 'exited';
+export type ProcessCommand = { argv: string[] } | { shell: string };
+export type OutputStream = 'stdout' | 'stderr';
+
+export interface ManagedProcessOptions {
+  name: string;
+  command: ProcessCommand;
+  cwd: string;
+  /** The complete environment of the child (nothing is inherited). */
+  env: Record<string, string>;
+  /** Raw output of both streams is appended here. */
+  logFile?: string;
+}
+
+export interface ExitInfo {
+  code: number | null;
+  signal: string | null;
+  /** True when the process ended because `stop()` asked it to. */
+  expected: boolean;
+}
+
+const RING_SIZE = 200;
+/** A "line" longer than this is emitted in pieces rather than buffered without bound. */
+const MAX_LINE = 64 * 1024;
+/** How long to wait for the output pipes to close after the process exited (a stray holder may keep them open). */
+const DRAIN_MS = 500;
+/** After SIGKILL, how much longer `stop()` waits before giving up. */
+const KILL_WAIT_MS = 2000;
+
+/** Process group ids (= leader pids) started by this module whose group may still hold processes. */
+const liveGroups = new Set<number>();
+let exitHookInstalled = false;
+
+/** SIGKILLs every process group started by this module that may still be alive. Synchronous: safe in `process.on('exit')`. */
+export function killAllGroupsSync(): void {
+  for (const pgid of liveGroups) {
+    try {
+      process.kill(-pgid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
+  }
+  liveGroups.clear();
+}
+
+function signalGroup(pgid: number, sig: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pgid, sig);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const PROXY_VARS = new Set(['http_proxy', 'https_proxy', 'no_proxy', 'all_proxy']);
+
+/**
+ * The environment of an etcd member: the parent's, minus proxy settings (members must not send peer traffic
+ * through the user's proxy) and minus ETCD_* / ETCDCTL_* (etcd reads ETCD_* as flags), then `planEnv` on top.
+ */
+export function memberEnv(
+  parentEnv: Record<string, string | undefined>,
+  planEnv: Record<string, string>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(parentEnv)) {
+    if (v === undefined) continue;
+    const lower = k.toLowerCase();
+    if (PROXY_VARS.has(lower) || lower.startsWith('etcd_') || lower.startsWith('etcdctl_')) continue;
+    out[k] = v;
+  }
+  return { ...out, ...planEnv };
+}
+
+class LineSplitter {
+  private readonly decoder = new StringDecoder('utf8');
+  private partial = '';
+
+  constructor(private readonly emit: (line: string) => void) {}
+
+  push(chunk: Buffer): void {
+    let text = this.partial + this.decoder.write(chunk);
+    let nl = text.indexOf('\n');
+    while (nl >= 0) {
+      this.emit(stripCR(text.slice(0, nl)));
+      text = text.slice(nl + 1);
+      nl = text.indexOf('\n');
+    }
+    while (text.length > MAX_LINE) {
+      this.emit(text.slice(0, MAX_LINE));
+      text = text.slice(MAX_LINE);
+    }
+    this.partial = text;
+  }
+
+  flush(): void {
+    const rest = this.partial + this.decoder.end();
+    this.partial = '';
+    if (rest !== '') this.emit(stripCR(rest));
+  }
+}
+
+function stripCR(line: string): string {
+  return line.endsWith('\r') ? line.slice(0, -1) : line;
+}
+
+/**
+ * Events: `'line'(text, stream)`, `'state'(state)`, `'exit'(ExitInfo)`.
+ * `start()` may be called again once the process has ended.
+ */
+export class ManagedProcess extends EventEmitter {
+  readonly name: string;
+  readonly command: ProcessCommand;
+  readonly cwd: string;
+  readonly env: Record<string, string>;
+  readonly logFile: string | undefined;
+
+  private child: ChildProcess | null = null;
+  private _state: ProcessState = 'stopped';
+  /** The state to return to on resume. */
+  private stateBeforePause: ProcessState = 'running';
+  private stopRequested = false;
+  private killTimer: NodeJS.Timeout | null = null;
+  private killAt = Infinity;
+  private exitWaiters: (() => void)[] = [];
+  private readonly ring: string[] = [];
+  private linesThisRun = 0;
+  private _lastExit: ExitInfo | null = null;
+
+  constructor(opts: ManagedProcessOptions) {
+    super();
+    this.name = opts.name;
+    this.command = opts.command;
+    this.cwd = opts.cwd;
+    this.env = opts.env;
+    this.logFile = opts.logFile;
+  }
+
+  get state(): ProcessState {
+    return this._state;
+  }
+
+  get pid(): number | null {
+    return this.child?.pid ?? null;
+  }
+
+  /** True while a child is running (also when paused or being stopped). */
+  get alive(): boolean {
+    return this.child !== null;
+  }
+
+  get lastExit(): ExitInfo | null {
+    return this._lastExit;
+  }
+
+  lastLines(n = RING_SIZE): string[] {
+    return n <= 0 ? [] : this.ring.slice(-n);
+  }
+
+  /** The last `n` lines of the current (or last) run only. */
+  runLines(n = RING_SIZE): string[] {
+    return this.lastLines(Math.min(n, this.linesThisRun));
+  }
+
+  start(): void {
+    if (this.child) throw new Error(`${this.name} is already running (pid ${this.child.pid ?? '?'})`);
+    if (!exitHookInstalled) {
+      exitHookInstalled = true;
+      process.once('exit', killAllGroupsSync);
+    }
+    this.stopRequested = false;
+    this.killAt = Infinity;
+    this.linesThisRun = 0;
+    const [file, args] = 'argv' in this.command ? [this.command.argv[0]!, this.command.argv.slice(1)] : ['sh', ['-c', this.command.shell]];
+    let log: WriteStream | null = null;
+    if (this.logFile) {
+      mkdirSync(dirname(this.logFile), { recursive: true });
+      log = createWriteStream(this.logFile, { flags: 'a' });
+      log.on('error', () => {
+        /* a log that cannot be written must not take the supervisor down */
+      });
+    }
+    let child: ChildProcess;
+    try {
+      child = spawn(file, args, { cwd: this.cwd, env: this.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (e) {
+      log?.end();
+      throw e;
+    }
+    this.child = child;
+    this.setState('starting');
+    const pgid = child.pid;
+    if (pgid !== undefined) liveGroups.add(pgid);
+
+    const splitters = {
+      stdout: new LineSplitter((l) => this.addLine(l, 'stdout')),
+      stderr: new LineSplitter((l) => this.addLine(l, 'stderr')),
+    };
+    for (const stream of ['stdout', 'stderr'] as const) {
+      child[stream]!.on('data', (chunk: Buffer) => {
+        log?.write(chunk);
+        splitters[stream].push(chunk);
+      });
+    }
+
+    let exitInfo: { code: number | null; signal: string | null } | null = null;
+    let closed = false;
+    let finished = false;
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(drainTimer);
+      child.stdout?.destroy();
+      child.stderr?.destroy();
+      splitters.stdout.flush();
+      splitters.stderr.flush();
+      log?.end();
+      if (pgid !== undefined) {
+        // Whatever the leader left behind in its group goes with it.
+        signalGroup(pgid, 'SIGKILL');
+        liveGroups.delete(pgid);
+      }
+      if (this.killTimer) clearTimeout(this.killTimer);
+      this.killTimer = null;
+      const info: ExitInfo = { code: exitInfo?.code ?? null, signal: exitInfo?.signal ?? null, expected: this.stopRequested };
+      this._lastExit = info;
+      this.child = null;
+      this.setState(info.expected ? 'stopped' : 'exited');
+      const waiters = this.exitWaiters;
+      this.exitWaiters = [];
+      for (const w of waiters) w();
+      this.emit('exit', info);
+    };
+    let drainTimer: NodeJS.Timeout | undefined;
+    child.on('exit', (code, signal) => {
+      exitInfo = { code, signal };
+      if (closed) finish();
+      else {
+        // Kill leftovers now so that pipes they hold close; then wait briefly for the tail of the output.
+        if (pgid !== undefined) signalGroup(pgid, 'SIGKILL');
+        drainTimer = setTimeout(finish, DRAIN_MS);
+      }
+    });
+    child.on('close', (code, signal) => {
+      closed = true;
+      if (exitInfo || pgid === undefined) {
+        exitInfo ??= { code, signal };
+        finish();
+      }
+    });
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      if (pgid === undefined) {
+        this.addLine(`cannot start ${file}: ${err.code ?? err.message}`, 'stderr');
+        exitInfo = { code: null, signal: null };
+        setImmediate(finish);
+      }
+    });
+  }
+
+  /** Marks a started process as ready (the owner decides what ready means). */
+  markRunning(): void {
+    if (this._state === 'starting') this.setState('running');
+    else if (this._state === 'paused') this.stateBeforePause = 'running';
+  }
+
+  /**
+   * SIGTERM to the whole group (after SIGCONT if paused), SIGKILL after `graceMs`. Resolves once the
+   * process has exited, or gives up after the grace plus a bound. A second call may shorten the grace.
+   */
+  stop(graceMs = 3000): Promise<void> {
+    const child = this.child;
+    if (!child || child.pid === undefined) {
+      if (this._state === 'exited') this.setState('stopped');
+      return Promise.resolve();
+    }
+    const pgid = child.pid;
+    if (!this.stopRequested) {
+      this.stopRequested = true;
+      if (this._state === 'paused') signalGroup(pgid, 'SIGCONT');
+      if (graceMs > 0) signalGroup(pgid, 'SIGTERM');
+    }
+    const killAt = Date.now() + Math.max(0, graceMs);
+    if (killAt < this.killAt) {
+      this.killAt = killAt;
+      if (this.killTimer) clearTimeout(this.killTimer);
+      const kill = (): void => {
+        this.killTimer = null;
+        if (this.child === child) signalGroup(pgid, 'SIGKILL');
+      };
+      if (graceMs <= 0) kill();
+      else this.killTimer = setTimeout(kill, graceMs);
+    }
+    return this.waitExit(Math.max(0, graceMs) + KILL_WAIT_MS).then(() => undefined);
+  }
+
+  /** Resolves when the current child has exited (true), or after `timeoutMs` (false). */
+  waitExit(timeoutMs = Infinity): Promise<boolean> {
+    if (!this.child) return Promise.resolve(true);
+    return new Promise<boolean>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.exitWaiters.push(done);
+      if (Number.isFinite(timeoutMs)) {
+        timer = setTimeout(() => {
+          this.exitWaiters = this.exitWaiters.filter((w) => w !== done);
+          resolve(false);
+        }, timeoutMs);
+      }
+    });
+  }
+
+  /** Sends a signal to the whole group. SIGSTOP/SIGCONT also change the state (see pause/resume). */
+  signal(sig: NodeJS.Signals): boolean {
+    if (sig === 'SIGSTOP') return this.pause();
+    if (sig === 'SIGCONT') return this.resume();
+    const pgid = this.child?.pid;
+    return pgid !== undefined && signalGroup(pgid, sig);
+  }
+
+  pause(): boolean {
+    const pgid = this.child?.pid;
+    if (pgid === undefined || !signalGroup(pgid, 'SIGSTOP')) return false;
+    if (this._state !== 'paused') {
+      this.stateBeforePause = this._state;
+      this.setState('paused');
+    }
+    return true;
+  }
+
+  resume(): boolean {
+    const pgid = this.child?.pid;
+    if (pgid === undefined || !signalGroup(pgid, 'SIGCONT')) return false;
+    if (this._state === 'paused') this.setState(this.stateBeforePause);
+    return true;
+  }
+
+  private addLine(text: string, stream: OutputStream): void {
+    this.ring.push(text);
+    this.linesThisRun++;
+    if (this.ring.length > RING_SIZE) this.ring.splice(0, this.ring.length - RING_SIZE);
+    this.emit('line', text, stream);
+  }
+
+  private setState(s: ProcessState): void {
+    if (s === this._state) return;
+    this._state = s;
+    this.emit('state', s);
+  }
+}
