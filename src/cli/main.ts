@@ -14,7 +14,7 @@ import { registerFaults } from './commands/faults.js';
 
 export function buildProgram(): Command {
   const program = new Command('etcd-lab')
-    .description('Real multi-member etcd clusters on this machine: start them in under a second, export Procfiles,\nand break them on purpose to watch Raft re-elect a leader.')
+    .description('Real multi-member etcd clusters on this machine: start them in under a second, export Procfiles, and break them on purpose to watch Raft re-elect a leader.')
     .version(packageVersion(), '-v, --version', 'print the etcd-lab version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
