@@ -1,0 +1,218 @@
+// Fault commands against a chaos-mode cluster, driven through the CLI as a user would, checked with a real client.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { claimPorts } from '../helpers/ports.js';
+import { runCli } from '../helpers/cli.js';
+import { killMentioning, waitNoProcesses } from '../helpers/procs.js';
+import { EtcdClient } from '../../src/etcd/client.js';
+import type { StatusReport } from '../../src/supervisor/status.js';
+
+const root = mkdtempSync(join(tmpdir(), 'etcd-lab-faults-'));
+const dir = join(root, 'state');
+let urls: Record<string, string> = {};
+
+async function cli(...args: string[]) {
+  const r = await runCli([...args, '--dir', dir], { cwd: root, timeoutMs: 60_000 });
+  return r;
+}
+
+async function status(): Promise<StatusReport> {
+  const r = await cli('status', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as StatusReport;
+}
+
+/** Each member's own view: who it thinks leads (null when it has none or does not answer). */
+async function views(): Promise<Record<string, string | null>> {
+  const out: Record<string, string | null> = {};
+  await Promise.all(
+    Object.entries(urls).map(async ([name, url]) => {
+      const c = new EtcdClient(url, { timeoutMs: 300 });
+      try {
+        out[name] = (await c.status()).leader;
+      } catch {
+        out[name] = null;
+      } finally {
+        c.close();
+      }
+    }),
+  );
+  return out;
+}
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+}
+
+async function idOf(name: string): Promise<string> {
+  const c = new EtcdClient(urls[name]!, { timeoutMs: 1000 });
+  try {
+    return (await c.status()).memberId;
+  } finally {
+    c.close();
+  }
+}
+
+async function put(name: string, key: string, timeoutMs = 1500): Promise<boolean> {
+  const c = new EtcdClient(urls[name]!, { timeoutMs });
+  try {
+    await c.put(key, 'v');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    c.close();
+  }
+}
+
+before(async () => {
+  const base = await claimPorts();
+  const r = await cli('up', '-d', '--chaos', '-n', '3', '--ports', String(base));
+  assert.equal(r.code, 0, r.stderr);
+  const s = await status();
+  urls = Object.fromEntries(s.members.map((m) => [m.name, m.clientURL]));
+});
+
+after(async () => {
+  await runCli(['down', '--dir', dir], { timeoutMs: 30_000 }).catch(() => undefined);
+  const left = await waitNoProcesses(root, 10_000);
+  killMentioning(root);
+  rmSync(root, { recursive: true, force: true });
+  assert.deepEqual(left, [], 'no process may survive');
+});
+
+test('isolating the leader: the others elect a new one, the isolated member has none and cannot write; heal converges', async () => {
+  const s = await status();
+  const old = s.leader!;
+  assert.ok(old);
+  const r = await cli('isolate', 'leader', '--json');
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).members, [old]);
+  const others = Object.keys(urls).filter((n) => n !== old);
+  const newLeader = await until('a new leader among the others', async () => {
+    const st = await status();
+    return st.leader && st.leader !== old ? st.leader : undefined;
+  });
+  assert.ok(others.includes(newLeader));
+  await until('the isolated member to lose its leader', async () => ((await views())[old] === null ? true : undefined));
+  assert.equal(await put(old, 'iso/minority'), false, 'a write on the isolated member must fail');
+  assert.equal(await put(newLeader, 'iso/majority'), true, 'a write on the majority must succeed');
+  assert.equal((await cli('heal')).code, 0);
+  await until('all members to agree again', async () => {
+    const v = await views();
+    const ids = Object.values(v);
+    return ids.every((x) => x !== null && x === ids[0]) ? true : undefined;
+  });
+  const c = new EtcdClient(urls[old]!, { timeoutMs: 1000 });
+  try {
+    const got = await until('the write to reach the healed member', async () => {
+      const g = await c.get('iso/majority', { serializable: true });
+      return g.value === 'v' ? g : undefined;
+    });
+    assert.equal(got.value, 'v');
+  } finally {
+    c.close();
+  }
+});
+
+test('a one-way cut leader->follower leaves that follower without a leader while the others carry on', async () => {
+  const s = await status();
+  const leader = s.leader!;
+  const follower = s.members.find((m) => m.name !== leader)!.name;
+  const third = s.members.find((m) => m.name !== leader && m.name !== follower)!.name;
+  const r = await cli('cut', `${leader}->${follower}`);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`${leader} -x-> ${follower}`));
+  await until('the follower to lose its leader', async () => ((await views())[follower] !== (await idOf(leader)) ? true : undefined));
+  const v = await views();
+  assert.notEqual(v[third], null, 'the third member still has a leader');
+  assert.equal(await put(third, 'cut/ok'), true);
+  assert.equal((await cli('heal')).code, 0);
+});
+
+test('pause and resume: a paused member shows as paused with no answers, and comes back', async () => {
+  const s = await status();
+  const f = s.members.find((m) => !m.isLeader)!.name;
+  assert.equal((await cli('pause', f)).code, 0);
+  const p = await status();
+  const pm = p.members.find((m) => m.name === f)!;
+  assert.equal(pm.state, 'paused');
+  assert.equal(pm.raftTerm, null);
+  assert.equal((await cli('resume', f)).code, 0);
+  await until('the member to answer again', async () => {
+    const st = await status();
+    return st.members.find((m) => m.name === f)?.raftTerm ? true : undefined;
+  });
+});
+
+test('kill leader (SIGKILL) -> new leader; the killed member stays down until restarted', async () => {
+  const s = await status();
+  const old = s.leader!;
+  const r = await cli('kill', 'leader');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /is a crash/);
+  const next = await until('a new leader', async () => {
+    const st = await status();
+    return st.leader && st.leader !== old ? st : undefined;
+  });
+  assert.notEqual(next.members.find((m) => m.name === old)!.state, 'running');
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.notEqual((await status()).members.find((m) => m.name === old)!.state, 'running', 'no automatic restart after a chaos kill');
+  assert.equal((await cli('restart', old)).code, 0);
+  await until('the old leader back as running', async () => {
+    const st = await status();
+    return st.members.every((m) => m.state === 'running' && m.raftTerm) ? true : undefined;
+  });
+});
+
+test('SIGTERM on the leader is reported as a graceful transfer', async () => {
+  const r = await cli('kill', 'leader', '--signal', 'TERM');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /graceful leadership transfer/);
+  assert.equal((await cli('restart', 'all')).code, 0);
+});
+
+test('bad input: unknown member, a->a, groups that overlap or leave members out, bad delay', async () => {
+  const cases: [string[], RegExp][] = [
+    [['kill', 'm9'], /no member "m9"/],
+    [['cut', 'm1->m1'], /from a member to itself/],
+    [['partition', 'm1,m2', 'm2,m3'], /"m2" is in groups 1 and 2/],
+    [['partition', 'm1', 'm2'], /leaves out "m3"/],
+    [['delay', 'm1', 'soon'], /not a duration/],
+    [['kill', 'm1', '--signal', 'HUP'], /--signal must be KILL or TERM/],
+  ];
+  for (const [args, re] of cases) {
+    const r = await cli(...args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, re);
+  }
+});
+
+test('network faults on a cluster started without --chaos say how to restart with it', async () => {
+  const other = join(root, 'plain');
+  const base = await claimPorts();
+  const up = await runCli(['up', '-d', '--ports', String(base), '--dir', other], { cwd: root, timeoutMs: 60_000 });
+  assert.equal(up.code, 0, up.stderr);
+  try {
+    const r = await runCli(['partition', 'm1', 'm2,m3', '--dir', other], { cwd: root });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /started without --chaos/);
+    assert.match(r.stderr, /up --chaos/);
+  } finally {
+    await runCli(['down', '--dir', other], { timeoutMs: 30_000 });
+  }
+});
