@@ -5,3 +5,6 @@ export type { ClusterPlan, ClusterSpec, MemberPlan, EtcdVersion, PortLayout, Pro
 export { renderProcfile, parseProcfile } from './plan/procfile.js';
 export { parseConfig } from './plan/config.js';
 export { EtcdClient } from './etcd/client.js';
+export { startCluster, type StartClusterOptions, type LabCluster, type MemberInfo } from './start-cluster.js';
+export type { Lab, FaultResult, Target, DelayTarget } from './chaos/lab.js';
+export type { StatusReport, MemberStatus } from './supervisor/status.js';

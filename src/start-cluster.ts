@@ -1,0 +1,152 @@
+// The library entry point: a real cluster for a test suite, with the same objects the CLI uses.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DelayTarget, FaultResult, Target } from './chaos/lab.js';
+import { parsePortsOption } from './plan/ports.js';
+import { resolveSettings, type RestartPolicy, type Settings } from './plan/settings.js';
+import type { ClusterPlan, Profile } from './plan/types.js';
+import type { StatusReport } from './supervisor/status.js';
+import type { Supervisor } from './supervisor/supervisor.js';
+
+export interface StartClusterOptions {
+  /** Members (odd; default 3). */
+  nodes?: number;
+  /** fast (10/100 ms, default) or default (100/1000 ms). */
+  profile?: Profile;
+  /** Per-member proxies so partition/isolate/cut/delay work (default true). */
+  chaos?: boolean;
+  /** State folder; default a new temp folder, deleted by stop(). */
+  dir?: string;
+  /** `auto` (default), `etcd`, or a base port. */
+  ports?: 'auto' | 'etcd' | number;
+  /** etcd binary (default: ETCD_BIN, PATH, cache, download). */
+  etcd?: string;
+  namePrefix?: string;
+  extraArgs?: string[];
+  restart?: RestartPolicy;
+  readyTimeoutMs?: number;
+  /** Keep the state folder after stop() (default: delete it when etcd-lab created it). */
+  keepDir?: boolean;
+}
+
+export interface MemberInfo {
+  name: string;
+  clientURL: string;
+  peerURL: string;
+}
+
+export interface LabCluster extends AsyncDisposable {
+  /** Client URLs, in member order. */
+  readonly endpoints: string[];
+  readonly members: MemberInfo[];
+  readonly dir: string;
+  readonly plan: ClusterPlan;
+  status(): Promise<StatusReport>;
+  /** The current leader's name, or null while there is none. */
+  leader(): Promise<string | null>;
+  /** Waits (bounded) until the members agree on a leader; resolves with its name. */
+  waitForLeader(opts?: { timeoutMs?: number; not?: string }): Promise<string>;
+  kill(target: Target, opts?: { signal?: 'SIGKILL' | 'SIGTERM' }): Promise<FaultResult>;
+  pause(target: Target): Promise<FaultResult>;
+  resume(target: Target): Promise<FaultResult>;
+  restart(target: Target): Promise<FaultResult>;
+  partition(...groups: string[][]): Promise<FaultResult>;
+  isolate(target: Target): Promise<FaultResult>;
+  cut(from: string, to: string): Promise<FaultResult>;
+  delay(target: DelayTarget, delayMs: number, jitterMs?: number): Promise<FaultResult>;
+  heal(): Promise<FaultResult>;
+  /** Stops every member and the proxies; idempotent. */
+  stop(): Promise<void>;
+}
+
+const live = new Set<Supervisor>();
+let exitHookInstalled = false;
+
+function installExitHook(killAll: () => void): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // A test process that ends without stop() still leaves no etcd behind.
+  process.on('exit', () => {
+    if (live.size > 0) killAll();
+  });
+}
+
+export async function startCluster(opts: StartClusterOptions = {}): Promise<LabCluster> {
+  const { prepareUp } = await import('./supervisor/prepare-up.js');
+  const { Supervisor } = await import('./supervisor/supervisor.js');
+  const { killAllGroupsSync } = await import('./supervisor/process.js');
+  installExitHook(killAllGroupsSync);
+  const ownDir = opts.dir === undefined;
+  const dir = opts.dir ?? join(mkdtempSync(join(tmpdir(), 'etcd-lab-')), 'state');
+  const flags: Partial<Settings> = {
+    nodes: opts.nodes ?? 3,
+    profile: opts.profile ?? 'fast',
+    chaos: opts.chaos ?? true,
+    dir,
+    ports: parsePortsOption(String(opts.ports ?? 'auto')),
+    ...(opts.etcd !== undefined ? { etcd: opts.etcd } : {}),
+    ...(opts.namePrefix !== undefined ? { namePrefix: opts.namePrefix } : {}),
+    ...(opts.extraArgs !== undefined ? { extraArgs: opts.extraArgs } : {}),
+    ...(opts.restart !== undefined ? { restart: opts.restart } : {}),
+  };
+  const settings = resolveSettings(flags);
+  const cleanup = (): void => {
+    if (ownDir && !opts.keepDir) rmSync(join(dir, '..'), { recursive: true, force: true });
+  };
+  let sup: Supervisor;
+  try {
+    const prepared = await prepareUp({ settings, given: new Set(Object.keys(flags) as (keyof Settings)[]), fresh: false });
+    sup = await Supervisor.open({
+      dir: prepared.dir,
+      plan: prepared.plan,
+      etcdPath: prepared.etcd.path,
+      etcdVersion: prepared.etcd.version.text,
+      restart: settings.restart,
+      readyTimeoutMs: opts.readyTimeoutMs ?? 20_000,
+    });
+    live.add(sup);
+    await sup.start();
+  } catch (e) {
+    cleanup();
+    throw e;
+  }
+  const plan = sup.cluster.plan;
+  const lab = (): Supervisor['lab'] => sup.lab;
+  let stopped: Promise<void> | null = null;
+  const handle: LabCluster = {
+    endpoints: plan.members.map((m) => m.clientURL),
+    members: plan.members.map((m) => ({ name: m.name, clientURL: m.clientURL, peerURL: m.peerURL })),
+    dir: sup.dir,
+    plan,
+    status: () => sup.cluster.status(),
+    leader: async () => (await sup.cluster.status()).leader,
+    waitForLeader: async ({ timeoutMs = 10_000, not } = {}) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const l = (await sup.cluster.status()).leader;
+        if (l && l !== not) return l;
+        if (Date.now() > deadline) throw new Error(`no leader${not ? ` other than ${not}` : ''} within ${timeoutMs} ms`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    kill: (t, o) => lab().kill(t, o),
+    pause: (t) => lab().pause(t),
+    resume: (t) => lab().resume(t),
+    restart: (t) => lab().restart(t),
+    partition: (...groups) => lab().partition(groups),
+    isolate: (t) => lab().isolate(t),
+    cut: (a, b) => lab().cut(a, b),
+    delay: (t, d, j = 0) => lab().delay(t, d, j),
+    heal: () => lab().heal(),
+    stop: () => {
+      stopped ??= sup.shutdown().finally(() => {
+        live.delete(sup);
+        cleanup();
+      });
+      return stopped;
+    },
+    [Symbol.asyncDispose]: () => handle.stop(),
+  };
+  return handle;
+}

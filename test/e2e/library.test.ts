@@ -1,0 +1,52 @@
+// The library API: startCluster() from a Node program, and nothing left behind when that program ends.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startCluster } from '../../src/index.js';
+import { waitNoProcesses, killMentioning } from '../helpers/procs.js';
+import { claimPorts } from '../helpers/ports.js';
+
+test('startCluster gives a handle whose faults and stop work; stop removes its temp dir', { timeout: 60_000 }, async () => {
+  const c = await startCluster({ nodes: 3, ports: await claimPorts() });
+  const dir = c.dir;
+  try {
+    assert.equal(c.endpoints.length, 3);
+    const leader = await c.waitForLeader();
+    const r = await c.isolate(leader);
+    assert.deepEqual(r.members, [leader]);
+    assert.notEqual(await c.waitForLeader({ not: leader }), leader);
+    await c.heal();
+    assert.ok(c.members.every((m) => m.clientURL.startsWith('http://127.0.0.1:')));
+  } finally {
+    await c.stop();
+  }
+  assert.deepEqual(await waitNoProcesses(dir, 5000), []);
+  assert.equal(existsSync(dir), false);
+});
+
+test('a program that ends without stop() leaves no etcd behind', { timeout: 60_000 }, async () => {
+  const work = mkdtempSync(join(tmpdir(), 'etcd-lab-lib-'));
+  const index = fileURLToPath(new URL('../../src/index.ts', import.meta.url));
+  const script = `
+    import { startCluster } from ${JSON.stringify(index)};
+    const c = await startCluster({ nodes: 3, dir: ${JSON.stringify(join(work, 'state'))}, ports: ${await claimPorts()} });
+    console.log(c.endpoints.join(','));
+    process.exit(0);
+  `;
+  try {
+    const r = spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 45_000,
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^http:\/\/127\.0\.0\.1:\d+,/);
+    assert.deepEqual(await waitNoProcesses(work, 5000), []);
+  } finally {
+    killMentioning(work);
+    rmSync(work, { recursive: true, force: true });
+  }
+});
