@@ -228,7 +228,7 @@ export class Cluster extends EventEmitter {
     } catch (e) {
       const reason = ac.signal.aborted ? (ac.signal.reason as Abort) : null;
       const err = reason ? this.notReady(reason, waiting) : e;
-      const failed = reason?.kind === 'exit' ? reason.name : this.firstWaiting(waiting);
+      const failed = reason?.kind === 'stopped' ? null : reason?.kind === 'exit' ? reason.name : this.firstWaiting(waiting);
       if (failed) progress(failed, 'failed');
       await this.stop(FAILED_START_GRACE_MS);
       throw err;

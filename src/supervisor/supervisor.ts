@@ -100,6 +100,10 @@ export class Supervisor extends EventEmitter {
 
   saveState(): void {
     if (this.shuttingDown && !this.control) return;
+    this.writeStateFile(true);
+  }
+
+  private writeStateFile(withPids: boolean): void {
     writeState(this.dir, {
       version: 1,
       supervisorPid: process.pid,
@@ -109,7 +113,7 @@ export class Supervisor extends EventEmitter {
       chaos: this.opts.plan.chaos,
       members: this.opts.plan.members.map((m) => ({
         name: m.name,
-        pid: this.cluster.members().find((x) => x.name === m.name)?.pid ?? null,
+        pid: withPids ? (this.cluster.members().find((x) => x.name === m.name)?.pid ?? null) : null,
         clientPort: m.clientPort,
         peerPort: m.peerPort,
         proxyPort: m.proxyPort,
@@ -145,21 +149,7 @@ export class Supervisor extends EventEmitter {
 
   private saveStateStopped(): void {
     try {
-      writeState(this.dir, {
-        version: 1,
-        supervisorPid: process.pid,
-        startedAt: this.startedAt,
-        etcdPath: this.opts.etcdPath,
-        etcdVersion: this.opts.etcdVersion,
-        chaos: this.opts.plan.chaos,
-        members: this.opts.plan.members.map((m) => ({
-          name: m.name,
-          pid: null,
-          clientPort: m.clientPort,
-          peerPort: m.peerPort,
-          proxyPort: m.proxyPort,
-        })),
-      });
+      this.writeStateFile(false);
     } catch {
       /* the dir may have been removed under us */
     }

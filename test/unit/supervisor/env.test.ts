@@ -1,0 +1,31 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { failureLines } from '../../../src/supervisor/cluster.js';
+import { memberEnv } from '../../../src/supervisor/process.js';
+
+test('memberEnv drops proxies (any case), ETCD_* and ETCDCTL_*, then adds the plan env', () => {
+  const parent = {
+    PATH: '/usr/bin',
+    HOME: '/home/u',
+    HTTP_PROXY: 'http://corp:3128',
+    https_proxy: 'http://corp:3128',
+    No_Proxy: 'localhost',
+    ALL_PROXY: 'socks5://x',
+    ETCD_NAME: 'evil',
+    ETCD_DATA_DIR: '/x',
+    ETCDCTL_API: '3',
+    ETCDCTL_ENDPOINTS: 'http://x',
+    MY_ETCD_THING: 'kept',
+    UNSET: undefined,
+  };
+  const env = memberEnv(parent, { HTTP_PROXY: 'http://127.0.0.1:20010' });
+  assert.deepEqual(env, { PATH: '/usr/bin', HOME: '/home/u', MY_ETCD_THING: 'kept', HTTP_PROXY: 'http://127.0.0.1:20010' });
+  assert.equal(parent.ETCD_NAME, 'evil', 'the parent env is not changed');
+});
+
+test("failureLines cuts etcd's usage text after a flag error and keeps at most n lines", () => {
+  const usage = ['flag provided but not defined: -bogus', 'Usage:', '', '  etcd [flags]', '    Start an etcd server.'];
+  assert.deepEqual(failureLines(usage), ['flag provided but not defined: -bogus']);
+  const many = Array.from({ length: 30 }, (_, i) => `l${i}`);
+  assert.deepEqual(failureLines(many, 20), many.slice(10));
+});
