@@ -10,6 +10,7 @@ import { registerStatus } from './commands/status.js';
 import { registerDown } from './commands/down.js';
 import { registerRun } from './commands/run.js';
 import { registerLogs } from './commands/logs.js';
+import { registerStart } from './commands/start.js';
 import { registerFaults } from './commands/faults.js';
 
 export function buildProgram(): Command {
@@ -41,6 +42,7 @@ Exit codes: 0 ok, 1 failure, 2 bad input, 3 no cluster running.`,
   registerProcfile(program);
   registerInit(program);
   registerSupervise(program);
+  registerStart(program);
   return program;
 }
 

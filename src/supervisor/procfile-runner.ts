@@ -1,0 +1,436 @@
+// Runs any Procfile the way goreman does: every entry through `sh -c` in its own process group, PORT = base + 100
+// per entry, an entry that exits is reported while the others keep running. Serves the same control operations as
+// the cluster supervisor on the dir's socket, so `etcd-lab run|status|down|logs -f` work against it.
+import { EventEmitter } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { LabError } from '../errors.js';
+import { EtcdClient, type EtcdStatus } from '../etcd/client.js';
+import type { ProcfileEntry } from '../plan/procfile.js';
+import { splitCommand } from '../plan/quote.js';
+import type { RestartPolicy } from '../plan/settings.js';
+import { didYouMean } from '../plan/suggest.js';
+import { startControlServer, type ControlHandler, type ControlServer } from './control.js';
+import { ManagedProcess, type ExitInfo, type OutputStream, type ProcessState } from './process.js';
+import { acquireLock, statePaths, type DirLock } from './state-dir.js';
+import type { MemberStatus, StatusReport } from './status.js';
+
+/** One Procfile entry, ready to run. */
+export interface ProcfileJob {
+  name: string;
+  command: string;
+  /** 1-based line in the Procfile. */
+  line: number;
+  /** Position in the Procfile (colour index; PORT = base + 100 * index). */
+  index: number;
+  port: number;
+  /** The complete environment of the entry. */
+  env: Record<string, string>;
+}
+
+export interface EtcdEntryInfo {
+  /** etcd's `--name`, when given. */
+  member: string | null;
+  /** Where to ask for status: the first advertised (else listened) client URL, wildcard hosts as 127.0.0.1. */
+  clientURL: string | null;
+  peerURL: string | null;
+}
+
+export interface ProcfileRunnerOptions {
+  /** Absolute state dir: lock, control socket, logs/<entry>.log. */
+  dir: string;
+  jobs: ProcfileJob[];
+  /** Working directory of every entry. */
+  cwd: string;
+  restart: RestartPolicy;
+}
+
+export interface EntryExitEvent {
+  name: string;
+  code: number | null;
+  signal: string | null;
+  lastLines: string[];
+}
+
+export interface EntryRestartEvent {
+  name: string;
+  attempt: number;
+  delayMs: number;
+}
+
+export interface EntryListItem {
+  name: string;
+  pid: number | null;
+  state: ProcessState;
+  port: number;
+}
+
+const STEP = 100;
+const BACKOFF_FIRST_MS = 250;
+const BACKOFF_MAX_MS = 8000;
+const BACKOFF_RESET_AFTER_MS = 30_000;
+const STATUS_TIMEOUT_MS = 500;
+const DETAIL_LINES = 5;
+
+/**
+ * PURE. Picks the entries to run (`only`, in the order given; all when empty) and gives each its environment:
+ * the parent's, then `.env` values for names the parent does not set (goreman's rule), then PORT. PORT follows the
+ * entry's place in the file, so it does not change when only some entries run.
+ */
+export function planProcfileRun(input: {
+  entries: ProcfileEntry[];
+  only?: readonly string[];
+  basePort: number;
+  parentEnv: Record<string, string | undefined>;
+  dotenv?: Record<string, string>;
+  file?: string;
+}): ProcfileJob[] {
+  const file = input.file ?? 'Procfile';
+  const names = input.entries.map((e) => e.name);
+  const wanted = [...new Set(input.only ?? [])];
+  for (const n of wanted) {
+    if (!names.includes(n)) {
+      throw new LabError('UNKNOWN_MEMBER', `${file} has no process "${n}"${didYouMean(n, names)}`, {
+        hint: `its processes: ${names.join(', ')}`,
+      });
+    }
+  }
+  const base: Record<string, string> = {};
+  for (const [k, v] of Object.entries(input.parentEnv)) if (v !== undefined) base[k] = v;
+  for (const [k, v] of Object.entries(input.dotenv ?? {})) if (!(k in base)) base[k] = v;
+  const jobs = input.entries.map((e, index) => {
+    const port = input.basePort + STEP * index;
+    return { name: e.name, command: e.command, line: e.line, index, port, env: { ...base, PORT: String(port) } };
+  });
+  return wanted.length === 0 ? jobs : wanted.map((n) => jobs.find((j) => j.name === n)!);
+}
+
+/** Go flag value: `--flag v`, `--flag=v`, `-flag v`, `-flag=v`; the last one wins. */
+function flagValue(argv: readonly string[], flag: string): string | null {
+  let value: string | null = null;
+  for (let i = 1; i < argv.length; i++) {
+    const a = argv[i]!;
+    for (const prefix of [`--${flag}`, `-${flag}`]) {
+      if (a === prefix && i + 1 < argv.length) value = argv[i + 1]!;
+      else if (a.startsWith(`${prefix}=`)) value = a.slice(prefix.length + 1);
+    }
+  }
+  return value;
+}
+
+function firstURL(list: string | null): string | null {
+  const first = list?.split(',')[0]?.trim();
+  if (!first) return null;
+  try {
+    const u = new URL(first);
+    if (u.hostname === '0.0.0.0' || u.hostname === '[::]' || u.hostname === '') u.hostname = '127.0.0.1';
+    return u.origin;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * PURE. What a Procfile command says about the etcd member it runs (name, client and peer URL), or null when the
+ * program is not `etcd` or the line needs a real shell to read.
+ */
+export function etcdEntryInfo(command: string): EtcdEntryInfo | null {
+  let argv: string[];
+  try {
+    argv = splitCommand(command).argv;
+  } catch {
+    return null;
+  }
+  if (basename(argv[0]!) !== 'etcd' || argv[1] === 'grpc-proxy' || argv[1] === 'gateway') return null;
+  return {
+    member: flagValue(argv, 'name'),
+    clientURL: firstURL(flagValue(argv, 'advertise-client-urls') ?? flagValue(argv, 'listen-client-urls')),
+    peerURL: firstURL(flagValue(argv, 'initial-advertise-peer-urls') ?? flagValue(argv, 'listen-peer-urls')),
+  };
+}
+
+/** The leader claimed in the highest raft term (a member cut off keeps claiming its old leader). */
+function leaderOf(answers: (EtcdStatus | null)[]): string | null {
+  let best: { term: bigint; leader: string } | null = null;
+  for (const s of answers) {
+    if (!s?.leader) continue;
+    let term = 0n;
+    try {
+      term = BigInt(s.raftTerm);
+    } catch {
+      /* keep 0 */
+    }
+    if (!best || term > best.term) best = { term, leader: s.leader };
+  }
+  return best?.leader ?? null;
+}
+
+interface Entry {
+  job: ProcfileJob;
+  proc: ManagedProcess;
+  etcd: EtcdEntryInfo | null;
+  /** Stopped on request: not restarted, and the runner does not end while it is down. */
+  held: boolean;
+  restartTimer: NodeJS.Timeout | null;
+  backoffMs: number;
+  restarts: number;
+  startedAt: number;
+}
+
+/**
+ * Events: `'line'(name, text, stream)`, `'spawn'({ name, pid, port })`, `'exit'(EntryExitEvent)` for an entry
+ * that ended on its own, `'stop'({ name, code, signal })` for one stopped on request, `'restart'(EntryRestartEvent)`, `'all-ended'({ failed })` when every entry has ended on
+ * its own (the owner decides whether to shut down), `'down-requested'(graceMs)`, `'stopping'`, `'stopped'`.
+ */
+export class ProcfileRunner extends EventEmitter {
+  readonly dir: string;
+  private readonly opts: ProcfileRunnerOptions;
+  private readonly lock: DirLock;
+  private readonly list: Entry[];
+  private control: ControlServer | null = null;
+  private shuttingDown: Promise<void> | null = null;
+
+  private constructor(opts: ProcfileRunnerOptions, lock: DirLock) {
+    super();
+    this.opts = opts;
+    this.dir = opts.dir;
+    this.lock = lock;
+    const logs = statePaths(opts.dir).logs;
+    this.list = opts.jobs.map((job) => {
+      const proc = new ManagedProcess({
+        name: job.name,
+        command: { shell: job.command },
+        cwd: opts.cwd,
+        env: job.env,
+        logFile: join(logs, `${job.name}.log`),
+      });
+      const entry: Entry = {
+        job,
+        proc,
+        etcd: etcdEntryInfo(job.command),
+        held: false,
+        restartTimer: null,
+        backoffMs: BACKOFF_FIRST_MS,
+        restarts: 0,
+        startedAt: 0,
+      };
+      proc.on('line', (text: string, stream: OutputStream) => this.emit('line', job.name, text, stream));
+      proc.on('exit', (info: ExitInfo) => this.onExit(entry, info));
+      return entry;
+    });
+  }
+
+  /** Takes the dir's lock (DIR_IN_USE when a live supervisor or runner holds it). Writes no plan: this is no etcd-lab plan. */
+  static open(opts: ProcfileRunnerOptions): ProcfileRunner {
+    if (opts.jobs.length === 0) throw new LabError('INTERNAL', 'a Procfile runner needs at least one entry');
+    const lock = acquireLock(opts.dir);
+    try {
+      mkdirSync(statePaths(opts.dir).logs, { recursive: true });
+      return new ProcfileRunner(opts, lock);
+    } catch (e) {
+      lock.release();
+      throw e;
+    }
+  }
+
+  get names(): string[] {
+    return this.list.map((e) => e.job.name);
+  }
+
+  /** Opens the control socket, then starts every entry at once (as goreman does). */
+  async start(): Promise<void> {
+    try {
+      this.control = await startControlServer(statePaths(this.dir).sock, this.handlers());
+      for (const e of this.list) this.spawn(e);
+    } catch (err) {
+      await this.shutdown(0);
+      throw err;
+    }
+  }
+
+  entries(): EntryListItem[] {
+    return this.list.map((e) => ({ name: e.job.name, pid: e.proc.pid, state: e.proc.state, port: e.job.port }));
+  }
+
+  /** Starts a stopped entry (no-op when it runs). */
+  startEntry(name: string): void {
+    const e = this.entry(name);
+    this.cancelRestart(e);
+    e.held = false;
+    if (e.proc.state === 'paused') e.proc.resume();
+    if (!e.proc.alive) this.spawn(e);
+  }
+
+  /** SIGTERM to the entry's whole process group, SIGKILL after `graceMs`; it stays down until started. */
+  async stopEntry(name: string, graceMs = 3000): Promise<void> {
+    const e = this.entry(name);
+    e.held = true;
+    this.cancelRestart(e);
+    await e.proc.stop(graceMs);
+  }
+
+  async restartEntry(name: string, graceMs = 3000): Promise<void> {
+    await this.stopEntry(name, graceMs);
+    this.startEntry(name);
+  }
+
+  /** Every entry in the shape of a cluster status; etcd entries are asked for their raft view (short timeout). */
+  async status(): Promise<StatusReport> {
+    const answers = await Promise.all(
+      this.list.map(async (e): Promise<EtcdStatus | null> => {
+        const url = e.etcd?.clientURL;
+        if (!url || !e.proc.alive || e.proc.state === 'paused') return null;
+        const c = new EtcdClient(url, { timeoutMs: STATUS_TIMEOUT_MS });
+        try {
+          return await c.status();
+        } catch {
+          return null;
+        } finally {
+          c.close();
+        }
+      }),
+    );
+    const leaderId = leaderOf(answers);
+    const members: MemberStatus[] = this.list.map((e, i) => {
+      const s = answers[i] ?? null;
+      return {
+        name: e.job.name,
+        state: e.proc.state,
+        pid: e.proc.pid,
+        id: s?.memberId ?? null,
+        clientURL: e.etcd?.clientURL ?? '',
+        peerURL: e.etcd?.peerURL ?? '',
+        isLearner: s?.isLearner ?? false,
+        isLeader: s !== null && leaderId !== null && s.memberId === leaderId,
+        raftTerm: s?.raftTerm ?? null,
+        raftIndex: s?.raftIndex ?? null,
+        revision: s?.revision ?? null,
+        dbSize: s?.dbSize ?? null,
+      };
+    });
+    const leader = leaderId === null ? null : (members.find((m) => m.id === leaderId)?.name ?? null);
+    return { dir: this.dir, leader, members };
+  }
+
+  /**
+   * Stops every entry at once (SIGTERM to each group, SIGKILL after `graceMs`), closes the socket, releases the
+   * dir. Idempotent; a call with 0 while stopping kills what is left now.
+   */
+  shutdown(graceMs = 3000): Promise<void> {
+    if (this.shuttingDown) {
+      if (graceMs === 0) for (const e of this.list) void e.proc.stop(0);
+      return this.shuttingDown;
+    }
+    this.shuttingDown = (async () => {
+      this.emit('stopping');
+      for (const e of this.list) this.cancelRestart(e);
+      try {
+        await Promise.all(this.list.map((e) => e.proc.stop(graceMs)));
+      } finally {
+        await this.control?.close().catch(() => undefined);
+        this.control = null;
+        this.lock.release();
+        this.emit('stopped');
+      }
+    })();
+    return this.shuttingDown;
+  }
+
+  /** An entry by its Procfile name, or by the etcd `--name` of exactly one entry (`infra2` for etcd's `etcd2`). */
+  private entry(name: unknown): Entry {
+    if (typeof name !== 'string' || name === '') {
+      throw new LabError('USAGE', 'name a process', { hint: `processes: ${this.names.join(', ')}` });
+    }
+    const byName = this.list.find((e) => e.job.name === name);
+    if (byName) return byName;
+    const byMember = this.list.filter((e) => e.etcd?.member === name);
+    if (byMember.length === 1) return byMember[0]!;
+    throw new LabError('UNKNOWN_MEMBER', `no process "${name}" runs from this Procfile${didYouMean(name, this.names)}`, {
+      hint: `processes: ${this.names.join(', ')}`,
+    });
+  }
+
+  private spawn(e: Entry): void {
+    e.startedAt = Date.now();
+    e.proc.start();
+    e.proc.markRunning();
+    this.emit('spawn', { name: e.job.name, pid: e.proc.pid, port: e.job.port });
+  }
+
+  private cancelRestart(e: Entry): void {
+    if (e.restartTimer) clearTimeout(e.restartTimer);
+    e.restartTimer = null;
+  }
+
+  private onExit(e: Entry, info: ExitInfo): void {
+    if (this.shuttingDown) return;
+    if (info.expected) {
+      this.emit('stop', { name: e.job.name, code: info.code, signal: info.signal });
+      return;
+    }
+    this.emit('exit', { name: e.job.name, code: info.code, signal: info.signal, lastLines: e.proc.runLines(DETAIL_LINES) } satisfies EntryExitEvent);
+    const failed = info.code !== 0 || info.signal !== null;
+    if (failed && this.opts.restart === 'on-failure' && !e.held) {
+      if (Date.now() - e.startedAt >= BACKOFF_RESET_AFTER_MS) e.backoffMs = BACKOFF_FIRST_MS;
+      const delayMs = e.backoffMs;
+      e.backoffMs = Math.min(e.backoffMs * 2, BACKOFF_MAX_MS);
+      e.restarts++;
+      this.emit('restart', { name: e.job.name, attempt: e.restarts, delayMs } satisfies EntryRestartEvent);
+      e.restartTimer = setTimeout(() => {
+        e.restartTimer = null;
+        if (!this.shuttingDown && !e.held && !e.proc.alive) this.spawn(e);
+      }, delayMs);
+      return;
+    }
+    const ended = this.list.every((x) => !x.proc.alive && x.restartTimer === null && !x.held);
+    if (ended) {
+      const anyFailed = this.list.some((x) => x.proc.lastExit !== null && (x.proc.lastExit.code !== 0 || x.proc.lastExit.signal !== null));
+      this.emit('all-ended', { failed: anyFailed });
+    }
+  }
+
+  private handlers(): Record<string, ControlHandler> {
+    const grace = (args: Record<string, unknown>): number | undefined => (typeof args.graceMs === 'number' ? args.graceMs : undefined);
+    return {
+      ping: () => ({ pid: process.pid, dir: this.dir, kind: 'procfile' }),
+      list: () => this.entries(),
+      status: () => this.status(),
+      start: (args) => {
+        const e = this.entry(args.member);
+        this.startEntry(e.job.name);
+        return { member: e.job.name, state: 'running' };
+      },
+      stop: async (args) => {
+        const e = this.entry(args.member);
+        await this.stopEntry(e.job.name, grace(args));
+        return { member: e.job.name, state: 'stopped' };
+      },
+      restart: async (args) => {
+        const e = this.entry(args.member);
+        await this.restartEntry(e.job.name, grace(args));
+        return { member: e.job.name, state: 'running' };
+      },
+      logs: (args, ctx) =>
+        new Promise<null>((resolve) => {
+          const only = args.member === undefined ? null : this.entry(args.member).job.name;
+          const onLine = (name: string, text: string): void => {
+            if (only === null || name === only) ctx.send({ event: 'line', member: name, text });
+          };
+          this.on('line', onLine);
+          const end = (): void => {
+            this.off('line', onLine);
+            this.off('stopped', end);
+            resolve(null);
+          };
+          this.once('stopped', end);
+          ctx.onClose(end);
+        }),
+      down: (args) => {
+        const graceMs = grace(args) ?? 3000;
+        // Answer first: the socket closes during shutdown.
+        setImmediate(() => this.emit('down-requested', graceMs));
+        return { pid: process.pid, stopping: true };
+      },
+    };
+  }
+}

@@ -1,0 +1,318 @@
+// `etcd-lab start`: any Procfile run goreman-style, controlled with `etcd-lab run|status|down` from other processes.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { claimPorts } from '../helpers/ports.js';
+import { runCli, spawnCli } from '../helpers/cli.js';
+import { viewCluster, waitForAgreedLeader } from '../helpers/cluster-check.js';
+import { processesMentioning } from '../helpers/procs.js';
+
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) {
+    killIn(d);
+    rmSync(d, { recursive: true, force: true });
+  }
+});
+
+function tmp(tag: string): string {
+  const d = mkdtempSync(join(tmpdir(), `etcd-lab-start-${tag}-`));
+  dirs.push(d);
+  return d;
+}
+
+/**
+ * Processes that run in `dir` or name it. Entries inherit the runner's working directory, and etcd's own Procfile
+ * names no path of ours (its data dirs are relative), so the working directory is what finds them all.
+ */
+function processesIn(dir: string): { pid: number; cmd: string }[] {
+  const found = new Map(processesMentioning(dir).map((p) => [p.pid, p]));
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const cwd = readlinkSync(`/proc/${entry}/cwd`);
+      if (cwd === dir || cwd.startsWith(`${dir}/`)) {
+        const cmd = processesMentioning('').find((p) => p.pid === Number(entry))?.cmd ?? '?';
+        found.set(Number(entry), { pid: Number(entry), cmd });
+      }
+    } catch {
+      /* exited meanwhile, or not ours to read */
+    }
+  }
+  return [...found.values()];
+}
+
+async function waitNoneIn(dir: string, timeoutMs = 10_000): Promise<{ pid: number; cmd: string }[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const left = processesIn(dir);
+    if (left.length === 0 || Date.now() > deadline) return left;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function killIn(dir: string): void {
+  for (const p of processesIn(dir)) {
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
+  }
+}
+
+interface Runner {
+  child: ChildProcess;
+  out(): string;
+  err(): string;
+  /** Resolves once stdout or stderr matches `re` (bounded). */
+  waitFor(re: RegExp, timeoutMs?: number): Promise<void>;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function startRunner(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): Runner {
+  const child = spawnCli(['start', ...args], { cwd, env });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (err += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  );
+  return {
+    child,
+    out: () => out,
+    err: () => err,
+    async waitFor(re, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!re.test(out) && !re.test(err)) {
+        if (Date.now() > deadline || child.exitCode !== null) {
+          throw new Error(`runner output never matched ${re}\nstdout:\n${out.slice(-3000)}\nstderr:\n${err.slice(-3000)}`);
+        }
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
+    exited,
+  };
+}
+
+async function exitWithin<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** etcd's own repository Procfile, with our ports instead of 2379/22379/32379 and the binary at /usr/bin/etcd. */
+function etcdRepoProcfile(base: number): { text: string; clientURLs: string[] } {
+  const client = [base, base + 2, base + 4];
+  const peer = [base + 1, base + 3, base + 5];
+  const cluster = peer.map((p, i) => `infra${i + 1}=http://127.0.0.1:${p}`).join(',');
+  const lines = client.map(
+    (c, i) =>
+      `etcd${i + 1}: /usr/bin/etcd --name infra${i + 1} --listen-client-urls http://127.0.0.1:${c} --advertise-client-urls http://127.0.0.1:${c} ` +
+      `--listen-peer-urls http://127.0.0.1:${peer[i]} --initial-advertise-peer-urls http://127.0.0.1:${peer[i]} --initial-cluster-token etcd-cluster-1 ` +
+      `--initial-cluster '${cluster}' --initial-cluster-state new --enable-pprof --logger=zap --log-outputs=stderr`,
+  );
+  const text = [
+    '# Use goreman to run `go install github.com/mattn/goreman@latest`',
+    '# Change the path of bin/etcd if etcd is located elsewhere',
+    '',
+    ...lines,
+    `#proxy: /usr/bin/etcd grpc-proxy start --endpoints=127.0.0.1:${client.join(',127.0.0.1:')} --listen-addr=127.0.0.1:${base + 6} --advertise-client-url=127.0.0.1:${base + 6} --enable-pprof`,
+    '',
+  ].join('\n');
+  return { text, clientURLs: client.map((c) => `http://127.0.0.1:${c}`) };
+}
+
+test("etcd's own Procfile runs unchanged; run stop/start from another process; Ctrl-C leaves nothing", { timeout: 30_000 }, async () => {
+  const dir = tmp('etcd');
+  const { text, clientURLs } = etcdRepoProcfile(await claimPorts());
+  writeFileSync(join(dir, 'Procfile'), text);
+  const r = startRunner(dir, []);
+  try {
+    await waitForAgreedLeader(clientURLs, 15_000).catch((e: Error) => {
+      throw new Error(`${e.message}\nstderr:\n${r.err()}\nstdout:\n${r.out().slice(-3000)}`);
+    });
+    // etcd's zap JSON is shown as readable lines behind the entry's name.
+    assert.match(r.out(), /^etcd1 \| INFO {2}/m);
+    assert.doesNotMatch(r.out(), /^etcd\d \| \{"level"/m);
+
+    // The member name works as well as the entry name (etcd's Procfile calls the entry etcd2, the member infra2).
+    const stop = await runCli(['run', 'stop', 'infra2'], { cwd: dir });
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.equal(stop.stdout, 'infra2: stopped\n');
+    assert.deepEqual(processesIn(dir).filter((p) => p.cmd.includes('--name infra2')), []);
+    assert.equal((await viewCluster([clientURLs[1]!], 300)).healthy[0], false);
+    await waitForAgreedLeader([clientURLs[0]!, clientURLs[2]!], 10_000);
+    await r.waitFor(/etcd2 stopped on request/);
+
+    const list = await runCli(['run', 'list', '--json'], { cwd: dir });
+    assert.equal(list.code, 0, list.stderr);
+    assert.deepEqual(
+      (JSON.parse(list.stdout) as { name: string; state: string }[]).map((m) => `${m.name}=${m.state}`),
+      ['etcd1=running', 'etcd2=stopped', 'etcd3=running'],
+    );
+
+    const start = await runCli(['run', 'start', 'etcd2'], { cwd: dir });
+    assert.equal(start.code, 0, start.stderr);
+    await waitForAgreedLeader(clientURLs, 10_000);
+
+    // `etcd-lab status` talks to the runner like to a supervisor and asks the etcd entries for their raft view.
+    const status = await runCli(['status', '--json'], { cwd: dir });
+    assert.equal(status.code, 0, status.stderr);
+    const report = JSON.parse(status.stdout) as { leader: string | null; members: { name: string; state: string; clientURL: string }[] };
+    assert.ok(report.leader !== null && ['etcd1', 'etcd2', 'etcd3'].includes(report.leader), status.stdout);
+    assert.deepEqual(report.members.map((m) => [m.name, m.state, m.clientURL]), [
+      ['etcd1', 'running', clientURLs[0]],
+      ['etcd2', 'running', clientURLs[1]],
+      ['etcd3', 'running', clientURLs[2]],
+    ]);
+
+    // The leak check below can see these members.
+    assert.equal(processesIn(dir).filter((p) => p.cmd.startsWith('/usr/bin/etcd --name infra')).length, 3);
+    r.child.kill('SIGINT');
+    const { code } = await exitWithin(r.exited, 10_000, 'runner exit after SIGINT');
+    assert.equal(code, 0, r.err());
+    assert.match(r.err(), /stopping \(SIGINT\)/);
+    assert.match(r.err(), /stopped: no process is running/);
+    assert.deepEqual(await waitNoneIn(dir), [], 'no etcd may survive the runner');
+  } finally {
+    r.child.kill('SIGKILL');
+    killIn(dir);
+  }
+});
+
+test('CRLF Procfile: $PORT from 5000, .env, sh -c grandchildren die with their entry, an exit is reported, down stops all', { timeout: 20_000 }, async () => {
+  const dir = tmp('shell');
+  writeFileSync(
+    join(dir, 'Procfile'),
+    [
+      '# shell entries',
+      '',
+      'web: echo "web PORT=$PORT GREETING=$GREETING FROM=$FROM"; exec sleep 300',
+      // The trailing echo keeps the outer sh from exec'ing the inner one: sleep is a great-grandchild of the runner.
+      "tree: sh -c 'sleep 301 & wait'; echo never",
+      'fail: sleep 0.3; echo about to fail; exit 3',
+      '',
+    ].join('\r\n'),
+  );
+  writeFileSync(join(dir, '.env'), "# for every entry\nGREETING='hello there'\nFROM=dotenv\n");
+  const r = startRunner(dir, [], { FROM: 'shell' });
+  try {
+    await r.waitFor(/^web {2}\| web PORT=5000 GREETING=hello there FROM=shell$/m);
+    await r.waitFor(/fail exited on its own \(exit code 3\)/);
+    assert.match(r.out(), /^fail \| about to fail$/m);
+    assert.match(r.err(), /tree started \(pid \d+, PORT=5100\)/);
+    assert.match(r.err(), /fail started \(pid \d+, PORT=5200\)/);
+
+    const list = await runCli(['run', 'list', '--json'], { cwd: dir });
+    assert.equal(list.code, 0, list.stderr);
+    const states = JSON.parse(list.stdout) as { name: string; state: string; pid: number | null }[];
+    assert.deepEqual(states.map((m) => `${m.name}=${m.state}`), ['web=running', 'tree=running', 'fail=exited']);
+
+    const sleeper = () => processesIn(dir).filter((p) => p.cmd === 'sleep 301');
+    assert.equal(sleeper().length, 1, JSON.stringify(processesIn(dir)));
+    const stop = await runCli(['run', 'stop', 'tree', '--grace', '2s'], { cwd: dir });
+    assert.equal(stop.code, 0, stop.stderr);
+    assert.deepEqual(sleeper(), [], 'the grandchild of a stopped entry must die with it');
+    assert.ok(processesIn(dir).some((p) => p.cmd === 'sleep 300'), 'web keeps running');
+
+    // The dir belongs to this runner.
+    const second = await runCli(['start'], { cwd: dir });
+    assert.equal(second.code, 1);
+    assert.match(second.stderr, /is in use by etcd-lab supervisor pid/);
+
+    const down = await runCli(['down'], { cwd: dir });
+    assert.equal(down.code, 0, down.stderr);
+    const { code } = await exitWithin(r.exited, 5000, 'runner exit after etcd-lab down');
+    assert.equal(code, 0, r.err());
+    assert.deepEqual(await waitNoneIn(dir), []);
+  } finally {
+    r.child.kill('SIGKILL');
+    killIn(dir);
+  }
+});
+
+test('-b and names: PORT keeps its Procfile place; a second Ctrl-C kills what ignores SIGTERM', { timeout: 20_000 }, async () => {
+  const dir = tmp('base');
+  writeFileSync(
+    join(dir, 'Procfile'),
+    [
+      'a: echo "a PORT=$PORT"; exec sleep 300',
+      'b: echo "b PORT=$PORT"; exec sleep 300',
+      `stubborn: trap '' TERM; echo "stubborn PORT=$PORT"; sleep 302; echo done`,
+    ].join('\n'),
+  );
+  const r = startRunner(dir, ['-b', '7000', '--grace', '20s', 'b', 'stubborn']);
+  try {
+    await r.waitFor(/^b {8}\| b PORT=7100$/m);
+    await r.waitFor(/^stubborn \| stubborn PORT=7200$/m);
+    assert.doesNotMatch(r.out(), /^a /m);
+    r.child.kill('SIGINT');
+    await r.waitFor(/stopping \(SIGINT\)/);
+    await new Promise((res) => setTimeout(res, 500));
+    assert.equal(r.child.exitCode, null, 'the runner waits out the grace for the entry that ignores SIGTERM');
+    assert.ok(processesIn(dir).some((p) => p.cmd === 'sleep 302'));
+    const t0 = Date.now();
+    r.child.kill('SIGINT');
+    const { code } = await exitWithin(r.exited, 5000, 'runner exit after the second SIGINT');
+    assert.equal(code, 0, r.err());
+    assert.ok(Date.now() - t0 < 3000, `the second Ctrl-C took ${Date.now() - t0} ms`);
+    assert.match(r.err(), /SIGINT again: killing every process group now/);
+    assert.deepEqual(await waitNoneIn(dir), []);
+  } finally {
+    r.child.kill('SIGKILL');
+    killIn(dir);
+  }
+});
+
+test('--restart on-failure restarts a failing entry; without it the runner ends when every entry has ended', { timeout: 20_000 }, async () => {
+  const dir = tmp('restart');
+  writeFileSync(join(dir, 'Procfile'), 'flaky: echo "flaky run"; exit 1\nsteady: exec sleep 300\n');
+  const r = startRunner(dir, ['--restart', 'on-failure']);
+  try {
+    await r.waitFor(/restarting flaky in 500 ms \(attempt 2\)/);
+    assert.ok((r.out().match(/^flaky {2}\| flaky run$/gm) ?? []).length >= 2, r.out());
+    r.child.kill('SIGTERM');
+    const { code } = await exitWithin(r.exited, 5000, 'runner exit after SIGTERM');
+    assert.equal(code, 0, r.err());
+    assert.deepEqual(await waitNoneIn(dir), []);
+  } finally {
+    r.child.kill('SIGKILL');
+    killIn(dir);
+  }
+
+  writeFileSync(join(dir, 'Procfile.once'), 'ok: exit 0\nbad: sleep 0.2; exit 4\n');
+  const once = await runCli(['start', '-f', 'Procfile.once'], { cwd: dir, timeoutMs: 10_000 });
+  assert.equal(once.code, 1, once.stderr);
+  assert.match(once.stderr, /bad exited on its own \(exit code 4\)/);
+  assert.match(once.stderr, /stopping \(every process has ended\)/);
+});
+
+test('a broken Procfile or an unknown name exits 2 with the line or the names; nothing starts', async () => {
+  const dir = tmp('bad');
+  writeFileSync(join(dir, 'Procfile'), '# ok so far\r\none: sleep 1\r\nthis line has no colon\r\n');
+  const bad = await runCli(['start'], { cwd: dir });
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /Procfile:3: expected "name: command"/);
+
+  writeFileSync(join(dir, 'Other'), 'web: sleep 1\nworker: sleep 1\n');
+  const unknown = await runCli(['start', '-f', 'Other', 'wrker'], { cwd: dir });
+  assert.equal(unknown.code, 2, unknown.stderr);
+  assert.match(unknown.stderr, /Other has no process "wrker" \(did you mean "worker"\?\)/);
+  assert.match(unknown.stderr, /its processes: web, worker/);
+
+  const missing = await runCli(['start', '-f', 'Nope'], { cwd: dir });
+  assert.equal(missing.code, 2, missing.stderr);
+  assert.match(missing.stderr, /cannot read the Procfile Nope: no such file/);
+  assert.deepEqual(processesIn(dir), []);
+});
