@@ -30,9 +30,21 @@ export function registerLogs(program: Command): void {
       const { parseLogLine } = await import('../../etcd/zap.js');
       const { useColor } = await import('../output.js');
       const paths = statePaths(dir);
-      if (!existsSync(paths.plan)) throw new LabError('NOT_RUNNING', `no etcd-lab cluster in ${dir}`, { hint: 'pass the --dir the cluster was started with' });
-      const plan = readJson<import('../../plan/types.js').ClusterPlan>(paths.plan);
-      const names = plan.members.map((m) => m.name);
+      let names: string[];
+      if (existsSync(paths.plan)) {
+        names = readJson<import('../../plan/types.js').ClusterPlan>(paths.plan).members.map((m) => m.name);
+      } else {
+        // A Procfile run (etcd-lab start) has no plan: ask its supervisor for the entries.
+        const { supervisorFor } = await import('../supervisor-client.js');
+        const c = await supervisorFor(dir).catch(() => {
+          throw new LabError('NOT_RUNNING', `no etcd-lab cluster in ${dir}`, { hint: 'pass the --dir the cluster was started with' });
+        });
+        try {
+          names = ((await c.request('list', {}, 5000)) as { name: string }[]).map((m) => m.name);
+        } finally {
+          c.close();
+        }
+      }
       if (member !== undefined && !names.includes(member)) {
         const { didYouMean } = await import('../../plan/suggest.js');
         throw new LabError('UNKNOWN_MEMBER', `no member "${member}" in ${dir}${didYouMean(member, names)}`, { hint: `members: ${names.join(', ')}` });
