@@ -87,8 +87,9 @@ export function startDaemon(o: DaemonStart & { onProgress: (e: StartProgress) =>
 /** The child side: waits for the start request from the parent, then runs the supervisor. */
 export async function daemonMain(): Promise<number> {
   if (!process.send) throw new LabError('USAGE', '__supervise is started by `etcd-lab up -d`, not by hand');
+  // The parent may be gone (Ctrl-C) with the channel not yet seen closed: a failed send is dropped, not thrown.
   const send = (m: DaemonMessage): void => {
-    if (process.connected) process.send!(m);
+    if (process.connected) process.send!(m, undefined, {}, () => undefined);
   };
   const request = await new Promise<DaemonStart>((resolve, reject) => {
     const timer = setTimeout(() => reject(new LabError('INTERNAL', 'no start request from the parent')), 10_000);
@@ -101,6 +102,12 @@ export async function daemonMain(): Promise<number> {
   const stamp = (): string => new Date().toISOString();
   const say = (t: string): void => void process.stdout.write(`${stamp()} ${t}\n`);
   say(`supervisor pid ${process.pid} starting ${request.plan.members.length} members in ${request.dir}`);
+  // A parent that goes away before the cluster is ready (Ctrl-C on `up -d`) takes the start with it: stop as on SIGTERM.
+  const parentGone = (): void => {
+    say('the parent `etcd-lab up -d` went away before the cluster was ready: stopping');
+    process.kill(process.pid, 'SIGTERM');
+  };
+  process.once('disconnect', parentGone);
   try {
     return await runSupervisor({
       ...request,
@@ -108,6 +115,7 @@ export async function daemonMain(): Promise<number> {
       say,
       onReady: (_sup, ready) => {
         say(`cluster ready in ${ready.elapsedMs} ms, leader ${ready.leader}`);
+        process.off('disconnect', parentGone);
         send({ type: 'ready', leader: ready.leader, elapsedMs: ready.elapsedMs, pid: process.pid });
         if (process.connected) process.disconnect();
       },

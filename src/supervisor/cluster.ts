@@ -153,6 +153,8 @@ export class Cluster extends EventEmitter {
         cwd: this.opts.baseDir,
         env: memberEnv(process.env, mp.env),
         logFile,
+        // A member must outlive a supervisor that is SIGKILLed (and be reaped later), not die of SIGPIPE.
+        outputToLog: true,
       });
       const m: Member = {
         plan: mp,

@@ -1,7 +1,7 @@
 // One supervised child process in its own process group: line-split output, a log file, stop/pause/signal.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { closeSync, createWriteStream, fstatSync, mkdirSync, openSync, readSync, watch, type FSWatcher, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 
@@ -17,6 +17,12 @@ export interface ManagedProcessOptions {
   env: Record<string, string>;
   /** Raw output of both streams is appended here. */
   logFile?: string;
+  /**
+   * The child writes its output straight into `logFile` (lines are read back from it and reported as 'stderr')
+   * instead of through pipes to this process, so that it outlives this process: a Go program is killed by
+   * SIGPIPE on its next log line once the reader of its stderr pipe is gone. Needs `logFile`.
+   */
+  outputToLog?: boolean;
 }
 
 export interface ExitInfo {
@@ -33,6 +39,8 @@ const MAX_LINE = 64 * 1024;
 const DRAIN_MS = 500;
 /** After SIGKILL, how much longer `stop()` waits before giving up. */
 const KILL_WAIT_MS = 2000;
+/** How often a log file written by the child is read when no change notification came. */
+const TAIL_POLL_MS = 250;
 
 /** Process group ids (= leader pids) started by this module whose group may still hold processes. */
 const liveGroups = new Set<number>();
@@ -107,6 +115,54 @@ class LineSplitter {
   }
 }
 
+/** Reads what is appended to a file from offset `from` on: on change notifications, and by polling as a fallback. */
+class FileTail {
+  private readonly fd: number;
+  private pos: number;
+  private readonly buf = Buffer.allocUnsafe(64 * 1024);
+  private readonly watcher: FSWatcher | null;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(path: string, from: number, private readonly onChunk: (chunk: Buffer) => void) {
+    this.fd = openSync(path, 'r');
+    this.pos = from;
+    let watcher: FSWatcher | null = null;
+    try {
+      watcher = watch(path, { persistent: false }, () => this.read());
+      watcher.on('error', () => {
+        /* the poll still reads */
+      });
+    } catch {
+      /* no notifications here: the poll reads */
+    }
+    this.watcher = watcher;
+    this.timer = setInterval(() => this.read(), TAIL_POLL_MS);
+    this.timer.unref();
+  }
+
+  read(): void {
+    for (;;) {
+      let n: number;
+      try {
+        n = readSync(this.fd, this.buf, 0, this.buf.length, this.pos);
+      } catch {
+        return;
+      }
+      if (n <= 0) return;
+      this.pos += n;
+      this.onChunk(Buffer.from(this.buf.subarray(0, n)));
+    }
+  }
+
+  /** Reads what is left, then stops. */
+  close(): void {
+    this.read();
+    this.watcher?.close();
+    clearInterval(this.timer);
+    closeSync(this.fd);
+  }
+}
+
 function stripCR(line: string): string {
   return line.endsWith('\r') ? line.slice(0, -1) : line;
 }
@@ -121,6 +177,7 @@ export class ManagedProcess extends EventEmitter {
   readonly cwd: string;
   readonly env: Record<string, string>;
   readonly logFile: string | undefined;
+  readonly outputToLog: boolean;
 
   private child: ChildProcess | null = null;
   private _state: ProcessState = 'stopped';
@@ -141,6 +198,7 @@ export class ManagedProcess extends EventEmitter {
     this.cwd = opts.cwd;
     this.env = opts.env;
     this.logFile = opts.logFile;
+    this.outputToLog = opts.outputToLog === true && opts.logFile !== undefined;
   }
 
   get state(): ProcessState {
@@ -180,8 +238,12 @@ export class ManagedProcess extends EventEmitter {
     this.linesThisRun = 0;
     const [file, args] = 'argv' in this.command ? [this.command.argv[0]!, this.command.argv.slice(1)] : ['sh', ['-c', this.command.shell]];
     let log: WriteStream | null = null;
-    if (this.logFile) {
-      mkdirSync(dirname(this.logFile), { recursive: true });
+    let out: { fd: number; from: number } | null = null;
+    if (this.logFile) mkdirSync(dirname(this.logFile), { recursive: true });
+    if (this.logFile && this.outputToLog) {
+      const fd = openSync(this.logFile, 'a');
+      out = { fd, from: fstatSync(fd).size };
+    } else if (this.logFile) {
       log = createWriteStream(this.logFile, { flags: 'a' });
       log.on('error', () => {
         /* a log that cannot be written must not take the supervisor down */
@@ -189,10 +251,12 @@ export class ManagedProcess extends EventEmitter {
     }
     let child: ChildProcess;
     try {
-      child = spawn(file, args, { cwd: this.cwd, env: this.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+      child = spawn(file, args, { cwd: this.cwd, env: this.env, detached: true, stdio: out ? ['ignore', out.fd, out.fd] : ['ignore', 'pipe', 'pipe'] });
     } catch (e) {
       log?.end();
       throw e;
+    } finally {
+      if (out) closeSync(out.fd);
     }
     this.child = child;
     this.setState('starting');
@@ -203,8 +267,16 @@ export class ManagedProcess extends EventEmitter {
       stdout: new LineSplitter((l) => this.addLine(l, 'stdout')),
       stderr: new LineSplitter((l) => this.addLine(l, 'stderr')),
     };
+    let tail: FileTail | null = null;
+    if (out && this.logFile) {
+      try {
+        tail = new FileTail(this.logFile, out.from, (chunk) => splitters.stderr.push(chunk));
+      } catch {
+        /* the log file vanished: its lines are not seen here, the child runs on */
+      }
+    }
     for (const stream of ['stdout', 'stderr'] as const) {
-      child[stream]!.on('data', (chunk: Buffer) => {
+      child[stream]?.on('data', (chunk: Buffer) => {
         log?.write(chunk);
         splitters[stream].push(chunk);
       });
@@ -219,6 +291,7 @@ export class ManagedProcess extends EventEmitter {
       clearTimeout(drainTimer);
       child.stdout?.destroy();
       child.stderr?.destroy();
+      tail?.close();
       splitters.stdout.flush();
       splitters.stderr.flush();
       log?.end();

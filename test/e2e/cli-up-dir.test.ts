@@ -1,0 +1,200 @@
+// `up` and its state dir: a dir in use, resuming a stopped cluster with its data, --fresh, a mismatching request,
+// busy ports, a binary that is not etcd, and a cluster that cannot become ready.
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { claimPorts } from '../helpers/ports.js';
+import {
+  assertNothingLeft,
+  inTemp,
+  etcdctl,
+  exportedEndpoints,
+  killIn,
+  lab,
+  show,
+  statusJson,
+  supervisorPid,
+  tempDir,
+  upArgs,
+  upDetached,
+} from '../helpers/lab-cli.js';
+
+const base = tempDir('etcd-lab-cli-dir');
+const port = await claimPorts();
+
+after(() => {
+  killIn(base);
+  rmSync(base, { recursive: true, force: true });
+});
+
+function token(dir: string): string {
+  return (JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8')) as { token: string }).token;
+}
+
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of ['plan.json', 'state.json', 'supervisor.lock']) out[f] = readFileSync(join(dir, f), 'utf8');
+  return out;
+}
+
+async function get(endpoints: string, key: string): Promise<string> {
+  const r = await etcdctl(endpoints, ['get', key, '--print-value-only']);
+  assert.equal(r.code, 0, r.stderr);
+  return r.stdout.trim();
+}
+
+async function down(tmp: string, dir: string): Promise<void> {
+  const r = await lab(tmp, ['down', '--dir', dir]);
+  assert.equal(r.code, 0, show(r));
+}
+
+describe('up and its state dir', { concurrency: 3 }, () => {
+  test('a second up on a dir in use names the running supervisor and changes nothing', async () => {
+    const tmp = tempDir('in-use', base);
+    const dir = join(tmp, 'lab');
+    await inTemp(
+      tmp,
+      async () => {
+        await upDetached(tmp, dir, port);
+        const before = snapshot(dir);
+        const status = await statusJson(tmp, dir);
+        const pid = supervisorPid(dir);
+        for (const extra of [['-d'], [], ['-d', '--fresh', '--yes'], ['-d', '-n', '5']]) {
+          const r = await lab(tmp, upArgs(dir, port, extra));
+          assert.equal(r.code, 1, `up ${extra.join(' ')}: ${show(r)}`);
+          assert.match(r.stderr, new RegExp(`error: a cluster is already running in ${dir} \\(supervisor pid ${pid}\\)`));
+          assert.match(r.stderr, /hint: see it with `etcd-lab status/);
+          assert.equal(r.stdout, '');
+        }
+        assert.deepEqual(snapshot(dir), before);
+        const after = await statusJson(tmp, dir);
+        assert.deepEqual(after.members.map((m) => [m.name, m.pid, m.id, m.state]), status.members.map((m) => [m.name, m.pid, m.id, m.state]));
+        await down(tmp, dir);
+      },
+      async () => {
+        await lab(tmp, ['down', '--dir', dir]).catch(() => undefined);
+      },
+    );
+  });
+
+  test('a stopped dir: -n 5 is DIR_MISMATCH, up resumes it with its data, --fresh starts over (asked or not)', async () => {
+    const tmp = tempDir('resume', base);
+    const dir = join(tmp, 'lab');
+    const p = port + 10;
+    await inTemp(
+      tmp,
+      async () => {
+        const first = await upDetached(tmp, dir, p);
+        const endpoints = exportedEndpoints(first.stdout);
+        assert.equal((await etcdctl(endpoints, ['put', 'kept', 'across-restarts'])).code, 0);
+        const ids = (await statusJson(tmp, dir)).members.map((m) => m.id);
+        const token1 = token(dir);
+        await down(tmp, dir);
+        await assertNothingLeft(tmp);
+
+        const planBefore = readFileSync(join(dir, 'plan.json'), 'utf8');
+        const five = await lab(tmp, upArgs(dir, p, ['-d', '-n', '5']));
+        assert.equal(five.code, 1, show(five));
+        assert.match(five.stderr, new RegExp(`error: ${dir} holds a 3-member cluster \\(m1, m2, m3\\) with data; you asked for 5 members`));
+        assert.match(five.stderr, /hint: .*--fresh/);
+        assert.equal(readFileSync(join(dir, 'plan.json'), 'utf8'), planBefore);
+        await assertNothingLeft(tmp);
+
+        const resumed = await upDetached(tmp, dir, p);
+        assert.match(resumed.stderr, /resuming 3 members in /);
+        assert.equal(await get(endpoints, 'kept'), 'across-restarts');
+        assert.equal(token(dir), token1);
+        assert.deepEqual((await statusJson(tmp, dir)).members.map((m) => m.id), ids);
+        await down(tmp, dir);
+
+        const fresh = await upDetached(tmp, dir, p, ['--fresh', '--yes']);
+        assert.match(fresh.stderr, /starting 3 members in /);
+        assert.equal(await get(endpoints, 'kept'), '');
+        const token2 = token(dir);
+        assert.notEqual(token2, token1);
+        assert.equal((await etcdctl(endpoints, ['put', 'second', 'life'])).code, 0);
+        await down(tmp, dir);
+
+        // No terminal to ask on (stdin is a pipe): --fresh proceeds without a prompt.
+        const unasked = await upDetached(tmp, dir, p, ['--fresh']);
+        assert.doesNotMatch(unasked.stderr, /\[y\/N\]/);
+        assert.match(unasked.stderr, /starting 3 members in /);
+        assert.equal(await get(endpoints, 'second'), '');
+        assert.notEqual(token(dir), token2);
+        await down(tmp, dir);
+      },
+      async () => {
+        await lab(tmp, ['down', '--dir', dir]).catch(() => undefined);
+      },
+    );
+  });
+
+  test('a port that is taken: the error names member and port; nothing is started or written', async () => {
+    const tmp = tempDir('ports', base);
+    const dir = join(tmp, 'lab');
+    const p = port + 20;
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(p + 3, '127.0.0.1', r));
+    await inTemp(
+      tmp,
+      async () => {
+        for (const extra of [['-d'], []]) {
+          const r = await lab(tmp, upArgs(dir, p, extra));
+          assert.equal(r.code, 1, show(r));
+          assert.match(r.stderr, new RegExp(`error: already in use on 127\\.0\\.0\\.1: m2 peer port ${p + 3}\\n`));
+          assert.match(r.stderr, /hint: stop what listens there/);
+          assert.ok(!existsSync(dir), `${dir} was created`);
+          await assertNothingLeft(tmp);
+        }
+      },
+      async () => {
+        blocker.close();
+      },
+    );
+  });
+
+  test('--etcd /bin/true is refused as not etcd; nothing is started or written', async () => {
+    const tmp = tempDir('not-etcd', base);
+    const dir = join(tmp, 'lab');
+    await inTemp(tmp, async () => {
+      const r = await lab(tmp, upArgs(dir, port + 30, ['-d', '--etcd', '/bin/true']));
+      assert.equal(r.code, 1, show(r));
+      assert.match(r.stderr, /error: --etcd \/bin\/true does not look like etcd: `--version` printed "true \(GNU coreutils\)/);
+      assert.match(r.stderr, /hint: Point --etcd .* at the etcd server binary/);
+      assert.ok(!existsSync(dir), `${dir} was created`);
+    });
+  });
+
+  for (const [k, mode] of (['-d', 'foreground'] as const).entries()) {
+    test(`a cluster that cannot become ready (${mode}): non-zero exit, the member's last lines, nothing left`, async () => {
+      const tmp = tempDir(`not-ready${mode}`, base);
+      const dir = join(tmp, 'lab');
+      const p = port + 40 + 10 * k;
+      await inTemp(
+        tmp,
+        async () => {
+          const r = await lab(tmp, upArgs(dir, p, [...(mode === '-d' ? ['-d'] : []), '--extra-arg=--bogus-flag']));
+          assert.equal(r.code, 1, show(r));
+          assert.match(r.stderr, /error: member m1 exited \(exit code 2\) while waiting for its peer port to answer/);
+          assert.match(r.stderr, /^ {2}flag provided but not defined: -bogus-flag$/m);
+          assert.match(r.stderr, /hint: the log of m1 is .*m1\.log/);
+          // etcd's usage text is not shown, and the exit is reported once.
+          assert.doesNotMatch(r.stderr, /grpc-proxy|Usage:/);
+          assert.doesNotMatch(r.stderr, /exited on its own/);
+          assert.doesNotMatch(r.stdout, /cluster ready/);
+          await assertNothingLeft(tmp);
+          if (mode === '-d') {
+            // The failed attempt leaves the dir usable.
+            await upDetached(tmp, dir, p);
+            await down(tmp, dir);
+          }
+        },
+        async () => {
+          await lab(tmp, ['down', '--dir', dir]).catch(() => undefined);
+        },
+      );
+    });
+  }
+});
