@@ -114,6 +114,37 @@ async function waitGone(pids: number[], timeoutMs: number): Promise<void> {
   while (pids.some(pidAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
 }
 
+const LEADER_PAUSE_MS = 150;
+
+/** The pid of the stale member that leads, asked through its client port (short timeouts; null when unknown). */
+async function staleLeaderPid(dir: string, stale: { name: string | null; pid: number }[]): Promise<number | null> {
+  let state: ReturnType<typeof readState>;
+  try {
+    state = readState(dir);
+  } catch {
+    return null;
+  }
+  if (!state || stale.length < 2) return null;
+  const { EtcdClient } = await import('../etcd/client.js');
+  const answers = await Promise.all(
+    stale.map(async (m) => {
+      const port = state!.members.find((x) => x.name === m.name)?.clientPort;
+      if (port === undefined) return null;
+      const c = new EtcdClient(`http://127.0.0.1:${port}`, { timeoutMs: 300 });
+      try {
+        const s = await c.status();
+        return { pid: m.pid, id: s.memberId, leader: s.leader };
+      } catch {
+        return null;
+      } finally {
+        c.close();
+      }
+    }),
+  );
+  const leaderId = answers.find((a) => a?.leader)?.leader;
+  return answers.find((a) => a && a.id === leaderId)?.pid ?? null;
+}
+
 /**
  * Stops the stale members of `dir`: SIGTERM, then SIGKILL after `graceMs`, then a bounded wait.
  * Refuses (DIR_IN_USE) while another live supervisor owns the dir: its members are not stale.
@@ -127,8 +158,17 @@ export async function reapStale(dir: string, graceMs = 3000, killWaitMs = 2000):
   }
   const stale = findStaleMembers(dir).map((m) => ({ ...m, start: processStartToken(m.pid) }));
   if (stale.length === 0) return [];
-  for (const m of stale) signal(m.pid, 'SIGTERM');
-  await waitGone(stale.map((m) => m.pid), graceMs);
+  // Followers first, the leader last: a leader stopped while its followers are still up hands leadership to one
+  // of them, which may be going away too, and then waits for etcd's request timeout.
+  const leaderPid = await staleLeaderPid(dir, stale);
+  const followers = stale.filter((m) => m.pid !== leaderPid);
+  for (const m of followers) signal(m.pid, 'SIGTERM');
+  await waitGone(followers.map((m) => m.pid), graceMs);
+  if (leaderPid !== null) {
+    await new Promise((r) => setTimeout(r, LEADER_PAUSE_MS));
+    signal(leaderPid, 'SIGTERM');
+    await waitGone([leaderPid], graceMs);
+  }
   // Only the same process gets SIGKILL: its pid could have been reused since the SIGTERM.
   const same = (m: (typeof stale)[number]) => pidAlive(m.pid) && (m.start === null || processStartToken(m.pid) === m.start);
   const stubborn = stale.filter(same);
