@@ -12,6 +12,8 @@ import { registerRun } from './commands/run.js';
 import { registerLogs } from './commands/logs.js';
 import { registerStart } from './commands/start.js';
 import { registerFaults } from './commands/faults.js';
+import { registerDemo } from './commands/demo.js';
+import { registerChaos } from './commands/chaos.js';
 
 export function buildProgram(): Command {
   const program = new Command('etcd-lab')
@@ -38,6 +40,8 @@ Exit codes: 0 ok, 1 failure, 2 bad input, 3 no cluster running.`,
   registerRun(program);
   registerDown(program);
   registerFaults(program);
+  registerDemo(program);
+  registerChaos(program);
   registerPlan(program);
   registerProcfile(program);
   registerInit(program);

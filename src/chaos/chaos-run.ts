@@ -1,0 +1,237 @@
+// `etcd-lab chaos`: plays a seeded fault schedule while the writer puts sequenced keys through every member,
+// then heals, restarts every member and checks that no acknowledged write was lost.
+import { formatDuration } from '../plan/duration.js';
+import { checkWrites, type CheckReport } from './checker.js';
+import type { Lab } from './lab.js';
+import type { ElectionObserver, FaultIntent } from './observer.js';
+import { describePlannedFault, planSchedule, resolveFaultMembers, type FaultKind, type PlannedFault } from './schedule.js';
+import type { TimelineEntry, TimelineSummary } from './timeline.js';
+import { Writer } from './writer.js';
+
+export interface ChaosOptions {
+  seed: number;
+  durationMs: number;
+  faults: readonly FaultKind[];
+  /** Key prefix of this run's writes. */
+  prefix: string;
+  /** Client timeout of one put. Default 2000 ms. */
+  writeTimeoutMs?: number;
+  /** How long the cluster may take to converge at the end. Default 30 s. */
+  convergeWithinMs?: number;
+  /** A note with the write counts this often. Default 5 s; 0 for none. */
+  progressEveryMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface AppliedFault {
+  n: number;
+  kind: FaultKind;
+  /** The members it hit, once the leader was known. */
+  members: string[];
+  /** When it started (observer time) and how long it lasted until undone. */
+  t: number;
+  ms: number;
+  /** Set when the lab refused it (the run goes on). */
+  error?: string;
+}
+
+export interface ChaosReport {
+  passed: boolean;
+  interrupted: boolean;
+  seed: number;
+  durationMs: number;
+  members: readonly string[];
+  faultKinds: readonly FaultKind[];
+  schedule: PlannedFault[];
+  faults: AppliedFault[];
+  elections: number;
+  longestWithoutLeaderMs: number;
+  writes: {
+    attempted: number;
+    acknowledged: number;
+    failed: number;
+    /** Failed or timed-out puts by reason. */
+    failures: Record<string, number>;
+    /** Not acknowledged, but committed anyway (allowed: the client gave up first). */
+    committedUnacknowledged: number;
+  };
+  lost: number;
+  check: CheckReport | null;
+  summary: TimelineSummary;
+  /** Faults, elections and notes (no per-write entries). */
+  timeline: TimelineEntry[];
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (ms <= 0 || signal?.aborted) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Shows the fault on the timeline (a leader it cuts off is lost from now on), then has the lab do it. */
+async function act(obs: ElectionObserver, intent: FaultIntent, text: string, fn: () => Promise<unknown>): Promise<void> {
+  obs.faultStarting(intent);
+  const entry = obs.recordFault(text);
+  try {
+    await fn();
+  } catch (e) {
+    obs.record({ kind: 'note', text: `${entry.text} failed: ${errorText(e)}` });
+    throw e;
+  }
+}
+
+async function inject(lab: Lab, obs: ElectionObserver, f: PlannedFault, members: string[]): Promise<void> {
+  const leader = obs.leader()?.name;
+  const who = members.map((m) => (m === leader ? `${m} (the leader)` : m)).join(', ');
+  const rest = lab.memberNames.filter((m) => !members.includes(m));
+  const groups = [members, rest];
+  const text =
+    f.kind === 'partition'
+      ? `partition ${members.join(',')} | ${rest.join(',')}${leader && members.includes(leader) ? ' (the leader on the minority side)' : ''}`
+      : f.kind === 'delay'
+        ? `delay ${who} by ${f.delayMs}${f.jitterMs ? `±${f.jitterMs}` : ''} ms`
+        : `${f.kind} ${who}`;
+  await act(obs, { action: f.kind, members, ...(f.kind === 'partition' ? { groups } : {}) }, `#${f.n} ${text} for ${formatDuration(f.holdMs)}`, async () => {
+    switch (f.kind) {
+      case 'kill':
+        for (const m of members) await lab.kill(m, { signal: 'SIGKILL' });
+        break;
+      case 'pause':
+        for (const m of members) await lab.pause(m);
+        break;
+      case 'partition':
+        await lab.partition(groups);
+        break;
+      case 'delay':
+        for (const m of members) await lab.delay({ member: m }, f.delayMs ?? 100, f.jitterMs ?? 0);
+        break;
+    }
+  });
+}
+
+async function undo(lab: Lab, obs: ElectionObserver, f: PlannedFault, members: string[]): Promise<void> {
+  const action = f.kind === 'kill' ? 'restart' : f.kind === 'pause' ? 'resume' : 'heal';
+  await act(obs, { action, members }, `#${f.n} ${action} ${action === 'heal' ? 'every link' : members.join(', ')}`, async () => {
+    if (f.kind === 'kill') for (const m of members) await lab.restart(m);
+    else if (f.kind === 'pause') for (const m of members) await lab.resume(m);
+    else await lab.heal();
+  });
+}
+
+/** Brings every member back: links healed, paused ones resumed, down ones started, then every one restarted. */
+async function restoreAll(lab: Lab, obs: ElectionObserver, restartEvery: boolean): Promise<void> {
+  if ((await lab.links()).length > 0) await act(obs, { action: 'heal', members: [] }, 'heal every link', () => lab.heal());
+  const st = await lab.status();
+  const paused = st.members.filter((m) => m.state === 'paused').map((m) => m.name);
+  if (paused.length > 0) await act(obs, { action: 'resume', members: paused }, `resume ${paused.join(', ')}`, async () => {
+    for (const m of paused) await lab.resume(m);
+  });
+  const down = st.members.filter((m) => m.state !== 'running' && m.state !== 'paused' && m.state !== 'starting').map((m) => m.name);
+  if (restartEvery) {
+    await act(obs, { action: 'restart', members: [...lab.memberNames] }, 'restart every member, one after the other', () => lab.restart('all'));
+  } else if (down.length > 0) {
+    await act(obs, { action: 'restart', members: down }, `restart ${down.join(', ')}`, async () => {
+      for (const m of down) await lab.restart(m);
+    });
+  }
+}
+
+export async function runChaos(lab: Lab, obs: ElectionObserver, o: ChaosOptions): Promise<ChaosReport> {
+  const schedule = planSchedule({ seed: o.seed, durationMs: o.durationMs, members: lab.memberNames, faults: o.faults });
+  const writer = new Writer(lab, { prefix: o.prefix, timeoutMs: o.writeTimeoutMs ?? 2000 });
+  const applied: AppliedFault[] = [];
+  const start = Date.now();
+  const progressEvery = o.progressEveryMs ?? 5000;
+  const progress =
+    progressEvery > 0
+      ? setInterval(() => {
+          obs.record({ kind: 'note', text: `writes so far: ${writer.acked.size} acknowledged, ${writer.failed} failed or timed out` });
+        }, progressEvery)
+      : null;
+  obs.record({ kind: 'note', text: `seed ${o.seed}: ${schedule.length} faults planned over ${formatDuration(o.durationMs)} (${o.faults.join(', ')}); writing through ${lab.memberNames.join(', ')}` });
+  writer.start();
+  try {
+    for (const f of schedule) {
+      await sleep(start + f.atMs - Date.now(), o.signal);
+      if (o.signal?.aborted) break;
+      const members = resolveFaultMembers(f, obs.leader()?.name ?? null, lab.memberNames);
+      const a: AppliedFault = { n: f.n, kind: f.kind, members, t: obs.now(), ms: 0 };
+      applied.push(a);
+      try {
+        await inject(lab, obs, f, members);
+      } catch (e) {
+        a.error = errorText(e);
+        obs.record({ kind: 'note', text: `#${f.n} ${describePlannedFault(f)} could not be injected: ${a.error}` });
+        continue;
+      }
+      await sleep(f.holdMs, o.signal);
+      try {
+        await undo(lab, obs, f, members);
+      } catch (e) {
+        a.error = errorText(e);
+        obs.record({ kind: 'note', text: `#${f.n} could not be undone: ${a.error}` });
+      }
+      a.ms = obs.now() - a.t;
+    }
+    await sleep(start + o.durationMs - Date.now(), o.signal);
+  } finally {
+    if (progress) clearInterval(progress);
+    await writer.stop();
+  }
+  const interrupted = o.signal?.aborted === true;
+  obs.record({ kind: 'note', text: `writer stopped: ${writer.acked.size} acknowledged, ${writer.failed} failed or timed out; ${interrupted ? 'restoring the cluster' : 'healing, restarting every member, then checking'}` });
+  await restoreAll(lab, obs, !interrupted);
+  let check: CheckReport | null = null;
+  if (!interrupted) {
+    check = await checkWrites(lab, {
+      prefix: o.prefix,
+      acked: writer.acked,
+      attempted: writer.attempted,
+      withinMs: o.convergeWithinMs ?? 30_000,
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+    const c = check.converge;
+    obs.record({
+      kind: 'check',
+      ok: check.passed,
+      text: check.passed
+        ? `every acknowledged write (${check.acknowledged}) is on all ${lab.memberNames.length} members; revision ${c.revision}, hash ${c.hash}, one leader ${c.leader} (term ${c.term})`
+        : `check failed: ${check.problem ?? 'unknown'}`,
+    });
+  }
+  const summary = obs.summary();
+  return {
+    passed: !interrupted && check !== null && check.passed,
+    interrupted,
+    seed: o.seed,
+    durationMs: o.durationMs,
+    members: lab.memberNames,
+    faultKinds: o.faults,
+    schedule,
+    faults: applied,
+    elections: summary.elections,
+    longestWithoutLeaderMs: summary.longestWithoutLeaderMs,
+    writes: {
+      attempted: writer.attempted,
+      acknowledged: writer.acked.size,
+      failed: writer.failed,
+      failures: Object.fromEntries(writer.failures),
+      committedUnacknowledged: check?.committedUnacknowledged ?? 0,
+    },
+    lost: check?.lostCount ?? 0,
+    check,
+    summary,
+    timeline: [...obs.entries].sort((a, b) => a.t - b.t),
+  };
+}

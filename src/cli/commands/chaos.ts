@@ -1,0 +1,175 @@
+import type { Command } from 'commander';
+import { LabError } from '../../errors.js';
+import type { ChaosReport } from '../../chaos/chaos-run.js';
+import type { Lab } from '../../chaos/lab.js';
+
+interface ChaosFlags {
+  duration?: string;
+  seed?: string;
+  faults?: string;
+  nodes?: string;
+  json?: boolean;
+  dir?: string;
+  keep?: boolean;
+  ports?: string;
+  etcd?: string;
+}
+
+function renderChaosReport(r: ChaosReport, fmt: (ms: number) => string): string {
+  const out: string[] = [];
+  const verdict = r.interrupted ? 'INTERRUPTED' : r.passed ? 'PASS' : 'FAIL';
+  out.push(`chaos: ${verdict} (seed ${r.seed}, ${fmt(r.durationMs)}, ${r.members.length} members; repeat with --seed ${r.seed})`);
+  const byKind = new Map<string, number>();
+  for (const f of r.faults) byKind.set(f.kind, (byKind.get(f.kind) ?? 0) + 1);
+  const refused = r.faults.filter((f) => f.error).length;
+  out.push(
+    `faults: ${r.faults.length}${byKind.size ? ` (${[...byKind].map(([k, n]) => `${k} ${n}`).join(', ')})` : ''}${refused ? `, ${refused} refused by the lab` : ''}`,
+  );
+  out.push(`elections: ${r.elections}, longest time without a leader: ${fmt(r.longestWithoutLeaderMs)}`);
+  const reasons = Object.entries(r.writes.failures)
+    .sort((a, b) => b[1] - a[1])
+    .map(([why, n]) => `${why} ${n}`)
+    .join(', ');
+  out.push(`writes: ${r.writes.acknowledged} acknowledged, ${r.writes.failed} failed or timed out${reasons ? ` (${reasons})` : ''}`);
+  if (r.writes.committedUnacknowledged > 0) out.push(`  ${r.writes.committedUnacknowledged} not acknowledged but committed anyway (the client gave up first: allowed)`);
+  if (r.check) {
+    const c = r.check.converge;
+    out.push(
+      c.ok
+        ? `converged: ${r.members.length} members at revision ${c.revision}, hash ${c.hash}, one leader ${c.leader} (term ${c.term})`
+        : `not converged within the limit: ${c.problem}`,
+    );
+    out.push(`lost writes: ${r.lost}${r.lost > 0 ? ` — e.g. ${r.check.lost.map((l) => `${l.key} (acknowledged by ${l.via}, missing on ${l.missingOn.join(', ')})`).slice(0, 3).join('; ')}` : ''}`);
+    if (!r.passed && r.check.problem && r.lost === 0) out.push(`problem: ${r.check.problem}`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+async function chaos(opts: ChaosFlags): Promise<number> {
+  const { parseDuration, formatDuration } = await import('../../plan/duration.js');
+  const { parseFaultKinds, FAULT_KINDS } = await import('../../chaos/schedule.js');
+  const { info, warn, printJson } = await import('../output.js');
+  const durationMs = Math.round(parseDuration(opts.duration ?? '60s', '--duration'));
+  if (durationMs < 1000) throw new LabError('USAGE', `--duration ${opts.duration} is too short for a fault and its repair`, { hint: 'e.g. --duration 15s' });
+  let seed: number;
+  if (opts.seed !== undefined) {
+    if (!/^\d+$/.test(opts.seed) || Number(opts.seed) > 0xffffffff) throw new LabError('USAGE', `--seed must be a whole number below 2^32, got "${opts.seed}"`);
+    seed = Number(opts.seed);
+  } else seed = Math.floor(Math.random() * 1_000_000);
+  let faults = opts.faults !== undefined ? parseFaultKinds(opts.faults) : [...FAULT_KINDS];
+
+  const abort = new AbortController();
+  const { onInterrupt, showLive, startThrowawayCluster } = await import('./demo.js');
+  let lab: Lab;
+  let where: string;
+  let etcdVersion: string | null = null;
+  let teardown: (graceMs?: number) => Promise<void>;
+  if (opts.dir !== undefined) {
+    const { resolve } = await import('node:path');
+    const dir = resolve(opts.dir);
+    const { liveSupervisor, readState } = await import('../../supervisor/state-dir.js');
+    if (!liveSupervisor(dir)) {
+      throw new LabError('NOT_RUNNING', `no etcd-lab supervisor is running for ${dir}`, {
+        hint: `start one with \`etcd-lab up --chaos -d --dir ${dir}\`, or drop --dir to run against a throw-away cluster`,
+      });
+    }
+    const state = readState(dir);
+    if (state && !state.chaos) {
+      const network = faults.filter((f) => f === 'partition' || f === 'delay');
+      if (opts.faults !== undefined && network.length > 0) {
+        throw new LabError('NO_CHAOS', `the cluster in ${dir} was started without --chaos, so ${network.join(' and ')} cannot be injected`, {
+          hint: `use --faults kill,pause, or restart it with etcd-lab up --chaos --fresh -d --dir ${dir}`,
+        });
+      }
+      faults = faults.filter((f) => f === 'kill' || f === 'pause');
+      warn(`the cluster in ${dir} runs without --chaos: injecting ${faults.join(' and ')} only`);
+    }
+    if (opts.nodes !== undefined) warn(`-n is ignored: the cluster in ${dir} is already running`);
+    const { RemoteLab } = await import('../../chaos/remote-lab.js');
+    const remote = await RemoteLab.connect(dir);
+    lab = remote;
+    etcdVersion = state?.etcdVersion ?? null;
+    where = `the cluster in ${dir}`;
+    teardown = async () => remote.close();
+  } else {
+    const { parseMemberCount } = await import('../../plan/count.js');
+    const nodes = opts.nodes !== undefined ? parseMemberCount(opts.nodes) : 5;
+    const cluster = await startThrowawayCluster({
+      nodes,
+      label: 'chaos',
+      ...(opts.ports !== undefined ? { ports: opts.ports } : {}),
+      ...(opts.etcd !== undefined ? { etcd: opts.etcd } : {}),
+      ...(opts.keep ? { keep: true } : {}),
+    });
+    lab = cluster.sup.lab;
+    etcdVersion = cluster.etcdVersion;
+    where = `${nodes} members (etcd ${cluster.etcdVersion}, fast profile, chaos mode) in ${cluster.dir}`;
+    teardown = async (graceMs) => {
+      await cluster.close(graceMs);
+      if (opts.keep) info(`kept ${cluster.dir} (data and logs)`);
+    };
+  }
+  const offSignals = onInterrupt(abort, () => void teardown(0));
+  let report: ChaosReport;
+  try {
+    info(`chaos for ${formatDuration(durationMs)} with seed ${seed} against ${where}`);
+    const { ElectionObserver } = await import('../../chaos/observer.js');
+    const { runChaos } = await import('../../chaos/chaos-run.js');
+    const obs = new ElectionObserver(lab);
+    await showLive(obs);
+    await obs.start();
+    try {
+      report = await runChaos(lab, obs, {
+        seed,
+        durationMs,
+        faults,
+        prefix: `etcd-lab-chaos/${seed}-${Date.now().toString(36)}/`,
+        signal: abort.signal,
+      });
+    } finally {
+      await obs.stop();
+    }
+  } finally {
+    await teardown();
+    offSignals();
+  }
+  if (opts.json) printJson({ etcdVersion, ...report });
+  else process.stdout.write(renderChaosReport(report, formatDuration));
+  if (report.interrupted) return 130;
+  return report.passed ? 0 : 1;
+}
+
+export function registerChaos(program: Command): void {
+  program
+    .command('chaos')
+    .description('seeded random faults while a writer puts sequenced keys through every member; then heal, restart and check no acknowledged write was lost')
+    .option('--duration <duration>', 'how long faults are injected', '60s')
+    .option('--seed <n>', 'the same seed gives the same fault schedule (default: a random one, printed)')
+    .option('--faults <list>', 'comma-separated: kill, pause, partition, delay (default: all)')
+    .option('-n, --nodes <count>', 'members of the throw-away cluster (default 5)')
+    .option('--dir <dir>', 'run against the cluster an etcd-lab supervisor runs in this dir (up --chaos -d) instead')
+    .option('--json', 'print the report as JSON on stdout')
+    .option('--keep', 'keep the throw-away cluster\'s temp dir (data and logs) afterwards')
+    .option('--ports <layout>', 'ports of the throw-away cluster: auto (free ports) or a base port number', 'auto')
+    .option('--etcd <path>', 'etcd binary for the throw-away cluster')
+    .addHelpText(
+      'after',
+      `
+One fault at a time, each undone before the next (kill -> restart, pause -> resume, partition/delay -> heal),
+each hitting at most a minority of the members, half of the time including the leader. Meanwhile one writer
+lane per member puts keys etcd-lab-chaos/<run>/<seq>. At the end: heal, resume, restart every member one
+after the other, wait until all agree on one leader, revision and hash, and read every key back from every
+member. Exit 0 when no acknowledged write is missing, 1 otherwise.
+
+The live timeline (faults, leaders lost and elected) goes to stderr; the report to stdout.
+
+Examples:
+  $ etcd-lab chaos --seed 1                        # 60 s on a throw-away 5-member cluster
+  $ etcd-lab chaos --duration 15s --faults kill,partition -n 3
+  $ etcd-lab chaos --seed 7 --json > chaos.json
+  $ etcd-lab up --chaos -d --dir /tmp/lab && etcd-lab chaos --dir /tmp/lab --duration 30s`,
+    )
+    .action(async (opts: ChaosFlags) => {
+      process.exitCode = await chaos(opts);
+    });
+}

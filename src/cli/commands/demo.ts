@@ -1,0 +1,237 @@
+import type { Command } from 'commander';
+import { LabError } from '../../errors.js';
+import type { ScenarioReport } from '../../chaos/runner.js';
+import type { ElectionObserver } from '../../chaos/observer.js';
+import type { Supervisor } from '../../supervisor/supervisor.js';
+
+interface DemoFlags {
+  file?: string;
+  nodes?: string;
+  json?: boolean;
+  keep?: boolean;
+  ports?: string;
+  etcd?: string;
+}
+
+export const DEMOS = ['failover', 'partition'] as const;
+
+/** examples/ of the package (the same depth from src/ and dist/). */
+export function examplesDir(): string {
+  return new URL('../../../examples/', import.meta.url).pathname;
+}
+
+export interface ThrowawayCluster {
+  sup: Supervisor;
+  dir: string;
+  etcdVersion: string;
+  /** Stops every member and removes the dir (unless kept). Idempotent. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/**
+ * A cluster for one run, in this process: a fresh temp dir, chaos mode, fast profile, free ports. Every path out
+ * of the process kills its members (the exit hook is the last resort).
+ */
+export async function startThrowawayCluster(o: { nodes: number; ports?: string; etcd?: string; keep?: boolean; label: string }): Promise<ThrowawayCluster> {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { loadSettings } = await import('../cluster-options.js');
+  const { prepareUp } = await import('../../supervisor/prepare-up.js');
+  const { Supervisor } = await import('../../supervisor/supervisor.js');
+  const { killAllGroupsSync } = await import('../../supervisor/process.js');
+  const { info } = await import('../output.js');
+  process.on('exit', killAllGroupsSync);
+  const dir = mkdtempSync(join(tmpdir(), `etcd-lab-${o.label}-`));
+  const remove = (): void => {
+    if (!o.keep) rmSync(dir, { recursive: true, force: true });
+  };
+  let sup: Supervisor | undefined;
+  try {
+    const settings = await loadSettings(
+      { nodes: String(o.nodes), dir, ports: o.ports ?? 'auto', chaos: true, profile: 'fast', ...(o.etcd ? { etcd: o.etcd } : {}) },
+      { defaultConfig: false },
+    );
+    const { plan, etcd } = await prepareUp({ settings, given: settings.given, fresh: false, onNote: info });
+    sup = await Supervisor.open({ dir, plan, etcdPath: etcd.path, etcdVersion: etcd.version.text, restart: 'never' });
+    await sup.start();
+    const started = sup;
+    let closing: Promise<void> | null = null;
+    return {
+      sup: started,
+      dir,
+      etcdVersion: etcd.version.text,
+      close: (graceMs = 1000) => {
+        if (closing && graceMs === 0) void started.shutdown(0);
+        closing ??= started.shutdown(graceMs).finally(remove);
+        return closing;
+      },
+    };
+  } catch (e) {
+    await sup?.shutdown(0).catch(() => undefined);
+    remove();
+    throw e;
+  }
+}
+
+/**
+ * Ctrl-C once: stop what runs (the caller's abort) and tear down; twice: kill every member now.
+ * Returns a function that removes the handlers.
+ */
+export function onInterrupt(abort: AbortController, teardownNow: () => void): () => void {
+  let count = 0;
+  const handler = (): void => {
+    count++;
+    if (count === 1) {
+      process.stderr.write('\ninterrupted: stopping the run and the cluster (Ctrl-C again to kill it now)\n');
+      abort.abort();
+    } else teardownNow();
+  };
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  for (const s of signals) process.on(s, handler);
+  return () => {
+    for (const s of signals) process.off(s, handler);
+  };
+}
+
+/** Prints every timeline entry as it comes, on stderr. */
+export async function showLive(obs: ElectionObserver): Promise<void> {
+  const { renderEntry } = await import('../../chaos/timeline.js');
+  const { useColor } = await import('../output.js');
+  const color = useColor(process.stderr);
+  obs.on('entry', (e) => process.stderr.write(`${renderEntry(e, { color })}\n`));
+}
+
+async function loadScenarioFile(path: string) {
+  const { readFileSync } = await import('node:fs');
+  const { parseScenario } = await import('../../chaos/scenario.js');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new LabError('USAGE', `cannot read the scenario ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+      hint: `copy one of the examples to start from: ${examplesDir()}failover.yaml`,
+    });
+  }
+  return parseScenario(text, path);
+}
+
+function renderReport(r: ScenarioReport, summaryLines: string[]): string {
+  const out: string[] = [];
+  const failed = r.claims.filter((c) => !c.ok).length;
+  const verdict = r.passed ? 'PASS' : 'FAIL';
+  const why = r.interrupted
+    ? 'interrupted'
+    : r.error
+      ? `step ${r.error.step} could not run`
+      : failed > 0
+        ? `${failed} of ${r.claims.length} claims failed`
+        : `${r.claims.length} claims held`;
+  out.push(`${r.scenario}: ${verdict} (${why})`);
+  for (const c of r.claims) out.push(`  ${c.ok ? 'PASS' : 'FAIL'}  ${c.claim}: ${c.detail}`);
+  if (r.error) {
+    out.push(`  ERROR ${r.error.where}: ${r.error.message.replace(`${r.error.where}: `, '')}`);
+    if (r.error.hint) out.push(`        hint: ${r.error.hint}`);
+  }
+  if (r.skipped > 0) out.push(`  (${r.skipped} step${r.skipped === 1 ? '' : 's'} not run)`);
+  for (const l of summaryLines) out.push(l);
+  return `${out.join('\n')}\n`;
+}
+
+async function demo(name: string | undefined, opts: DemoFlags): Promise<number> {
+  const { join } = await import('node:path');
+  const { didYouMean } = await import('../../plan/suggest.js');
+  if (name !== undefined && opts.file !== undefined) {
+    throw new LabError('USAGE', `give a demo name or --file, not both (got "${name}" and --file ${opts.file})`);
+  }
+  if (name === undefined && opts.file === undefined) {
+    throw new LabError('USAGE', 'which demo?', { hint: `etcd-lab demo ${DEMOS.join(' | ')}, or etcd-lab demo --file my-scenario.yaml` });
+  }
+  if (name !== undefined && !(DEMOS as readonly string[]).includes(name)) {
+    throw new LabError('USAGE', `there is no demo "${name}"${didYouMean(name, DEMOS)}`, {
+      hint: `demos: ${DEMOS.join(', ')}; run your own scenario with --file`,
+    });
+  }
+  const scenario = await loadScenarioFile(opts.file ?? join(examplesDir(), `${name}.yaml`));
+  let nodes = scenario.members;
+  if (opts.nodes !== undefined) {
+    const { parseMemberCount } = await import('../../plan/count.js');
+    nodes = parseMemberCount(opts.nodes);
+  }
+  const { info, warn, printJson } = await import('../output.js');
+  if (nodes !== scenario.members) warn(`${scenario.name} is written for ${scenario.members} members; running it on ${nodes}`);
+
+  const cluster = await startThrowawayCluster({
+    nodes,
+    label: 'demo',
+    ...(opts.ports !== undefined ? { ports: opts.ports } : {}),
+    ...(opts.etcd !== undefined ? { etcd: opts.etcd } : {}),
+    ...(opts.keep ? { keep: true } : {}),
+  });
+  const abort = new AbortController();
+  const offSignals = onInterrupt(abort, () => void cluster.close(0));
+  const { ElectionObserver } = await import('../../chaos/observer.js');
+  const { runScenario } = await import('../../chaos/runner.js');
+  const { renderSummary } = await import('../../chaos/timeline.js');
+  let report: ScenarioReport;
+  try {
+    info(
+      `${scenario.name}: ${scenario.description ?? scenario.file} — ${nodes} members (etcd ${cluster.etcdVersion}, fast profile, chaos mode) in ${cluster.dir}`,
+    );
+    const obs = new ElectionObserver(cluster.sup.lab);
+    await showLive(obs);
+    await obs.start();
+    try {
+      report = await runScenario(scenario, cluster.sup.lab, obs, { signal: abort.signal });
+    } finally {
+      await obs.stop();
+    }
+  } finally {
+    await cluster.close();
+    offSignals();
+  }
+  if (opts.keep) info(`kept ${cluster.dir} (data and logs)`);
+  if (opts.json) {
+    printJson({ demo: name ?? null, etcdVersion: cluster.etcdVersion, dir: opts.keep ? cluster.dir : null, ...report });
+  } else {
+    process.stdout.write(renderReport(report, renderSummary(report.summary)));
+  }
+  if (report.interrupted) return 130;
+  return report.passed ? 0 : 1;
+}
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('start a throw-away 3- or 5-member cluster, break it on purpose and check what Raft promises (exit 1 if a claim fails)')
+    .argument('[name]', `a built-in scenario: ${DEMOS.join(' or ')}`)
+    .option('-f, --file <scenario.yaml>', 'run your own scenario file instead (see examples/*.yaml)')
+    .option('-n, --nodes <count>', 'number of members (default: what the scenario is written for)')
+    .option('--json', 'print the report (claims, timeline, summary) as JSON on stdout')
+    .option('--keep', 'keep the temp dir with the members\' data and logs afterwards')
+    .option('--ports <layout>', 'auto (free ports) or a base port number', 'auto')
+    .option('--etcd <path>', 'etcd binary (default: $ETCD_BIN, PATH, then the download cache)')
+    .addHelpText(
+      'after',
+      `
+Demos:
+  failover   3 members: kill the leader (SIGKILL) -> a new leader within 5 s -> a write succeeds ->
+             restart the old leader -> it rejoins as a follower with the same revision as the others
+  partition  5 members: partition 2|3 with the leader on the 2 side -> the 3 side elects a new leader;
+             writes and linearizable reads succeed there and fail or time out on the 2 side ->
+             heal -> every member reports the same revision and the same hash
+
+The live timeline goes to stderr; the verdict (PASS/FAIL per claim) to stdout. Each demo starts its own
+cluster in a fresh temp dir and removes it afterwards, on every path out (Ctrl-C included).
+
+Examples:
+  $ etcd-lab demo failover
+  $ etcd-lab demo partition --json > report.json
+  $ etcd-lab demo --file my-scenario.yaml -n 5
+
+Write your own scenario: start from a copy of ${examplesDir()}partition.yaml`,
+    )
+    .action(async (name: string | undefined, opts: DemoFlags) => {
+      process.exitCode = await demo(name, opts);
+    });
+}

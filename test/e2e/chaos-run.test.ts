@@ -1,0 +1,77 @@
+// `etcd-lab chaos` through the CLI: seeded faults, a writer on every member, and the check that nothing was lost.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { planSchedule, FAULT_KINDS, type PlannedFault } from '../../src/chaos/schedule.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
+import { claimPorts } from '../helpers/ports.js';
+import { killMentioning, waitNoProcesses } from '../helpers/procs.js';
+
+const tmp = realpathSync(mkdtempSync(join(tmpdir(), 'etcd-lab-chaos-e2e-')));
+const env = { TMPDIR: tmp };
+const base = await claimPorts();
+
+after(() => {
+  killMentioning(tmp);
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+/** Temp dirs the CLI made for clusters (tsx keeps its cache in TMPDIR too). */
+function clusterDirs(): string[] {
+  return readdirSync(tmp).filter((n) => n.startsWith('etcd-lab-'));
+}
+
+function show(r: CliResult): string {
+  return `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+}
+
+test('chaos --duration 15s --seed 1: faults, elections, no acknowledged write lost', async () => {
+  const r = await runCli(['chaos', '--duration', '15s', '--seed', '1', '--json', '--ports', String(base)], { env, timeoutMs: 60_000 });
+  assert.equal(r.code, 0, show(r));
+  const rep = JSON.parse(r.stdout) as {
+    passed: boolean;
+    seed: number;
+    members: string[];
+    schedule: PlannedFault[];
+    faults: { kind: string; members: string[]; error?: string }[];
+    elections: number;
+    longestWithoutLeaderMs: number;
+    writes: { attempted: number; acknowledged: number; failed: number };
+    lost: number;
+    check: { passed: boolean; acknowledged: number; keysPerMember: Record<string, number>; converge: { ok: boolean; revision: string; leader: string } };
+  };
+  assert.equal(rep.passed, true);
+  assert.equal(rep.lost, 0);
+  assert.equal(rep.seed, 1);
+  assert.deepEqual(rep.members, ['m1', 'm2', 'm3', 'm4', 'm5']);
+  // The same seed gives the same schedule: the one the pure planner makes.
+  assert.deepEqual(rep.schedule, planSchedule({ seed: 1, durationMs: 15_000, members: rep.members, faults: FAULT_KINDS }));
+  assert.equal(rep.faults.length, rep.schedule.length);
+  assert.ok(rep.faults.length >= 3, `faults: ${rep.faults.length}`);
+  assert.deepEqual(rep.faults.filter((f) => f.error), [], 'the lab carried out every fault');
+  assert.ok(rep.elections >= 1, 'the faults cost the cluster its leader at least once');
+  assert.ok(rep.longestWithoutLeaderMs > 0 && rep.longestWithoutLeaderMs < 10_000, String(rep.longestWithoutLeaderMs));
+  assert.ok(rep.writes.acknowledged > 100, `acknowledged: ${rep.writes.acknowledged}`);
+  assert.equal(rep.writes.attempted, rep.writes.acknowledged + rep.writes.failed);
+  assert.equal(rep.check.acknowledged, rep.writes.acknowledged);
+  assert.ok(rep.check.converge.ok);
+  for (const m of rep.members) assert.ok(rep.check.keysPerMember[m]! >= rep.writes.acknowledged, `${m} holds every acknowledged key`);
+  assert.match(r.stderr, /fault: #1 /);
+  assert.match(r.stderr, /PASS {2}every acknowledged write \(\d+\) is on all 5 members/);
+  assert.deepEqual(await waitNoProcesses(tmp), [], 'no etcd left running');
+  assert.deepEqual(clusterDirs(), [], 'the throw-away cluster dir is removed');
+});
+
+test('chaos refuses bad input before starting anything', async () => {
+  let r = await runCli(['chaos', '--faults', 'kill,partiton'], { env });
+  assert.equal(r.code, 2, show(r));
+  assert.match(r.stderr, /unknown fault "partiton" \(did you mean "partition"\?\)/);
+  r = await runCli(['chaos', '--dir', join(tmp, 'nothing-here')], { env });
+  assert.equal(r.code, 3, show(r));
+  assert.match(r.stderr, /no etcd-lab supervisor is running for/);
+  r = await runCli(['chaos', '--duration', '10'], { env });
+  assert.equal(r.code, 2, show(r));
+  assert.deepEqual(clusterDirs(), []);
+});

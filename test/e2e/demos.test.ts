@@ -1,0 +1,122 @@
+// The demos through the CLI, as a user runs them: each starts its own cluster in a temp dir and must leave nothing.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli, type CliResult } from '../helpers/cli.js';
+import { claimPorts } from '../helpers/ports.js';
+import { killMentioning, waitNoProcesses } from '../helpers/procs.js';
+
+// TMPDIR points the demos' own temp dirs into this one, so every process they start mentions it.
+const tmp = realpathSync(mkdtempSync(join(tmpdir(), 'etcd-lab-demos-')));
+const env = { TMPDIR: tmp };
+const base = await claimPorts();
+
+after(async () => {
+  killMentioning(tmp);
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+function show(r: CliResult): string {
+  return `exit ${r.code}\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`;
+}
+
+async function assertClean(): Promise<void> {
+  assert.deepEqual(await waitNoProcesses(tmp), [], 'no etcd (or anything else) left running');
+  assert.deepEqual(readdirSync(tmp).filter((n) => n.startsWith('etcd-lab-demo-')), [], 'the temp cluster dir is removed');
+}
+
+interface Claim {
+  claim: string;
+  ok: boolean;
+  detail: string;
+  kind: string;
+}
+
+test('demo failover passes, with a JSON report', async () => {
+  const r = await runCli(['demo', 'failover', '--json', '--ports', String(base)], { env, timeoutMs: 40_000 });
+  assert.equal(r.code, 0, show(r));
+  const rep = JSON.parse(r.stdout) as {
+    passed: boolean;
+    demo: string;
+    members: string[];
+    claims: Claim[];
+    vars: Record<string, string[]>;
+    timeline: { kind: string; member?: string; withoutLeaderMs?: number; action?: string; text?: string; same?: boolean }[];
+    summary: { elections: number; longestWithoutLeaderMs: number; faults: number; writes: { ok: number; failed: number } };
+  };
+  assert.equal(rep.passed, true);
+  assert.equal(rep.demo, 'failover');
+  assert.deepEqual(rep.members, ['m1', 'm2', 'm3']);
+  assert.equal(rep.claims.length, 8);
+  assert.ok(rep.claims.every((c) => c.ok), JSON.stringify(rep.claims, null, 1));
+  const oldLeader = rep.vars.old_leader![0]!;
+  const newLeader = rep.vars.new_leader![0]!;
+  assert.notEqual(oldLeader, newLeader);
+  // The timeline: the kill, the loss of that leader, a new one with the time without a leader, the rejoin.
+  const kinds = rep.timeline.map((e) => e.kind);
+  const kill = kinds.indexOf('fault');
+  assert.equal(rep.timeline[kill]!.action, 'kill');
+  const lost = rep.timeline.findIndex((e) => e.kind === 'leader-lost' && e.member === oldLeader);
+  const elected = rep.timeline.find((e) => e.kind === 'leader-elected' && e.member === newLeader);
+  assert.ok(lost >= 0, 'the leader loss is on the timeline');
+  assert.ok(elected && typeof elected.withoutLeaderMs === 'number' && elected.withoutLeaderMs > 0 && elected.withoutLeaderMs < 5000, JSON.stringify(elected));
+  assert.equal(rep.summary.faults, 1, 'the restart is a repair');
+  assert.equal(rep.summary.elections, 1);
+  assert.ok(rep.summary.longestWithoutLeaderMs >= elected.withoutLeaderMs!);
+  assert.deepEqual(rep.summary.writes, { ok: 2, failed: 0 });
+  assert.match(rep.claims.find((c) => c.kind === 'expect-follower')!.detail, new RegExp(`^${oldLeader} follows ${newLeader} at revision 3 `));
+  // The live timeline went to stderr.
+  assert.match(r.stderr, new RegExp(`fault: kill ${oldLeader} \\(the leader\\) with SIGKILL`));
+  assert.match(r.stderr, new RegExp(`new leader ${newLeader} \\(term \\d+\\) after \\d+ ms without a leader`));
+  await assertClean();
+});
+
+test('demo partition passes: the majority serves, the minority cannot, all converge after the heal', async () => {
+  const r = await runCli(['demo', 'partition', '--ports', String(base + 20)], { env, timeoutMs: 40_000 });
+  assert.equal(r.code, 0, show(r));
+  assert.match(r.stdout, /^partition: PASS \(9 claims held\)/);
+  assert.doesNotMatch(r.stdout, /FAIL/);
+  assert.match(r.stdout, /PASS {2}put \/demo\/majority via m\d \(majority\) succeeds: ok in/);
+  assert.match(r.stdout, /PASS {2}a linearizable get of \/demo\/majority via m\d \(majority\) returns "2"/);
+  assert.match(r.stdout, /PASS {2}put \/demo\/minority via m\d \(minority\) fails or times out: (timed out|.*) after/);
+  assert.match(r.stdout, /PASS {2}a linearizable get of \/demo\/before via m\d \(minority\) fails or times out/);
+  assert.match(r.stdout, /PASS {2}every member converges .*: 5 members at revision 3, hash \d+, leader m\d/);
+  assert.match(r.stderr, /leader m\d \(term \d+\) lost: partitioned into a minority/);
+  await assertClean();
+});
+
+test('a scenario whose claim is false fails with exit 1; a broken one is refused with its position', async () => {
+  const file = join(tmp, 'wrong.yaml');
+  writeFileSync(
+    file,
+    [
+      'name: wrong',
+      'members: 3',
+      'request-timeout: 500ms',
+      'steps:',
+      '  - wait-leader: { within: 5s }',
+      '  - partition: [[leader], [rest]]',
+      '  - put: { key: /x, value: "1", via: minority, expect: ok }   # false: a minority cannot commit',
+      '  - heal',
+      '  - converge: { within: 10s }',
+    ].join('\n'),
+  );
+  const r = await runCli(['demo', '--file', file, '--json', '--ports', String(base + 40)], { env, timeoutMs: 40_000 });
+  assert.equal(r.code, 1, show(r));
+  const rep = JSON.parse(r.stdout) as { passed: boolean; claims: Claim[]; skipped: number };
+  assert.equal(rep.passed, false);
+  assert.deepEqual(rep.claims.map((c) => [c.kind, c.ok]), [['wait-leader', true], ['put', false], ['converge', true]]);
+  assert.match(rep.claims[1]!.detail, /after/);
+  assert.match(r.stderr, /FAIL {2}put \/x via m\d \(minority\) succeeds: /);
+  await assertClean();
+
+  writeFileSync(file, 'steps:\n  - kill: leader\n  - wait-leader: { not: $old }\n');
+  const bad = await runCli(['demo', '--file', file], { env });
+  assert.equal(bad.code, 2, show(bad));
+  assert.match(bad.stderr, /wrong\.yaml:3:25: wait-leader\.not uses \$old, which no earlier step remembered/);
+  const unknown = await runCli(['demo', 'failovr'], { env });
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /no demo "failovr" \(did you mean "failover"\?\)/);
+});
