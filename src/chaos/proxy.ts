@@ -270,7 +270,8 @@ export async function startPeerProxy(opts: PeerProxyOptions): Promise<PeerProxy>
         });
         up.on('data', (chunk: Buffer) => {
           inbound.push(delayOf(to, owner), () => {
-            if (!res.write(chunk)) {
+            // Delayed chunks can be refused several times before one drain: wait for it once.
+            if (!res.write(chunk) && !up.isPaused()) {
               up.pause();
               res.once('drain', () => up.resume());
             }
