@@ -52,6 +52,13 @@ Exit codes: 0 ok, 1 failure, 2 bad input, 3 no cluster running.`,
 
 /** Runs the CLI; returns the exit code. The only place that turns errors into exit codes. */
 export async function main(argv: string[]): Promise<number> {
+  // `etcd-lab ... | head`: a reader that goes away is not an error.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw e;
+    });
+  }
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
