@@ -16,6 +16,8 @@ export interface StartClusterOptions {
   profile?: Profile;
   /** Per-member proxies so partition/isolate/cut/delay work (default true). */
   chaos?: boolean;
+  /** HTTPS with client certificates (a CA and certificates are made in `<dir>/pki`); with chaos, cuts are symmetric only. */
+  tls?: boolean;
   /** State folder; default a new temp folder, deleted by stop(). */
   dir?: string;
   /** `auto` (default), `etcd`, or a base port. */
@@ -42,6 +44,8 @@ export interface LabCluster extends AsyncDisposable {
   readonly members: MemberInfo[];
   readonly dir: string;
   readonly plan: ClusterPlan;
+  /** For a TLS cluster: the CA and the client certificate a client needs (absolute paths); null without TLS. */
+  readonly tls: { caFile: string; certFile: string; keyFile: string } | null;
   status(): Promise<StatusReport>;
   /** The current leader's name, or null while there is none. */
   leader(): Promise<string | null>;
@@ -83,6 +87,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<LabC
     nodes: opts.nodes ?? 3,
     profile: opts.profile ?? 'fast',
     chaos: opts.chaos ?? true,
+    ...(opts.tls ? { tls: true } : {}),
     dir,
     ports: parsePortsOption(String(opts.ports ?? 'auto')),
     ...(opts.etcd !== undefined ? { etcd: opts.etcd } : {}),
@@ -112,6 +117,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<LabC
     throw e;
   }
   const plan = sup.cluster.plan;
+  const { clientTlsFiles } = await import('./supervisor/pki.js');
   const lab = (): Supervisor['lab'] => sup.lab;
   let stopped: Promise<void> | null = null;
   const handle: LabCluster = {
@@ -119,6 +125,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<LabC
     members: plan.members.map((m) => ({ name: m.name, clientURL: m.clientURL, peerURL: m.peerURL })),
     dir: sup.dir,
     plan,
+    tls: clientTlsFiles(plan),
     status: () => sup.cluster.status(),
     leader: async () => (await sup.cluster.status()).leader,
     waitForLeader: async ({ timeoutMs = 10_000, not } = {}) => {

@@ -92,7 +92,7 @@ export function convergeProblem(views: MemberView[]): string | null {
 /** Waits (bounded) until every member answers, one leader is agreed on, revisions and backend hashes are equal. */
 export async function waitConverged(lab: Lab, opts: { withinMs: number; signal?: AbortSignal }): Promise<ConvergeResult> {
   const t0 = Date.now();
-  const clients = new Map(lab.memberNames.map((n) => [n, new EtcdClient(lab.clientURL(n), { timeoutMs: CALL_TIMEOUT_MS })]));
+  const clients = new Map(lab.memberNames.map((n) => [n, lab.etcdClient(n, CALL_TIMEOUT_MS)]));
   let views: MemberView[] = [];
   let problem: string | null = 'not looked yet';
   try {
@@ -184,7 +184,7 @@ export async function checkWrites(
   const data = new Map<string, Map<number, string> | null>();
   await Promise.all(
     lab.memberNames.map(async (name) => {
-      const client = new EtcdClient(lab.clientURL(name), { timeoutMs: 5000 });
+      const client = lab.etcdClient(name, 5000);
       try {
         data.set(name, await readAll(client, opts.prefix, opts.attempted));
       } catch {

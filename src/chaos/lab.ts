@@ -1,5 +1,6 @@
 // What fault injection can do to a running cluster. Implemented in the supervisor process (LocalLab) and over the
 // control socket (RemoteLab), so scenarios, demos and the CLI run the same way against either.
+import type { EtcdClient } from '../etcd/client.js';
 import type { StatusReport } from '../supervisor/status.js';
 
 /** A member name, or one resolved against live status: leader | follower | random | quorum | all. */
@@ -25,6 +26,8 @@ export interface Lab {
   readonly memberNames: readonly string[];
   /** The client URL of a member. */
   clientURL(member: string): string;
+  /** A client for a member, with the cluster's client certificate when it runs with TLS. The caller closes it. */
+  etcdClient(member: string, timeoutMs: number): EtcdClient;
   status(): Promise<StatusReport>;
   kill(target: Target, opts?: { signal?: 'SIGKILL' | 'SIGTERM'; seed?: number }): Promise<FaultResult>;
   pause(target: Target, opts?: { seed?: number }): Promise<FaultResult>;

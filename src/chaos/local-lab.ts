@@ -2,7 +2,9 @@
 import { readFileSync } from 'node:fs';
 import { LabError } from '../errors.js';
 import { shellQuote } from '../plan/quote.js';
+import { EtcdClient, type EtcdTlsOptions } from '../etcd/client.js';
 import type { Cluster } from '../supervisor/cluster.js';
+import { clientTlsFor } from '../supervisor/pki.js';
 import type { ControlHandler } from '../supervisor/control.js';
 import type { StatusReport } from '../supervisor/status.js';
 import type { DelayTarget, FaultResult, Lab, Target } from './lab.js';
@@ -28,21 +30,29 @@ async function waitStopped(pid: number, timeoutMs = 1000): Promise<void> {
 }
 
 export class LocalLab implements Lab {
-  readonly memberNames: readonly string[];
   private defaultRand: () => number = Math.random;
+  private tls: EtcdTlsOptions | undefined | null = null;
 
   constructor(
     private readonly cluster: Cluster,
     private readonly network: PeerNetwork | null,
     private readonly dir: string,
-  ) {
-    this.memberNames = cluster.plan.members.map((m) => m.name);
+  ) {}
+
+  /** Read on every use: members join and leave at run time (etcd-lab member add/remove). */
+  get memberNames(): readonly string[] {
+    return this.cluster.plan.members.map((m) => m.name);
   }
 
   clientURL(member: string): string {
     const m = this.cluster.plan.members.find((x) => x.name === member);
     if (!m) throw new LabError('UNKNOWN_MEMBER', `no member "${member}"`);
     return m.clientURL;
+  }
+
+  etcdClient(member: string, timeoutMs: number): EtcdClient {
+    if (this.tls === null) this.tls = clientTlsFor(this.cluster.plan);
+    return new EtcdClient(this.clientURL(member), { timeoutMs, tls: this.tls });
   }
 
   status(): Promise<StatusReport> {
@@ -133,7 +143,7 @@ export class LocalLab implements Lab {
   async partition(groups: string[][]): Promise<FaultResult> {
     const net = this.net();
     const links = net.apply(L.partition(net.links, groups));
-    return this.result('partition', groups.flat(), { links });
+    return this.result('partition', groups.flat(), { links, ...this.symmetricNote() });
   }
 
   async isolate(target: Target, opts: { seed?: number } = {}): Promise<FaultResult> {
@@ -141,12 +151,22 @@ export class LocalLab implements Lab {
     const names = await this.targets(target, opts.seed, () => true);
     let t = net.links;
     for (const n of names) t = L.isolate(t, n);
-    return this.result('isolate', names, { links: net.apply(t) });
+    return this.result('isolate', names, { links: net.apply(t), ...this.symmetricNote() });
   }
 
   async cut(from: string, to: string): Promise<FaultResult> {
     const net = this.net();
-    return this.result('cut', [from, to], { links: net.apply(L.cut(net.links, from, to)) });
+    const links = net.apply(L.cut(net.links, from, to));
+    if (!this.cluster.plan.tls) return this.result('cut', [from, to], { links });
+    // A tunnel carries both directions, so the proxy can only stop it whole (flowBlocked 'tunnel').
+    const note = L.link(net.links, to, from).cut
+      ? `TLS peers: ${from} and ${to} are now cut both ways (one-way cuts are not possible under TLS: the proxies see only encrypted CONNECT tunnels)`
+      : `TLS peers: the proxies see only encrypted CONNECT tunnels, which carry both directions, so only symmetric cuts are possible: ${from}->${to} stops nothing until ${to}->${from} is cut too (etcd-lab cut ${to}->${from}), or use partition/isolate`;
+    return this.result('cut', [from, to], { links, note });
+  }
+
+  private symmetricNote(): { note?: string } {
+    return this.cluster.plan.tls ? { note: 'TLS peers: the proxies see only encrypted CONNECT tunnels, so only symmetric cuts (like this one) are possible' } : {};
   }
 
   async delay(target: DelayTarget, delayMs: number, jitterMs: number): Promise<FaultResult> {

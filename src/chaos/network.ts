@@ -1,12 +1,14 @@
 // Chaos mode's network: one forward proxy per member, all enforcing one link table (DESIGN fact 6).
 import { LabError } from '../errors.js';
-import type { ClusterPlan } from '../plan/types.js';
+import type { ClusterPlan, MemberPlan } from '../plan/types.js';
 import * as L from './links.js';
 import { startPeerProxy, type PeerProxy } from './proxy.js';
 
 export class PeerNetwork {
   private table: L.LinkTable;
   private readonly proxies = new Map<string, PeerProxy>();
+  /** Peer port -> member name, shared by every proxy (members join, leave and move at run time). */
+  private readonly peers = new Map<number, string>();
 
   private constructor(private readonly plan: ClusterPlan) {
     this.table = L.emptyLinks(plan.members.map((m) => m.name));
@@ -15,24 +17,68 @@ export class PeerNetwork {
   /** Starts every member's proxy on its planned port. */
   static async start(plan: ClusterPlan): Promise<PeerNetwork> {
     const net = new PeerNetwork(plan);
-    const peers = new Map(plan.members.map((m) => [m.peerPort, m.name]));
+    for (const m of plan.members) net.peers.set(m.peerPort, m.name);
     try {
-      for (const m of plan.members) {
-        if (m.proxyPort === null) throw new LabError('INTERNAL', `${m.name} has no proxy port in a chaos plan`);
-        const proxy = await startPeerProxy({
-          owner: m.name,
-          host: '127.0.0.1',
-          port: m.proxyPort,
-          peers,
-          getLink: (from, to) => L.link(net.table, from, to),
-        });
-        net.proxies.set(m.name, proxy);
-      }
+      for (const m of plan.members) await net.startProxy(m);
     } catch (e) {
       await net.close();
       throw e;
     }
     return net;
+  }
+
+  private async startProxy(m: MemberPlan): Promise<void> {
+    if (m.proxyPort === null) throw new LabError('INTERNAL', `${m.name} has no proxy port in a chaos plan`);
+    const proxy = await startPeerProxy({
+      owner: m.name,
+      host: '127.0.0.1',
+      port: m.proxyPort,
+      peers: this.peers,
+      getLink: (from, to) => L.link(this.table, from, to),
+    });
+    this.proxies.set(m.name, proxy);
+  }
+
+  /** A member joins: its proxy starts, every proxy learns its peer port, its links start open. */
+  async addMember(m: MemberPlan): Promise<void> {
+    const t = this.table;
+    const rules: Record<string, Record<string, L.LinkRule>> = { [m.name]: {} };
+    for (const other of t.members) {
+      rules[other] = { ...t.rules[other], [m.name]: L.OPEN_LINK };
+      rules[m.name]![other] = L.OPEN_LINK;
+    }
+    this.table = { members: [...t.members, m.name], rules };
+    this.peers.set(m.peerPort, m.name);
+    try {
+      await this.startProxy(m);
+    } catch (e) {
+      await this.removeMember(m.name);
+      throw e;
+    }
+  }
+
+  /** A member leaves: its proxy closes and its links are forgotten. */
+  async removeMember(name: string): Promise<void> {
+    for (const [port, owner] of this.peers) if (owner === name) this.peers.delete(port);
+    const t = this.table;
+    if (t.members.includes(name)) {
+      const rules: Record<string, Record<string, L.LinkRule>> = {};
+      for (const other of t.members) {
+        if (other === name) continue;
+        const { [name]: _gone, ...rest } = t.rules[other]!;
+        rules[other] = rest;
+      }
+      this.table = { members: t.members.filter((x) => x !== name), rules };
+    }
+    const proxy = this.proxies.get(name);
+    this.proxies.delete(name);
+    await proxy?.close().catch(() => undefined);
+  }
+
+  /** A member now listens on another peer port (it keeps its name, so its link rules stay). */
+  movePeer(name: string, peerPort: number): void {
+    for (const [port, owner] of this.peers) if (owner === name) this.peers.delete(port);
+    this.peers.set(peerPort, name);
   }
 
   get links(): L.LinkTable {

@@ -94,7 +94,7 @@ export class ElectionObserver extends EventEmitter {
     this.running = true;
     this.unsubscribe = this.lab.onLine((member, text) => this.onLine(member, text));
     const first = this.lab.memberNames.map((name) => {
-      const client = new EtcdClient(this.lab.clientURL(name), { timeoutMs: this.statusTimeoutMs });
+      const client = this.lab.etcdClient(name, this.statusTimeoutMs);
       this.clients.set(name, client);
       let resolveFirst!: () => void;
       const firstRound = new Promise<void>((r) => (resolveFirst = r));

@@ -1,5 +1,7 @@
 // Fault injection from another process, through the supervisor's control socket.
+import { EtcdClient, type EtcdTlsOptions } from '../etcd/client.js';
 import type { ClusterPlan } from '../plan/types.js';
+import { clientTlsFor } from '../supervisor/pki.js';
 import type { ControlClient } from '../supervisor/control.js';
 import type { StatusReport } from '../supervisor/status.js';
 import type { DelayTarget, FaultResult, Lab, Target } from './lab.js';
@@ -8,6 +10,7 @@ const FAULT_TIMEOUT_MS = 30_000;
 
 export class RemoteLab implements Lab {
   readonly memberNames: readonly string[];
+  private tls: EtcdTlsOptions | undefined | null = null;
 
   constructor(
     private readonly client: ControlClient,
@@ -26,6 +29,11 @@ export class RemoteLab implements Lab {
 
   clientURL(member: string): string {
     return this.plan.members.find((m) => m.name === member)?.clientURL ?? '';
+  }
+
+  etcdClient(member: string, timeoutMs: number): EtcdClient {
+    if (this.tls === null) this.tls = clientTlsFor(this.plan);
+    return new EtcdClient(this.clientURL(member), { timeoutMs, tls: this.tls });
   }
 
   status(): Promise<StatusReport> {

@@ -82,7 +82,7 @@ class Run {
   private client(member: string): EtcdClient {
     let c = this.clients.get(member);
     if (!c) {
-      c = new EtcdClient(this.lab.clientURL(member), { timeoutMs: this.s.requestTimeoutMs });
+      c = this.lab.etcdClient(member, this.s.requestTimeoutMs);
       this.clients.set(member, c);
     }
     return c;

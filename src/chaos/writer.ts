@@ -79,7 +79,7 @@ export class Writer {
     if (this.running) return;
     this.running = true;
     for (const member of this.lab.memberNames) {
-      const client = new EtcdClient(this.lab.clientURL(member), { timeoutMs: this.opts.timeoutMs ?? 2000 });
+      const client = this.lab.etcdClient(member, this.opts.timeoutMs ?? 2000);
       this.clients.push(client);
       this.lanes.push(this.lane(member, client));
     }

@@ -1,7 +1,28 @@
 #!/usr/bin/env node
-import { main } from './main.js';
+// Two paths skip the command tree (commander and every command module, ~30 ms of loading): `--version`, which
+// people and scripts run cold, and the background supervisor of `up -d`, whose start is on the path to ready.
+const args = process.argv.slice(2);
 
-main(process.argv).then(
+async function run(): Promise<number> {
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
+    const { packageVersion } = await import('./version.js');
+    process.stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
+  if (args.length === 1 && args[0] === '__supervise') {
+    try {
+      const { daemonMain } = await import('./daemon.js');
+      return await daemonMain();
+    } catch (e) {
+      const { printError } = await import('./output.js');
+      return printError(e);
+    }
+  }
+  const { main } = await import('./main.js');
+  return main(process.argv);
+}
+
+run().then(
   (code) => {
     process.exitCode = code;
   },

@@ -25,6 +25,7 @@ export function addClusterOptions(cmd: Command): Command {
     .option('--etcd <path>', 'etcd binary (default: $ETCD_BIN, PATH, then the download cache)')
     .option('--etcd-version <x.y>', 'plan for this etcd version instead of reading the binary')
     .option('--chaos', 'put a forward proxy on every member\'s peer path so network faults work')
+    .option('--tls', 'HTTPS with client certificates on client and peer ports (a CA and certificates are made in <dir>/pki)')
     .option('-c, --config <file>', 'settings file (default ./etcd-lab.yaml when present)');
 }
 
@@ -45,6 +46,7 @@ export interface ClusterFlags {
   etcd?: string;
   etcdVersion?: string;
   chaos?: true;
+  tls?: true;
   config?: string;
 }
 
@@ -76,6 +78,7 @@ export async function loadSettings(flags: ClusterFlags, opts: { defaultConfig?: 
   if (flags.etcd !== undefined) f.etcd = flags.etcd;
   if (flags.etcdVersion !== undefined) f.etcdVersion = flags.etcdVersion;
   if (flags.chaos) f.chaos = true;
+  if (flags.tls) f.tls = true;
 
   let file: import('../plan/settings.js').SettingsSource | undefined;
   const path = flags.config ?? (opts.defaultConfig !== false && existsSync('etcd-lab.yaml') ? 'etcd-lab.yaml' : undefined);

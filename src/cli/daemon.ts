@@ -1,6 +1,7 @@
 // `up -d`: the parent starts a detached supervisor process, relays its start progress, and returns once it is ready.
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { LabError, type ErrorCode } from '../errors.js';
 import type { RestartPolicy } from '../plan/settings.js';
 import type { ClusterPlan } from '../plan/types.js';
@@ -15,6 +16,7 @@ export interface DaemonStart {
   restart: RestartPolicy;
   parallel: boolean;
   readyTimeoutMs: number;
+  grpcProxyPort?: number;
 }
 
 /** Messages the background supervisor sends its parent over IPC. */
@@ -31,8 +33,20 @@ function tail(path: string, n: number): string[] {
   }
 }
 
-export function startDaemon(o: DaemonStart & { onProgress: (e: StartProgress) => void }): Promise<{ leader: string; elapsedMs: number; pid: number }> {
-  const paths = statePaths(o.dir);
+export interface DaemonHandle {
+  /** Sends the start request; resolves once the cluster is ready. */
+  start(o: DaemonStart & { onProgress: (e: StartProgress) => void }): Promise<{ leader: string; elapsedMs: number; pid: number }>;
+  /** Ends a daemon that was never sent a request (the parent failed first); a no-op once started. */
+  cancel(): void;
+}
+
+/**
+ * Starts the background supervisor process before the plan is known: Node's start-up and the supervisor's module
+ * loading (~100 ms) then overlap the parent's planning instead of following it. The child waits for `start`.
+ */
+export function spawnDaemon(dir: string): DaemonHandle {
+  const paths = statePaths(dir);
+  const createdRoot = !existsSync(paths.root);
   mkdirSync(paths.root, { recursive: true });
   const log = openSync(paths.supervisorLog, 'a');
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, '__supervise'], {
@@ -42,46 +56,82 @@ export function startDaemon(o: DaemonStart & { onProgress: (e: StartProgress) =>
     env: process.env,
   });
   closeSync(log);
-  const request: DaemonStart = {
-    dir: o.dir,
-    plan: o.plan,
-    etcdPath: o.etcdPath,
-    etcdVersion: o.etcdVersion,
-    restart: o.restart,
-    parallel: o.parallel,
-    readyTimeoutMs: o.readyTimeoutMs,
-  };
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    const done = (fn: () => void): void => {
-      if (settled) return;
-      settled = true;
+  let early: { exit?: { code: number | null; signal: NodeJS.Signals | null }; error?: Error } = {};
+  const onEarlyExit = (code: number | null, signal: NodeJS.Signals | null): void => void (early.exit = { code, signal });
+  const onEarlyError = (error: Error): void => void (early.error = error);
+  child.once('exit', onEarlyExit);
+  child.once('error', onEarlyError);
+  let state: 'spawned' | 'started' | 'cancelled' = 'spawned';
+  const exitError = (code: number | null, signal: NodeJS.Signals | null): LabError =>
+    new LabError('NOT_READY', `the background supervisor exited before the cluster was ready (${signal ? `signal ${signal}` : `exit code ${code}`})`, {
+      details: tail(paths.supervisorLog, 20),
+      hint: `its log is ${paths.supervisorLog}`,
+    });
+  const spawnError = (e: Error): LabError => new LabError('INTERNAL', `cannot start the background supervisor: ${e.message}`);
+
+  return {
+    cancel: () => {
+      if (state !== 'spawned') return;
+      state = 'cancelled';
       child.removeAllListeners();
+      child.kill('SIGKILL');
       if (child.connected) child.disconnect();
       child.unref();
-      fn();
-    };
-    child.on('message', (m: DaemonMessage) => {
-      if (m.type === 'progress') o.onProgress(m.event);
-      else if (m.type === 'ready') done(() => resolve({ leader: m.leader, elapsedMs: m.elapsedMs, pid: m.pid }));
-      else if (m.type === 'error') {
-        const { code, message, hint, details } = m.error;
-        done(() => reject(new LabError(code as ErrorCode, message, { ...(hint ? { hint } : {}), details: details ?? [] })));
+      if (createdRoot) {
+        try {
+          rmSync(paths.supervisorLog, { force: true });
+          rmdirSync(paths.root);
+        } catch {
+          /* something else was written there meanwhile: leave it */
+        }
       }
-    });
-    child.on('exit', (code, signal) => {
-      done(() =>
-        reject(
-          new LabError('NOT_READY', `the background supervisor exited before the cluster was ready (${signal ? `signal ${signal}` : `exit code ${code}`})`, {
-            details: tail(paths.supervisorLog, 20),
-            hint: `its log is ${paths.supervisorLog}`,
-          }),
-        ),
-      );
-    });
-    child.on('error', (e) => done(() => reject(new LabError('INTERNAL', `cannot start the background supervisor: ${e.message}`))));
-    child.send({ type: 'start', request });
-  });
+    },
+    start: (o) => {
+      if (state !== 'spawned') throw new LabError('INTERNAL', `the background supervisor was already ${state}`);
+      if (resolve(o.dir) !== paths.root) throw new LabError('INTERNAL', `the background supervisor was started for ${paths.root}, not ${o.dir}`);
+      state = 'started';
+      child.off('exit', onEarlyExit);
+      child.off('error', onEarlyError);
+      const request: DaemonStart = {
+        dir: o.dir,
+        plan: o.plan,
+        etcdPath: o.etcdPath,
+        etcdVersion: o.etcdVersion,
+        restart: o.restart,
+        parallel: o.parallel,
+        readyTimeoutMs: o.readyTimeoutMs,
+        ...(o.grpcProxyPort !== undefined ? { grpcProxyPort: o.grpcProxyPort } : {}),
+      };
+      return new Promise((resolveStart, reject) => {
+        let settled = false;
+        const done = (fn: () => void): void => {
+          if (settled) return;
+          settled = true;
+          child.removeAllListeners();
+          if (child.connected) child.disconnect();
+          child.unref();
+          fn();
+        };
+        if (early.error) return done(() => reject(spawnError(early.error!)));
+        if (early.exit) return done(() => reject(exitError(early.exit!.code, early.exit!.signal)));
+        child.on('message', (m: DaemonMessage) => {
+          if (m.type === 'progress') o.onProgress(m.event);
+          else if (m.type === 'ready') done(() => resolveStart({ leader: m.leader, elapsedMs: m.elapsedMs, pid: m.pid }));
+          else if (m.type === 'error') {
+            const { code, message, hint, details } = m.error;
+            done(() => reject(new LabError(code as ErrorCode, message, { ...(hint ? { hint } : {}), details: details ?? [] })));
+          }
+        });
+        child.on('exit', (code, signal) => done(() => reject(exitError(code, signal))));
+        child.on('error', (e) => done(() => reject(spawnError(e))));
+        child.send({ type: 'start', request });
+      });
+    },
+  };
+}
+
+export function startDaemon(o: DaemonStart & { onProgress: (e: StartProgress) => void }): Promise<{ leader: string; elapsedMs: number; pid: number }> {
+  return spawnDaemon(o.dir).start(o);
 }
 
 /** The child side: waits for the start request from the parent, then runs the supervisor. */
@@ -91,14 +141,18 @@ export async function daemonMain(): Promise<number> {
   const send = (m: DaemonMessage): void => {
     if (process.connected) process.send!(m, undefined, {}, () => undefined);
   };
+  // Load what the supervisor needs while the parent is still planning (it sends the request once it has a plan).
+  const loading = Promise.all([import('./run-supervisor.js'), import('../supervisor/supervisor.js'), import('../supervisor/process.js')]);
+  loading.catch(() => undefined);
   const request = await new Promise<DaemonStart>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new LabError('INTERNAL', 'no start request from the parent')), 10_000);
+    const gone = (): void => reject(new LabError('INTERNAL', 'the parent `etcd-lab up -d` went away before sending the start request'));
+    process.once('disconnect', gone);
     process.once('message', (m: { type: string; request: DaemonStart }) => {
-      clearTimeout(timer);
+      process.off('disconnect', gone);
       resolve(m.request);
     });
   });
-  const { runSupervisor } = await import('./run-supervisor.js');
+  const [{ runSupervisor }] = await loading;
   const stamp = (): string => new Date().toISOString();
   const say = (t: string): void => void process.stdout.write(`${stamp()} ${t}\n`);
   say(`supervisor pid ${process.pid} starting ${request.plan.members.length} members in ${request.dir}`);

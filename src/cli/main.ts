@@ -14,6 +14,9 @@ import { registerStart } from './commands/start.js';
 import { registerFaults } from './commands/faults.js';
 import { registerDemo } from './commands/demo.js';
 import { registerChaos } from './commands/chaos.js';
+import { registerMember } from './commands/member.js';
+import { registerEnv } from './commands/env.js';
+import { registerSnapshot } from './commands/snapshot.js';
 
 export function buildProgram(): Command {
   const program = new Command('etcd-lab')
@@ -42,6 +45,9 @@ Exit codes: 0 ok, 1 failure, 2 bad input, 3 no cluster running.`,
   registerFaults(program);
   registerDemo(program);
   registerChaos(program);
+  registerMember(program);
+  registerEnv(program);
+  registerSnapshot(program);
   registerPlan(program);
   registerProcfile(program);
   registerInit(program);

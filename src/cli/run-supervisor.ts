@@ -13,6 +13,8 @@ export interface RunOptions {
   restart: RestartPolicy;
   parallel: boolean;
   readyTimeoutMs: number;
+  /** `up --grpc-proxy`: its port. */
+  grpcProxyPort?: number;
   onProgress: (e: StartProgress) => void;
   /** Called once the cluster is ready. */
   onReady: (sup: Supervisor, ready: { leader: string; elapsedMs: number }) => void | Promise<void>;
@@ -45,6 +47,7 @@ export async function runSupervisor(o: RunOptions): Promise<number> {
     restart: o.restart,
     parallel: o.parallel,
     readyTimeoutMs: o.readyTimeoutMs,
+    ...(o.grpcProxyPort !== undefined ? { grpcProxyPort: o.grpcProxyPort } : {}),
   });
   let signals = 0;
   let stopping: Promise<void> | null = null;
@@ -66,6 +69,10 @@ export async function runSupervisor(o: RunOptions): Promise<number> {
   sup.cluster.on('member-exit', (e: { name: string; code: number | null; signal: string | null; lastLines: string[] }) => {
     o.say(`${e.name} exited on its own (${e.signal ? `signal ${e.signal}` : `exit code ${e.code}`})`);
     for (const l of e.lastLines.slice(-5)) o.say(`  ${e.name} | ${l}`);
+  });
+  sup.on('grpc-proxy-exit', (e: { code: number | null; signal: string | null; lastLines: string[] }) => {
+    o.say(`the gRPC proxy exited on its own (${e.signal ? `signal ${e.signal}` : `exit code ${e.code}`}); restarting it`);
+    for (const l of e.lastLines) o.say(`  grpc-proxy | ${l}`);
   });
   sup.cluster.on('member-restart', (e: { name: string; attempt: number; delayMs: number }) => {
     o.say(`restarting ${e.name} in ${e.delayMs} ms (attempt ${e.attempt})`);

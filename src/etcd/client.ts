@@ -380,6 +380,12 @@ export class EtcdClient {
     return (Array.isArray(b.members) ? b.members : []).map(toMember);
   }
 
+  /** Changes the peer URLs of the member with this hex ID (it keeps its ID and data). Returns the members. */
+  async memberUpdate(id: string, peerURLs: string[], opts?: CallOptions): Promise<EtcdMember[]> {
+    const b = await this.post('/v3/cluster/member/update', { ID: hexIdToDecimal(id), peerURLs }, opts, false);
+    return (Array.isArray(b.members) ? b.members : []).map(toMember);
+  }
+
   async put(key: string, value: string, opts?: CallOptions): Promise<{ revision: string }> {
     const b = await this.post('/v3/kv/put', { key: b64(key), value: b64(value) }, opts, false);
     return { revision: str(header(b).revision) };

@@ -24,6 +24,7 @@ const KEYS = {
   etcd: 'etcd',
   'etcd-version': 'etcdVersion',
   chaos: 'chaos',
+  tls: 'tls',
   restart: 'restart',
 } as const satisfies Record<string, keyof Settings>;
 
@@ -102,6 +103,7 @@ export function parseConfig(text: string, file = 'etcd-lab.yaml'): SettingsSourc
         break;
       case 'allowEven':
       case 'chaos':
+      case 'tls':
         values[setting] = bool(node, key, at);
         break;
       case 'names':

@@ -3,6 +3,7 @@ import { LabError } from '../errors.js';
 import { checkMemberCount, faultToleranceOf, quorumOf } from './count.js';
 import { dialectArgs, dialectWarnings } from './dialect.js';
 import { layoutPorts } from './ports.js';
+import { tlsArgs, tlsPlanOf } from './tls.js';
 import type { ClusterPlan, ClusterSpec, EtcdVersion, MemberPlan, Profile } from './types.js';
 
 export const PROFILES: Record<Profile, { heartbeatInterval: number; electionTimeout: number }> = {
@@ -68,8 +69,19 @@ function checkTiming(heartbeat: number, election: number): void {
   }
 }
 
-function url(host: string, port: number): string {
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+function url(host: string, port: number, tls = false): string {
+  return `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/**
+ * The member's own proxy for its peer requests. With TLS peers Go reads HTTPS_PROXY (and sends CONNECT); a
+ * non-loopback --host is kept off the proxy, else the member's gRPC gateway would dial its own client port through it.
+ */
+function chaosProxyEnv(proxyPort: number, host: string, tls: boolean): Record<string, string> {
+  const proxy = `http://127.0.0.1:${proxyPort}`;
+  if (!tls) return { HTTP_PROXY: proxy };
+  const loopback = host === '127.0.0.1' || host === 'localhost' || host === '::1';
+  return { HTTPS_PROXY: proxy, ...(loopback ? {} : { NO_PROXY: host }) };
 }
 
 function publicHostWarning(host: string): string[] {
@@ -108,15 +120,16 @@ export function buildPlan(spec: ClusterSpec, etcdVersion: EtcdVersion, token: st
 
   const ports = layoutPorts(spec.ports, spec.nodes, spec.chaos);
   const peerHost = spec.chaos ? CHAOS_PEER_HOST : spec.host;
-  const peerURLs = ports.map((p) => url(peerHost, p.peer));
+  const tls = spec.tls ? tlsPlanOf(spec.dir, spec.host) : undefined;
+  const peerURLs = ports.map((p) => url(peerHost, p.peer, tls !== undefined));
   const initialCluster = names.map((n, i) => `${n}=${peerURLs[i]}`).join(',');
   const dialect = dialectArgs(etcdVersion);
-  warnings.push(...publicHostWarning(spec.host), ...dialectWarnings(etcdVersion, spec.extraArgs));
+  warnings.push(...(tls ? [] : publicHostWarning(spec.host)), ...dialectWarnings(etcdVersion, spec.extraArgs));
 
   const members: MemberPlan[] = names.map((name, i) => {
     const p = ports[i]!;
-    const clientURL = url(spec.host, p.client);
-    const listenPeerURL = url(spec.chaos ? '127.0.0.1' : spec.host, p.peer);
+    const clientURL = url(spec.host, p.client, tls !== undefined);
+    const listenPeerURL = url(spec.chaos ? '127.0.0.1' : spec.host, p.peer, tls !== undefined);
     const dataDir = posix.join(spec.dir, 'data', name);
     const extra = spec.memberExtraArgs[name] ?? [];
     warnings.push(...dialectWarnings(etcdVersion, extra).map((w) => `${name}: ${w}`));
@@ -134,12 +147,13 @@ export function buildPlan(spec: ClusterSpec, etcdVersion: EtcdVersion, token: st
       '--election-timeout', String(electionTimeout),
       ...(spec.quotaBackendBytes !== undefined ? ['--quota-backend-bytes', String(spec.quotaBackendBytes)] : []),
       ...(spec.snapshotCount !== undefined ? ['--snapshot-count', String(spec.snapshotCount)] : []),
+      ...(tls ? tlsArgs(tls, name) : []),
       ...dialect,
       ...spec.extraArgs,
       ...extra,
     ];
     const env: Record<string, string> = {};
-    if (spec.chaos && p.proxy !== undefined) env.HTTP_PROXY = `http://127.0.0.1:${p.proxy}`;
+    if (spec.chaos && p.proxy !== undefined) Object.assign(env, chaosProxyEnv(p.proxy, spec.host, tls !== undefined));
     return {
       index: i + 1,
       name,
@@ -168,6 +182,7 @@ export function buildPlan(spec: ClusterSpec, etcdVersion: EtcdVersion, token: st
     quorum: quorumOf(spec.nodes),
     faultTolerance: faultToleranceOf(spec.nodes),
     chaos: spec.chaos,
+    ...(tls ? { tls } : {}),
     initialCluster,
     members,
     warnings,

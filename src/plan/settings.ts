@@ -25,6 +25,7 @@ export interface Settings {
   etcd: string;
   etcdVersion: string;
   chaos: boolean;
+  tls: boolean;
   restart: RestartPolicy;
 }
 
@@ -90,6 +91,7 @@ export function resolveSettings(flags: Partial<Settings>, file?: SettingsSource)
     extraArgs: [...(fromFile.extraArgs ?? []), ...(flags.extraArgs ?? [])],
     memberExtraArgs: { ...(fromFile.memberExtraArgs ?? {}), ...(flags.memberExtraArgs ?? {}) },
     chaos: pick('chaos') ?? false,
+    ...(pick('tls') ? { tls: true } : {}),
   };
   const optional = ['heartbeatInterval', 'electionTimeout', 'quotaBackendBytes', 'snapshotCount', 'clusterToken'] as const;
   for (const k of optional) {

@@ -5,9 +5,10 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { LabError } from '../errors.js';
-import { EtcdClient, type EtcdStatus } from '../etcd/client.js';
+import { EtcdClient, type EtcdMember, type EtcdStatus, type EtcdTlsOptions } from '../etcd/client.js';
 import type { RestartPolicy } from '../plan/settings.js';
 import type { ClusterPlan, MemberPlan } from '../plan/types.js';
+import { clientTlsFor } from './pki.js';
 import { ManagedProcess, memberEnv, type ExitInfo, type OutputStream, type ProcessState } from './process.js';
 import type { MemberStatus, StatusReport } from './status.js';
 
@@ -66,6 +67,8 @@ interface Member {
   backoffMs: number;
   restarts: number;
   startedAt: number;
+  /** Being removed from the cluster: its exit is neither reported nor restarted. */
+  removing: boolean;
 }
 
 type Abort = { kind: 'timeout' } | { kind: 'stopped' } | { kind: 'exit'; name: string; info: ExitInfo };
@@ -132,6 +135,8 @@ export class Cluster extends EventEmitter {
   private startAbort: AbortController | null = null;
   private stopping: Promise<void> | null = null;
   private settleCut: (() => void) | null = null;
+  /** The client certificate for talking to members of a TLS cluster, read on first use. */
+  private tlsOptions: EtcdTlsOptions | undefined | null = null;
 
   constructor(opts: ClusterOptions) {
     super();
@@ -144,37 +149,97 @@ export class Cluster extends EventEmitter {
       readyTimeoutMs: opts.readyTimeoutMs ?? 20_000,
     };
     this.stateDir = resolve(this.opts.baseDir, opts.plan.dir);
-    this.list = opts.plan.members.map((mp) => {
-      const dataDir = resolve(this.opts.baseDir, mp.dataDir);
-      const logFile = join(this.stateDir, 'logs', `${mp.name}.log`);
-      const proc = new ManagedProcess({
-        name: mp.name,
-        command: { argv: [this.opts.etcdPath, ...dataDirArgs(mp.args, dataDir)] },
-        cwd: this.opts.baseDir,
-        env: memberEnv(process.env, mp.env),
-        logFile,
-        // A member must outlive a supervisor that is SIGKILLed (and be reaped later), not die of SIGPIPE.
-        outputToLog: true,
-      });
-      const m: Member = {
-        plan: mp,
-        proc,
-        probeURL: directURL(mp.listenPeerURL, mp.peerPort),
-        logFile,
-        client: null,
-        id: null,
-        held: false,
-        restartTimer: null,
-        backoffMs: BACKOFF_FIRST_MS,
-        restarts: 0,
-        startedAt: 0,
-      };
-      proc.on('line', (text: string, stream: OutputStream) => this.emit('line', mp.name, text, stream));
-      proc.on('state', (s: ProcessState) => this.emit('member-state', mp.name, s));
-      proc.on('exit', (info: ExitInfo) => this.onMemberExit(m, info));
-      this.byName.set(mp.name, m);
-      return m;
+    this.list = opts.plan.members.map((mp) => this.createMember(mp));
+  }
+
+  private createMember(mp: MemberPlan): Member {
+    const dataDir = resolve(this.opts.baseDir, mp.dataDir);
+    const logFile = join(this.stateDir, 'logs', `${mp.name}.log`);
+    const proc = new ManagedProcess({
+      name: mp.name,
+      command: { argv: [this.opts.etcdPath, ...dataDirArgs(mp.args, dataDir)] },
+      cwd: this.opts.baseDir,
+      env: memberEnv(process.env, mp.env),
+      logFile,
+      // A member must outlive a supervisor that is SIGKILLed (and be reaped later), not die of SIGPIPE.
+      outputToLog: true,
     });
+    const m: Member = {
+      plan: mp,
+      proc,
+      probeURL: directURL(mp.listenPeerURL, mp.peerPort),
+      logFile,
+      client: null,
+      id: null,
+      held: false,
+      restartTimer: null,
+      backoffMs: BACKOFF_FIRST_MS,
+      restarts: 0,
+      startedAt: 0,
+      removing: false,
+    };
+    proc.on('line', (text: string, stream: OutputStream) => this.emit('line', mp.name, text, stream));
+    proc.on('state', (s: ProcessState) => this.emit('member-state', mp.name, s));
+    proc.on('exit', (info: ExitInfo) => this.onMemberExit(m, info));
+    this.byName.set(mp.name, m);
+    return m;
+  }
+
+  /** True once start() has made every member ready, until a stop begins. */
+  get isUp(): boolean {
+    return this.phase === 'up';
+  }
+
+  /**
+   * Takes a member that is joining the running cluster into the supervision (and into `plan.members`). It is not
+   * started: startMember() does that.
+   */
+  addMember(mp: MemberPlan): void {
+    if (this.byName.has(mp.name)) {
+      throw new LabError('BAD_NAME', `member name "${mp.name}" is already used in ${this.stateDir}`, { hint: 'choose another name' });
+    }
+    this.list.push(this.createMember(mp));
+    this.plan.members.push(mp);
+  }
+
+  /**
+   * Stops a member and drops it from the supervision and from `plan.members`. `beforeStop` runs first (the etcd
+   * removal, while the member still runs); when it fails the member stays as it was.
+   */
+  async removeMember(name: string, beforeStop?: () => Promise<void>, graceMs = 3000): Promise<void> {
+    const m = this.member(name);
+    const held = m.held;
+    m.held = true;
+    m.removing = true;
+    this.cancelRestart(m);
+    try {
+      await beforeStop?.();
+    } catch (e) {
+      m.held = held;
+      m.removing = false;
+      throw e;
+    }
+    await m.proc.stop(graceMs);
+    m.proc.removeAllListeners();
+    m.client?.close();
+    this.list.splice(this.list.indexOf(m), 1);
+    this.byName.delete(name);
+    const i = this.plan.members.findIndex((x) => x.name === name);
+    if (i >= 0) this.plan.members.splice(i, 1);
+  }
+
+  /** Replaces the plan of a member that is down (e.g. a new peer port); it keeps its place, name and log. */
+  updateMember(mp: MemberPlan): void {
+    const old = this.member(mp.name);
+    if (old.proc.alive) throw new LabError('INTERNAL', `member ${mp.name} must be stopped before its plan changes`);
+    old.proc.removeAllListeners();
+    old.client?.close();
+    const m = this.createMember(mp);
+    m.held = old.held;
+    m.id = old.id;
+    this.list[this.list.indexOf(old)] = m;
+    const i = this.plan.members.findIndex((x) => x.name === mp.name);
+    if (i >= 0) this.plan.members[i] = mp;
   }
 
   logFile(name: string): string {
@@ -316,7 +381,9 @@ export class Cluster extends EventEmitter {
 
   /** Every member's view, read in parallel with a short timeout; a member that does not answer has nulls. */
   async status(): Promise<StatusReport> {
-    const answers = await this.queryStatus(STATUS_TIMEOUT_MS);
+    const [answers, listed] = await Promise.all([this.queryStatus(STATUS_TIMEOUT_MS), this.quickMemberList(STATUS_TIMEOUT_MS)]);
+    const learner = (m: Member): boolean =>
+      listed?.some((x) => x.isLearner && (x.id === m.id || x.name === m.plan.name || x.peerURLs.includes(m.plan.peerURL))) ?? false;
     const leaderId = pickLeader(answers);
     const leader = leaderId === null ? null : (this.list.find((m) => m.id === leaderId)?.plan.name ?? null);
     const members: MemberStatus[] = this.list.map((m, i) => {
@@ -328,7 +395,7 @@ export class Cluster extends EventEmitter {
         id: s?.memberId ?? null,
         clientURL: m.plan.clientURL,
         peerURL: m.plan.peerURL,
-        isLearner: s?.isLearner ?? false,
+        isLearner: s?.isLearner === true || learner(m),
         isLeader: s !== null && leaderId !== null && s.memberId === leaderId,
         raftTerm: s?.raftTerm ?? null,
         raftIndex: s?.raftIndex ?? null,
@@ -360,8 +427,13 @@ export class Cluster extends EventEmitter {
   }
 
   private client(m: Member): EtcdClient {
-    m.client ??= new EtcdClient(m.plan.clientURL, { timeoutMs: STATUS_TIMEOUT_MS });
+    m.client ??= new EtcdClient(m.plan.clientURL, { timeoutMs: STATUS_TIMEOUT_MS, tls: this.tls() });
     return m.client;
+  }
+
+  private tls(): EtcdTlsOptions | undefined {
+    if (this.tlsOptions === null) this.tlsOptions = clientTlsFor(this.plan);
+    return this.tlsOptions;
   }
 
   private prepareDirs(): void {
@@ -382,7 +454,7 @@ export class Cluster extends EventEmitter {
 
   private onMemberExit(m: Member, info: ExitInfo): void {
     // During start an exit fails start() itself (NOT_READY with the same lines): no second report.
-    if (info.expected || this.phase === 'stopping' || this.phase === 'starting') return;
+    if (info.expected || m.removing || this.phase === 'stopping' || this.phase === 'starting') return;
     const event: MemberExitEvent = { name: m.plan.name, code: info.code, signal: info.signal, lastLines: failureLines(m.proc.runLines()) };
     this.emit('member-exit', event);
     if (this.phase !== 'up' || m.held || this.opts.restart === 'never') return;
@@ -413,11 +485,12 @@ export class Cluster extends EventEmitter {
   }
 
   private async waitPeerUp(m: Member, signal: AbortSignal): Promise<void> {
+    const tls = this.tls();
     for (;;) {
       signal.throwIfAborted();
       let up = false;
       try {
-        up = (await EtcdClient.peerVersion(m.probeURL, PEER_PROBE_TIMEOUT_MS, { signal })) !== null;
+        up = (await EtcdClient.peerVersion(m.probeURL, PEER_PROBE_TIMEOUT_MS, { signal, tls })) !== null;
       } catch (e) {
         if (signal.aborted) throw e;
         // Something other than etcd answers there (yet): keep waiting, the member's exit or the deadline ends it.
@@ -494,6 +567,17 @@ export class Cluster extends EventEmitter {
     } catch (e) {
       if (signal.aborted) throw e;
       return { healthy: false, leader: null, status: null };
+    }
+  }
+
+  /** The member list as the first running member tells it; null when it does not answer in time. */
+  private async quickMemberList(timeoutMs: number): Promise<EtcdMember[] | null> {
+    const m = this.list.find((x) => x.proc.state === 'running');
+    if (!m) return null;
+    try {
+      return await this.client(m).memberList({ timeoutMs });
+    } catch {
+      return null;
     }
   }
 

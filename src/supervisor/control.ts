@@ -51,6 +51,8 @@ interface WireError {
   message: string;
   hint?: string;
   details?: string[];
+  /** Only when it is not the code's usual one. */
+  exitCode?: number;
 }
 
 /** sun_path holds 108 bytes on Linux and 104 on macOS/BSD, the terminating NUL included. */
@@ -87,6 +89,7 @@ function wireError(e: unknown): WireError {
       message: e.message,
       ...(e.hint !== undefined ? { hint: e.hint } : {}),
       ...(e.details.length > 0 ? { details: e.details } : {}),
+      ...(e.exitCode !== new LabError(e.code, '').exitCode ? { exitCode: e.exitCode } : {}),
     };
   }
   return { code: 'INTERNAL', message: e instanceof Error ? e.message : String(e) };
@@ -96,6 +99,7 @@ function fromWire(err: WireError): LabError {
   return new LabError((err.code ?? 'CONTROL') as ErrorCode, err.message ?? 'the supervisor reported an error', {
     ...(err.hint !== undefined ? { hint: err.hint } : {}),
     ...(Array.isArray(err.details) ? { details: err.details } : {}),
+    ...(typeof err.exitCode === 'number' ? { exitCode: err.exitCode } : {}),
   });
 }
 

@@ -17,8 +17,8 @@ function canBind(port: number, host: string): Promise<boolean> {
 }
 
 /** Free ports for `n` members (and their proxies in chaos mode), checked to lie in the range asked for. */
-export async function allocatePorts(n: number, chaos: boolean, host = '127.0.0.1'): Promise<MemberPorts[]> {
-  const taken: number[] = [];
+export async function allocatePorts(n: number, chaos: boolean, host = '127.0.0.1', exclude: Iterable<number> = []): Promise<MemberPorts[]> {
+  const taken: number[] = [...exclude];
   const one = async (): Promise<number> => {
     const p = await getPort({ port: portNumbers(AUTO_FROM, AUTO_TO), host, exclude: taken });
     // get-port falls back to any free port when the range is exhausted.
@@ -35,6 +35,11 @@ export async function allocatePorts(n: number, chaos: boolean, host = '127.0.0.1
     out.push({ client, peer, ...(chaos ? { proxy: await one() } : {}) });
   }
   return out;
+}
+
+/** Whether nothing listens on `port` at `host` right now (a bind test: another process may take it later). */
+export function portFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return canBind(port, host);
 }
 
 /** Refuses the plan, naming member and port, when something already listens on one of its ports. */

@@ -1,11 +1,12 @@
 // Decides what `up` runs in a state dir: the stored cluster (with its data) or a new plan. No terminal I/O.
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, truncateSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LabError } from '../errors.js';
 import { preparePlan } from '../prepare.js';
 import type { ResolvedSettings, Settings } from '../plan/settings.js';
 import type { ClusterPlan, EtcdVersion } from '../plan/types.js';
 import { shellQuote } from '../plan/quote.js';
+import { ensurePki } from './pki.js';
 import { checkPortsFree } from './ports.js';
 import { reapStale } from './reap.js';
 import { liveSupervisor, readJson, statePaths } from './state-dir.js';
@@ -55,6 +56,11 @@ function checkCompatible(dir: string, stored: ClusterPlan, req: UpRequest, fresh
       hint: `start it over with chaos ${s.chaos ? 'on' : 'off'}: etcd-lab up --fresh${s.chaos ? ' --chaos' : ''} --dir ${shellQuote(dir)}`,
     });
   }
+  if (req.given.has('tls') && (s.tls === true) !== (stored.tls !== undefined)) {
+    throw new LabError('DIR_MISMATCH', `${dir} holds a cluster created ${stored.tls ? 'with' : 'without'} --tls; its client and peer URLs cannot change scheme in place`, {
+      hint: `start it over ${s.tls ? 'with' : 'without'} TLS: etcd-lab up --fresh${s.tls ? ' --tls' : ''} --dir ${shellQuote(dir)}, or drop ${s.tls ? '--tls' : 'tls: false'} to run it as it is`,
+    });
+  }
   if (req.given.has('host') && s.host !== stored.host) throw mismatch(dir, `${desc} on ${stored.host}; you asked for ${s.host}`);
 }
 
@@ -76,7 +82,9 @@ export async function prepareUp(req: UpRequest): Promise<UpPlan> {
     if (req.confirmFresh && !(await req.confirmFresh(what))) {
       throw new LabError('USAGE', 'cancelled: nothing was deleted', { exitCode: 1 });
     }
-    for (const p of [paths.data, paths.logs, paths.plan, paths.state, paths.supervisorLog]) rmSync(p, { recursive: true, force: true });
+    for (const p of [paths.data, paths.logs, paths.plan, paths.state, join(paths.root, 'pki')]) rmSync(p, { recursive: true, force: true });
+    // Emptied, not deleted: `up -d` has already handed this file to the background supervisor it started.
+    if (existsSync(paths.supervisorLog)) truncateSync(paths.supervisorLog);
     withData = [];
   }
 
@@ -111,5 +119,9 @@ export async function prepareUp(req: UpRequest): Promise<UpPlan> {
     resumed = true;
   }
   await checkPortsFree(plan);
+  const pki = await ensurePki(plan);
+  if (pki.made.length > 0) {
+    req.onNote?.(`made ${pki.made.includes('CA') ? 'a CA, a client certificate and member certificates' : `certificates for ${pki.made.join(', ')}`} in ${pki.dir}`);
+  }
   return { dir, plan, etcd, resumed };
 }

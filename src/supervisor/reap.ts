@@ -6,7 +6,10 @@ import { basename, isAbsolute, relative, resolve } from 'node:path';
 import { LabError } from '../errors.js';
 import { shellQuote } from '../plan/quote.js';
 import { allPids, pidAlive, processArgv, processCwd, processExe, processGroup, processStartToken } from './proc-info.js';
-import { liveSupervisor, readState, statePaths } from './state-dir.js';
+import type { EtcdTlsOptions } from '../etcd/client.js';
+import type { ClusterPlan } from '../plan/types.js';
+import { clientTlsFor } from './pki.js';
+import { liveSupervisor, readJson, readState, statePaths } from './state-dir.js';
 
 export interface StaleMember {
   /** The member name (from state.json, else etcd's --name), null when neither says. */
@@ -116,6 +119,15 @@ async function waitGone(pids: number[], timeoutMs: number): Promise<void> {
 
 const LEADER_PAUSE_MS = 150;
 
+/** The client certificate of the cluster stored in `dir` when it runs with TLS (undefined without, or unreadable). */
+function storedClientTls(dir: string): EtcdTlsOptions | undefined {
+  try {
+    return clientTlsFor(readJson<ClusterPlan>(statePaths(dir).plan));
+  } catch {
+    return undefined;
+  }
+}
+
 /** The pid of the stale member that leads, asked through its client port (short timeouts; null when unknown). */
 async function staleLeaderPid(dir: string, stale: { name: string | null; pid: number }[]): Promise<number | null> {
   let state: ReturnType<typeof readState>;
@@ -126,11 +138,12 @@ async function staleLeaderPid(dir: string, stale: { name: string | null; pid: nu
   }
   if (!state || stale.length < 2) return null;
   const { EtcdClient } = await import('../etcd/client.js');
+  const tls = storedClientTls(dir);
   const answers = await Promise.all(
     stale.map(async (m) => {
       const port = state!.members.find((x) => x.name === m.name)?.clientPort;
       if (port === undefined) return null;
-      const c = new EtcdClient(`http://127.0.0.1:${port}`, { timeoutMs: 300 });
+      const c = new EtcdClient(`${tls ? 'https' : 'http'}://127.0.0.1:${port}`, { timeoutMs: 300, tls });
       try {
         const s = await c.status();
         return { pid: m.pid, id: s.memberId, leader: s.leader };

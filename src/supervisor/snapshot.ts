@@ -195,6 +195,8 @@ export interface SaveOptions {
   /** Replace an existing file (atomically). */
   force?: boolean;
   timeoutMs?: number;
+  /** The cluster's CA and client certificate, for a TLS cluster. */
+  tls?: { caFile: string; certFile: string; keyFile: string } | null;
 }
 
 export interface SavedSnapshot extends SnapshotInfo {
@@ -224,7 +226,8 @@ export async function saveSnapshot(o: SaveOptions): Promise<SavedSnapshot> {
   // etcdctl itself writes <target>.part first, then renames it to <target>.
   const leftovers = [tmp, `${tmp}.part`];
   try {
-    const r = await runTool(o.tools.etcdctl, ['--endpoints', o.endpoint, '--dial-timeout', '3s', 'snapshot', 'save', tmp], timeoutMs);
+    const tls = o.tls ? ['--cacert', o.tls.caFile, '--cert', o.tls.certFile, '--key', o.tls.keyFile] : [];
+    const r = await runTool(o.tools.etcdctl, ['--endpoints', o.endpoint, ...tls, '--dial-timeout', '3s', 'snapshot', 'save', tmp], timeoutMs);
     if (r.code !== 0 || !existsSync(tmp)) {
       throw new LabError('SNAPSHOT', `etcdctl snapshot save from ${o.endpoint} failed: ${r.timedOut ? `no snapshot within ${timeoutMs / 1000} s` : toolMessage(r)}`, {
         details: toolTail(r),

@@ -1,5 +1,6 @@
 // PURE. The status report of a running cluster and its table rendering.
 import pc from 'picocolors';
+import type { GrpcProxyStatus } from './grpc-proxy.js';
 import type { ProcessState } from './process.js';
 
 export type MemberState = ProcessState;
@@ -25,6 +26,8 @@ export interface StatusReport {
   /** Name of the leader, null when no answering member knows one. */
   leader: string | null;
   members: MemberStatus[];
+  /** Present when the cluster runs with `up --grpc-proxy`. */
+  grpcProxy?: GrpcProxyStatus;
 }
 
 const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -58,7 +61,7 @@ export function renderStatusTable(report: StatusReport, opts: { color: boolean }
     m.pid === null ? dash : String(m.pid),
     m.state,
     m.clientURL,
-    m.isLeader ? '*' : '',
+    m.isLeader ? '*' : m.isLearner ? 'learner' : '',
     m.raftTerm ?? dash,
     m.raftIndex ?? dash,
     m.revision ?? dash,
@@ -76,10 +79,13 @@ export function renderStatusTable(report: StatusReport, opts: { color: boolean }
       line(rows[k]!, (s, i) => {
         if (i === 2) return stateColor[m.state](s);
         if (i === 4 && m.isLeader) return c.bold(c.yellow(s));
+        if (i === 4 && m.isLearner) return c.cyan(s);
         if (i === 0 && m.isLeader) return c.bold(s);
         return s;
       }),
     );
   });
+  const gp = report.grpcProxy;
+  if (gp) out.push(`gRPC proxy ${gp.endpoint} (${gp.state}${gp.pid === null ? '' : `, pid ${gp.pid}`}) -> ${gp.endpoints.length} member${gp.endpoints.length === 1 ? '' : 's'}`);
   return out.join('\n');
 }

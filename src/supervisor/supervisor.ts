@@ -10,6 +10,9 @@ import { reapStale, type ReapedMember } from './reap.js';
 import { acquireLock, statePaths, writeJsonAtomic, writeState, type DirLock } from './state-dir.js';
 import { LocalLab, labHandlers } from '../chaos/local-lab.js';
 import { PeerNetwork } from '../chaos/network.js';
+import { GrpcProxy } from './grpc-proxy.js';
+import { Membership } from './membership.js';
+import { clientTlsFiles } from './pki.js';
 
 export interface SupervisorOptions {
   /** Absolute state dir; the plan's paths are absolute inside it. */
@@ -20,6 +23,8 @@ export interface SupervisorOptions {
   restart: RestartPolicy;
   parallel?: boolean;
   readyTimeoutMs?: number;
+  /** Run `etcd grpc-proxy start` on 127.0.0.1:<port> in front of the members once they are ready. */
+  grpcProxyPort?: number;
 }
 
 /** Extra control operations (chaos) registered by other layers. */
@@ -39,6 +44,10 @@ export class Supervisor extends EventEmitter {
   network: PeerNetwork | null = null;
   /** Fault injection; network faults need chaos mode. */
   lab: LocalLab;
+  /** The gRPC proxy of `up --grpc-proxy` (null without). */
+  grpcProxy: GrpcProxy | null = null;
+  /** Members added, promoted, removed and moved at run time. */
+  readonly membership: Membership;
 
   private constructor(opts: SupervisorOptions, lock: DirLock, reaped: ReapedMember[]) {
     super();
@@ -56,6 +65,17 @@ export class Supervisor extends EventEmitter {
     });
     this.cluster.on('member-state', () => this.saveState());
     this.lab = new LocalLab(this.cluster, null, opts.dir);
+    this.membership = new Membership({
+      cluster: this.cluster,
+      dir: opts.dir,
+      readyTimeoutMs: opts.readyTimeoutMs ?? 20_000,
+      network: () => this.network,
+      grpcProxy: () => this.grpcProxy,
+      persist: () => {
+        writeJsonAtomic(statePaths(this.dir).plan, this.opts.plan);
+        this.saveState();
+      },
+    });
   }
 
   /** Takes the dir (DIR_IN_USE if a live supervisor holds it), reaps members a dead supervisor left, saves the plan. */
@@ -90,6 +110,19 @@ export class Supervisor extends EventEmitter {
       const ready = await this.cluster.start(onProgress);
       // Before reporting ready in chaos mode, prove each member's peer traffic passes through its own proxy.
       await this.network?.verify(5000);
+      if (this.opts.grpcProxyPort !== undefined) {
+        const proxy = new GrpcProxy({
+          etcdPath: this.opts.etcdPath,
+          dir: this.dir,
+          host: '127.0.0.1',
+          port: this.opts.grpcProxyPort,
+          endpoints: this.opts.plan.members.map((m) => m.clientURL),
+          tls: clientTlsFiles(this.opts.plan),
+        });
+        proxy.on('exit', (e: { code: number | null; signal: string | null }) => this.emit('grpc-proxy-exit', e));
+        this.grpcProxy = proxy;
+        await proxy.start();
+      }
       this.saveState();
       return ready;
     } catch (e) {
@@ -125,12 +158,14 @@ export class Supervisor extends EventEmitter {
   shutdown(graceMs = 3000): Promise<void> {
     if (graceMs === 0 && this.shuttingDown) {
       // A second Ctrl-C: kill what is left now; the first shutdown finishes the rest.
+      void this.grpcProxy?.stop(0);
       void this.cluster.stop(0);
       return this.shuttingDown;
     }
     this.shuttingDown ??= (async () => {
       this.emit('stopping');
       try {
+        await this.grpcProxy?.stop(graceMs).catch(() => undefined);
         await this.cluster.stop(graceMs);
       } finally {
         await this.network?.close();
@@ -166,7 +201,10 @@ export class Supervisor extends EventEmitter {
   private handlers(): Record<string, ControlHandler> {
     return {
       ping: () => ({ pid: process.pid, dir: this.dir }),
-      status: () => this.cluster.status(),
+      status: async () => {
+        const report = await this.cluster.status();
+        return this.grpcProxy ? { ...report, grpcProxy: this.grpcProxy.status() } : report;
+      },
       list: () => this.cluster.members(),
       plan: () => this.opts.plan,
       start: async (args) => {
@@ -184,6 +222,18 @@ export class Supervisor extends EventEmitter {
         await this.cluster.restartMember(name);
         return { member: name, state: 'running' };
       },
+      'member.list': () => this.membership.list(),
+      'member.add': (args, ctx) =>
+        this.membership.add(
+          {
+            ...(typeof args.name === 'string' ? { name: args.name } : {}),
+            learner: args.learner === true,
+          },
+          (text) => ctx.send({ event: 'progress', text }),
+        ),
+      'member.promote': (args, ctx) => this.membership.promote(this.memberArg(args), (text) => ctx.send({ event: 'progress', text })),
+      'member.remove': (args, ctx) => this.membership.remove(this.memberArg(args), (text) => ctx.send({ event: 'progress', text })),
+      'member.replace': (args, ctx) => this.membership.replace(this.memberArg(args), (text) => ctx.send({ event: 'progress', text })),
       logs: (args, ctx) =>
         new Promise<null>((resolve) => {
           const only = typeof args.member === 'string' ? args.member : null;

@@ -49,8 +49,10 @@ Works whether the cluster runs or not (a stopped one is mentioned on stderr).`,
       if (!Array.isArray(plan?.members)) {
         throw new LabError('DIR_MISMATCH', `${statePaths(dir).plan} is not an etcd-lab plan`, { hint: 'use another --dir' });
       }
-      const { envSourceOf, renderEnv } = await import('../render-env.js');
-      const text = renderEnv(envSourceOf(plan), format, opts.keyspace !== undefined ? { keyspace: opts.keyspace } : {});
+      const { renderEnv } = await import('../render-env.js');
+      const { clientTlsFiles } = await import('../../supervisor/pki.js');
+      const source = { endpoints: plan.members.map((m) => m.clientURL), tls: clientTlsFiles(plan) };
+      const text = renderEnv(source, format, opts.keyspace !== undefined ? { keyspace: opts.keyspace } : {});
       if (!liveSupervisor(dir)) {
         process.stderr.write(`note: the cluster in ${dir} is stopped; start it with: etcd-lab up -d --dir ${shellQuote(dir)}\n`);
       }

@@ -30,6 +30,7 @@ export function registerInit(program: Command): void {
       let text = readTemplate('etcd-lab.yaml').replace(/\{\{(\w+)\}\}/g, (_, k: string) => fill[k] ?? '');
       if (s.allowEven) text = text.replace('# allow-even: false', 'allow-even: true');
       if (s.chaos) text = text.replace('# chaos: false', 'chaos: true');
+      if (s.tls) text = text.replace('# tls: false', 'tls: true');
       writeNewFile(opts.output, text, opts.force === true, 'config');
       process.stderr.write(`wrote ${opts.output}; edit it, then run: etcd-lab up\n`);
     });

@@ -22,6 +22,11 @@ export function registerProcfile(program: Command): void {
           hint: 'run the cluster with `etcd-lab up --chaos` instead',
         });
       }
+      if (settings.spec.tls) {
+        throw new LabError('USAGE', 'a Procfile cannot run a TLS cluster yet: etcd-lab makes the certificates when it starts the cluster', {
+          hint: 'run the cluster with `etcd-lab up --tls` instead',
+        });
+      }
       const { preparePlan } = await import('../../prepare.js');
       const { renderProcfile } = await import('../../plan/procfile.js');
       const { readTemplate } = await import('../../templates.js');

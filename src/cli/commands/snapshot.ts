@@ -51,7 +51,7 @@ Examples:
       const { parseDuration } = await import('../../plan/duration.js');
       const timeoutMs = parseDuration(opts.timeout ?? '2m', '--timeout');
       const { supervisorFor } = await import('../supervisor-client.js');
-      const { readState } = await import('../../supervisor/state-dir.js');
+      const { readJson, readState, statePaths } = await import('../../supervisor/state-dir.js');
       const { parseEtcdVersionOutput } = await import('../../etcd/version.js');
       const { leaderOf, saveSnapshot, snapshotTools } = await import('../../supervisor/snapshot.js');
       const c = await supervisorFor(dir);
@@ -65,7 +65,9 @@ Examples:
       const state = readState(dir);
       if (!state) throw new LabError('NOT_RUNNING', `no state.json in ${dir}`, { hint: 'start the cluster with `etcd-lab up -d`' });
       const version = parseEtcdVersionOutput(`etcd Version: ${state.etcdVersion}`, state.etcdPath);
-      const saved = await saveSnapshot({ endpoint: leader.clientURL, file, tools: snapshotTools(state.etcdPath, version), force: opts.force === true, timeoutMs });
+      const { clientTlsFiles } = await import('../../supervisor/pki.js');
+      const tls = clientTlsFiles(readJson<import('../../plan/types.js').ClusterPlan>(statePaths(dir).plan));
+      const saved = await saveSnapshot({ endpoint: leader.clientURL, file, tools: snapshotTools(state.etcdPath, version), force: opts.force === true, timeoutMs, tls });
       process.stdout.write(
         `saved ${file} from ${leader.name} (leader, ${leader.clientURL}) in ${saved.elapsedMs} ms: revision ${saved.revision}, ${kib(saved.totalSize)}\n`,
       );

@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import type { DaemonHandle } from '../daemon.js';
 import { LabError } from '../../errors.js';
 import { addClusterOptions, loadSettings, type ClusterFlags } from '../cluster-options.js';
 
@@ -10,6 +12,8 @@ export interface UpFlags extends ClusterFlags {
   restart?: 'on-failure' | 'never';
   rawLogs?: boolean;
   readyTimeout?: string;
+  grpcProxy?: boolean;
+  grpcProxyPort?: string;
 }
 
 export function registerUp(program: Command): void {
@@ -23,7 +27,9 @@ export function registerUp(program: Command): void {
       .option('--parallel', 'start all members at once, like a Procfile runner (slower: members wait for each other)')
       .option('--restart <policy>', 'on-failure (restart a member that exits on its own, with backoff) or never')
       .option('--raw-logs', 'show etcd\'s raw JSON log lines instead of readable ones')
-      .option('--ready-timeout <duration>', 'give up if the cluster is not ready within this time', '30s'),
+      .option('--ready-timeout <duration>', 'give up if the cluster is not ready within this time', '30s')
+      .option('--grpc-proxy', 'also run `etcd grpc-proxy start` in front of the members (on 127.0.0.1:23790, or a free port)')
+      .option('--grpc-proxy-port <port>', 'the gRPC proxy\'s port (implies --grpc-proxy)'),
   )
     .addHelpText(
       'after',
@@ -34,6 +40,7 @@ Examples:
   $ etcd-lab up -d --dir /tmp/lab --ports auto
   $ etcd-lab up --fresh --yes           # throw the old data away
   $ etcd-lab up --chaos -d              # ready for etcd-lab partition/isolate/cut/delay
+  $ etcd-lab up -d --grpc-proxy         # plus a gRPC proxy: etcdctl --endpoints 127.0.0.1:23790 get foo
 
 A dir that holds a stopped cluster is brought back with its data.`,
     )
@@ -44,6 +51,16 @@ A dir that holds a stopped cluster is brought back with its data.`,
 
 async function up(opts: UpFlags): Promise<number> {
   const settings = await loadSettings(opts);
+  // `up -d`: start the background supervisor's process now; its start-up overlaps the planning below.
+  const daemon = opts.detach ? (await import('../daemon.js')).spawnDaemon(resolve(settings.spec.dir)) : null;
+  try {
+    return await upWith(opts, settings, daemon);
+  } finally {
+    daemon?.cancel();
+  }
+}
+
+async function upWith(opts: UpFlags, settings: Awaited<ReturnType<typeof loadSettings>>, daemon: DaemonHandle | null): Promise<number> {
   if (opts.restart !== undefined) {
     if (opts.restart !== 'on-failure' && opts.restart !== 'never') {
       throw new LabError('USAGE', `--restart must be on-failure or never, got "${opts.restart}"`);
@@ -81,6 +98,16 @@ async function up(opts: UpFlags): Promise<number> {
   });
   if (drewBar) process.stderr.write('\n');
   const { plan, etcd, dir } = prepared;
+  let grpcProxyPort: number | undefined;
+  if (opts.grpcProxy || opts.grpcProxyPort !== undefined) {
+    if (opts.grpcProxyPort !== undefined && !/^\d+$/.test(opts.grpcProxyPort.trim())) {
+      throw new LabError('BAD_PORT', `--grpc-proxy-port must be a port number, got "${opts.grpcProxyPort}"`);
+    }
+    const { chooseGrpcProxyPort } = await import('../../supervisor/grpc-proxy.js');
+    grpcProxyPort = await chooseGrpcProxyPort(plan, opts.grpcProxyPort === undefined ? undefined : Number(opts.grpcProxyPort));
+  }
+  const proxyLines =
+    grpcProxyPort === undefined ? [] : [`gRPC proxy 127.0.0.1:${grpcProxyPort} (logs/grpc-proxy.log): etcdctl --endpoints 127.0.0.1:${grpcProxyPort} get foo`];
   for (const w of plan.warnings) warn(w);
   info(
     `${prepared.resumed ? 'resuming' : 'starting'} ${plan.members.length} members in ${dir} (etcd ${etcd.version.text}, ${plan.profile} profile${plan.chaos ? ', chaos mode' : ''}${opts.parallel ? ', all at once' : ''})`,
@@ -90,10 +117,9 @@ async function up(opts: UpFlags): Promise<number> {
   const { renderReady } = await import('../render-ready.js');
   const { shellQuote } = await import('../../plan/quote.js');
 
-  if (opts.detach) {
-    const { startDaemon } = await import('../daemon.js');
+  if (daemon) {
     try {
-      const r = await startDaemon({
+      const r = await daemon.start({
         dir,
         plan,
         etcdPath: etcd.path,
@@ -101,11 +127,13 @@ async function up(opts: UpFlags): Promise<number> {
         restart: settings.restart,
         parallel: opts.parallel === true,
         readyTimeoutMs,
+        ...(grpcProxyPort !== undefined ? { grpcProxyPort } : {}),
         onProgress: (e) => progress.update(e),
       });
       await progress.finish(true);
       process.stdout.write(
         renderReady(plan, r, [
+          ...proxyLines,
           `supervisor pid ${r.pid}, log ${shellQuote(`${dir}/supervisor.log`)}; stop it with: etcd-lab down --dir ${shellQuote(dir)}`,
         ]),
       );
@@ -132,11 +160,12 @@ async function up(opts: UpFlags): Promise<number> {
       restart: settings.restart,
       parallel: opts.parallel === true,
       readyTimeoutMs,
+      ...(grpcProxyPort !== undefined ? { grpcProxyPort } : {}),
       onProgress: (e) => progress.update(e),
       say,
       onReady: async (sup, ready) => {
         await progress.finish(true);
-        process.stdout.write(renderReady(plan, ready, [`stop with Ctrl-C, or etcd-lab down --dir ${shellQuote(dir)} from another shell`]));
+        process.stdout.write(renderReady(plan, ready, [...proxyLines, `stop with Ctrl-C, or etcd-lab down --dir ${shellQuote(dir)} from another shell`]));
         const status = await sup.cluster.status();
         const ids = new Map<string, string>();
         for (const m of status.members) if (m.id) ids.set(m.id, m.name);
