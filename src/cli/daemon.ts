@@ -146,8 +146,11 @@ export async function daemonMain(): Promise<number> {
   loading.catch(() => undefined);
   const request = await new Promise<DaemonStart>((resolve, reject) => {
     const gone = (): void => reject(new LabError('INTERNAL', 'the parent `etcd-lab up -d` went away before sending the start request'));
+    // A parent that neither sends nor goes away (stuck, or killed without closing the channel) must not leave us waiting forever.
+    const timer = setTimeout(() => reject(new LabError('INTERNAL', 'no start request from `etcd-lab up -d` within 60 s')), 60_000);
     process.once('disconnect', gone);
     process.once('message', (m: { type: string; request: DaemonStart }) => {
+      clearTimeout(timer);
       process.off('disconnect', gone);
       resolve(m.request);
     });
