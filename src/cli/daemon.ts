@@ -5,19 +5,12 @@ import { resolve } from 'node:path';
 import { LabError, type ErrorCode } from '../errors.js';
 import type { RestartPolicy } from '../plan/settings.js';
 import type { ClusterPlan } from '../plan/types.js';
+import type { RunOptions } from './run-supervisor.js';
 import type { StartProgress } from '../supervisor/cluster.js';
 import { statePaths } from '../supervisor/state-dir.js';
 
-export interface DaemonStart {
-  dir: string;
-  plan: ClusterPlan;
-  etcdPath: string;
-  etcdVersion: string;
-  restart: RestartPolicy;
-  parallel: boolean;
-  readyTimeoutMs: number;
-  grpcProxyPort?: number;
-}
+/** What the background supervisor needs to run the cluster: the part of RunOptions that crosses the IPC channel. */
+export type DaemonStart = Omit<RunOptions, 'onProgress' | 'onReady' | 'say'>;
 
 /** Messages the background supervisor sends its parent over IPC. */
 export type DaemonMessage =
