@@ -186,9 +186,13 @@ export async function checkWrites(
     lab.memberNames.map(async (name) => {
       const client = lab.etcdClient(name, 5000);
       try {
-        data.set(name, await readAll(client, opts.prefix, opts.attempted));
-      } catch {
-        data.set(name, null);
+        // Right after convergence a read can still meet a leader change or a loaded machine: a few bounded tries.
+        let kvs: Map<number, string> | null = null;
+        for (let attempt = 0; attempt < 4 && kvs === null; attempt++) {
+          if (attempt > 0) await new Promise((r) => setTimeout(r, 500));
+          kvs = await readAll(client, opts.prefix, opts.attempted).catch(() => null);
+        }
+        data.set(name, kvs);
       } finally {
         client.close();
       }

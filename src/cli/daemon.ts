@@ -3,8 +3,6 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { LabError, type ErrorCode } from '../errors.js';
-import type { RestartPolicy } from '../plan/settings.js';
-import type { ClusterPlan } from '../plan/types.js';
 import type { RunOptions } from './run-supervisor.js';
 import type { StartProgress } from '../supervisor/cluster.js';
 import { statePaths } from '../supervisor/state-dir.js';
