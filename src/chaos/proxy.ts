@@ -225,6 +225,11 @@ export async function startPeerProxy(opts: PeerProxyOptions): Promise<PeerProxy>
       return;
     }
 
+    if (kind === 'stream') {
+      releaseFor(to).push(delayOf(owner, to), openStream(req, res, to, port, path));
+      return;
+    }
+
     let upstream: http.ClientRequest | undefined;
     const inbound = new OrderedRelease();
     const flow: Flow = {
@@ -287,6 +292,72 @@ export async function startPeerProxy(opts: PeerProxyOptions): Promise<PeerProxy>
       req.pipe(upstream);
     };
     releaseFor(to).push(delayOf(owner, to), forward);
+  }
+
+  /**
+   * A raft stream is one long response, the hot path of every write. It is relayed as raw bytes (etcd's own chunked
+   * framing included) from a socket of its own to the owner's socket, so no message is parsed or re-framed here.
+   */
+  function openStream(req: http.IncomingMessage, res: http.ServerResponse, to: string, port: number, path: string): () => void {
+    const client = req.socket;
+    const inbound = new OrderedRelease();
+    let upstream: net.Socket | undefined;
+    let answered = false;
+    const flow: Flow = {
+      kind: 'stream',
+      to,
+      method: 'GET',
+      path,
+      kill: () => {
+        inbound.clear();
+        upstream?.destroy();
+        if (answered) client.destroy();
+        else refuse(res, 503, `etcd-lab: link between ${owner} and ${to} is cut`);
+      },
+    };
+    flows.add(flow);
+    req.resume();
+    client.once('close', () => {
+      flows.delete(flow);
+      inbound.clear();
+      upstream?.destroy();
+    });
+
+    return () => {
+      if (!flows.has(flow)) return;
+      const head = [`GET ${path} HTTP/1.1`];
+      for (const [k, v] of Object.entries(endToEndHeaders(req.rawHeaders))) {
+        for (const one of Array.isArray(v) ? v : [v]) head.push(`${k}: ${String(one)}`);
+      }
+      // The upstream closing is how the owner learns the stream ended; keep-alive would hide it.
+      head.push('connection: close', '', '');
+      const up = net.connect({ host: targetHost, port, noDelay: true });
+      upstream = up;
+      up.write(head.join('\r\n'));
+      up.on('error', (err) => {
+        if (!flows.has(flow)) return;
+        emit({ type: 'upstream-error', owner, to, method: 'GET', path, message: err.message });
+        flows.delete(flow);
+        inbound.clear();
+        if (answered) client.destroy();
+        else refuse(res, 502, `etcd-lab proxy of ${owner}: ${to} (127.0.0.1:${port}) failed: ${err.message}`);
+      });
+      up.on('data', (chunk: Buffer) => {
+        inbound.push(delayOf(to, owner), () => {
+          answered = true;
+          if (!client.write(chunk) && !up.isPaused()) {
+            up.pause();
+            client.once('drain', () => up.resume());
+          }
+        });
+      });
+      up.on('end', () =>
+        inbound.push(0, () => {
+          if (answered) client.end();
+          else refuse(res, 502, `etcd-lab proxy of ${owner}: ${to} (127.0.0.1:${port}) closed without answering`);
+        }),
+      );
+    };
   }
 
   function onConnect(req: http.IncomingMessage, client: Duplex, head: Buffer): void {

@@ -293,6 +293,34 @@ describe('peer proxy over plain HTTP servers', () => {
     setLinks(heal(links));
   });
 
+  it('relays a stream as raw bytes: end-to-end headers pass, a peer that is down gets 502, a peer dying mid-stream breaks it', async () => {
+    seen.length = 0;
+    openStreams.length = 0;
+    const res = await viaProxy('GET', 'm3', '/raft/stream/message/1', { headers: { 'x-etcd-cluster-id': 'c1', 'proxy-authorization': 'secret' } });
+    assert.equal(res.statusCode, 200);
+    const got = seen.find((s) => s.url === '/raft/stream/message/1');
+    assert.equal(got?.headers['x-etcd-cluster-id'], 'c1');
+    assert.equal(got?.headers['proxy-authorization'], undefined);
+    const broken = closed(res);
+    openStreams[0].destroy();
+    await broken;
+    assert.equal(res.complete, false, 'a stream cut by the peer must not look finished');
+
+    const m3 = peers[NAMES.indexOf('m3')]!;
+    m3.closeAllConnections();
+    await new Promise((r) => m3.close(r));
+    try {
+      const down = await viaProxy('GET', 'm3', '/raft/stream/msgapp/1');
+      assert.equal(down.statusCode, 502);
+      assert.match(await text(down), /m3 .* failed/);
+      assert.ok(events.some((e) => e.type === 'upstream-error' && e.to === 'm3' && e.path === '/raft/stream/msgapp/1'));
+      assert.equal(proxy.stats().open, 0);
+    } finally {
+      m3.listen(peerPort('m3'), '127.0.0.1');
+      await once(m3, 'listening');
+    }
+  });
+
   it('close() ends open streams and stops listening', async () => {
     openStreams.length = 0;
     const s = await viaProxy('GET', 'm2', '/raft/stream/msgapp/1');
