@@ -42,6 +42,8 @@ export interface MemberRestartEvent {
 }
 
 const POLL_MS = 15;
+/** etcd's zap line when startNode/restartNode begins (3.4 to 3.6), i.e. after the bootstrap check of its peers. */
+const PAST_BOOTSTRAP_PROBE = /"msg":"(re)?starting local member"/;
 const PEER_PROBE_TIMEOUT_MS = 250;
 const READY_CALL_TIMEOUT_MS = 300;
 const STATUS_TIMEOUT_MS = 500;
@@ -282,13 +284,21 @@ export class Cluster extends EventEmitter {
         progress(m.plan.name, 'peer-up');
         waiting.set(m.plan.name, `GET ${m.plan.clientURL}/health to report healthy`);
       };
-      for (const m of this.list) {
-        ac.signal.throwIfAborted();
-        this.spawn(m);
-        progress(m.plan.name, 'spawned');
-        if (!this.opts.parallel) await peerUp(m);
+      const ups: Promise<void>[] = [];
+      try {
+        for (const m of this.list) {
+          ac.signal.throwIfAborted();
+          const passedProbe = this.opts.parallel ? null : this.pastBootstrapProbe(m, ac.signal);
+          this.spawn(m);
+          progress(m.plan.name, 'spawned');
+          const up = peerUp(m);
+          ups.push(up);
+          if (passedProbe) await Promise.race([up, passedProbe.done]).finally(passedProbe.off);
+        }
+      } finally {
+        await Promise.allSettled(ups);
       }
-      if (this.opts.parallel) await Promise.all(this.list.map(peerUp));
+      await Promise.all(ups);
       const leader = await this.waitReady(ac.signal, waiting, (name) => progress(name, 'healthy'));
       this.phase = 'up';
       return { leader, elapsedMs: elapsed() };
@@ -482,6 +492,30 @@ export class Cluster extends EventEmitter {
   private cancelRestart(m: Member): void {
     if (m.restartTimer) clearTimeout(m.restartTimer);
     m.restartTimer = null;
+  }
+
+  /**
+   * Resolves once the member logs that it is past the check where a new member asks its peers whether it was already
+   * bootstrapped (DESIGN fact 1). From then on it asks nobody anything before serving, so the next member can start:
+   * its own check waits on this one at most until it serves, instead of both waiting out the bootstrap timeout.
+   * A member with data (a resumed cluster) skips the check and logs `restarting local member`.
+   */
+  private pastBootstrapProbe(m: Member, signal: AbortSignal): { done: Promise<void>; off: () => void } {
+    let off = (): void => undefined;
+    const done = new Promise<void>((resolveDone, reject) => {
+      const onLine = (text: string): void => {
+        if (PAST_BOOTSTRAP_PROBE.test(text)) resolveDone();
+      };
+      const onAbort = (): void => reject(signal.reason);
+      m.proc.on('line', onLine);
+      signal.addEventListener('abort', onAbort, { once: true });
+      off = () => {
+        m.proc.off('line', onLine);
+        signal.removeEventListener('abort', onAbort);
+      };
+    });
+    done.catch(() => undefined);
+    return { done, off: () => off() };
   }
 
   private async waitPeerUp(m: Member, signal: AbortSignal): Promise<void> {

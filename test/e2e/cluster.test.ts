@@ -68,14 +68,21 @@ describe('Cluster on real etcd', () => {
     test('starts one member after the other and becomes ready with one leader', async (t) => {
       plan = planFor(3);
       c = newCluster(dir, plan, 'on-failure');
-      const events: StartProgress[] = [];
+      const events: { member: string; phase: string }[] = [];
+      c.on('line', (member: string, text: string) => {
+        if (/"msg":"starting local member"/.test(text)) events.push({ member, phase: 'past-bootstrap-check' });
+      });
       const r = await c.start((e) => events.push(e));
       t.diagnostic(`3 members ready in ${r.elapsedMs} ms, leader ${r.leader}`);
       assert.ok(['m1', 'm2', 'm3'].includes(r.leader));
-      // Staggered: m2 is spawned only after m1's peer port answered.
+      // Staggered: m2 is spawned only once m1 is past the bootstrap check of its peers (DESIGN fact 1), which it
+      // logs, or its peer port answers, whichever comes first.
       const at = (m: string, p: string): number => events.findIndex((e) => e.member === m && e.phase === p);
-      assert.ok(at('m1', 'peer-up') >= 0 && at('m1', 'peer-up') < at('m2', 'spawned'));
-      assert.ok(at('m2', 'peer-up') < at('m3', 'spawned'));
+      const cleared = (m: string): number => Math.min(...[at(m, 'past-bootstrap-check'), at(m, 'peer-up')].filter((i) => i >= 0));
+      assert.ok(at('m1', 'past-bootstrap-check') >= 0, JSON.stringify(events));
+      assert.ok(cleared('m1') < at('m2', 'spawned'), JSON.stringify(events));
+      assert.ok(cleared('m2') < at('m3', 'spawned'), JSON.stringify(events));
+      assert.ok(at('m1', 'spawned') < at('m1', 'past-bootstrap-check'));
       for (const m of ['m1', 'm2', 'm3']) assert.ok(at(m, 'healthy') >= 0, `${m} healthy`);
       assert.deepEqual(c.members().map((m) => m.state), ['running', 'running', 'running']);
       assert.ok(existsSync(join(dir, 'lab', 'data', 'm1', 'member')));

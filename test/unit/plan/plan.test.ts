@@ -145,6 +145,18 @@ test('timing: profiles, overrides and etcd\'s 5x rule', () => {
   });
 });
 
+test('short election timeouts start members without the initial election tick advance', () => {
+  const flag = '--initial-election-tick-advance=false';
+  const fast = buildPlan(spec({ profile: 'fast' }), v34, 't');
+  assert.ok(fast.members.every((m) => m.args.includes(flag)));
+  assert.ok(!buildPlan(spec({ profile: 'default' }), v35, 't').members[0]!.args.includes(flag));
+  assert.ok(buildPlan(spec({ heartbeatInterval: 50, electionTimeout: 250 }), v35, 't').members[0]!.args.includes(flag));
+  assert.ok(!buildPlan(spec({ heartbeatInterval: 50, electionTimeout: 300 }), v35, 't').members[0]!.args.includes(flag));
+  // the user's own setting comes later on the command line, and etcd takes the last one
+  const mine = buildPlan(spec({ profile: 'fast', extraArgs: ['--initial-election-tick-advance=true'] }), v35, 't').members[0]!.args;
+  assert.ok(mine.indexOf('--initial-election-tick-advance=true') > mine.indexOf(flag));
+});
+
 test('chaos mode advertises peers on localhost. and points each member at its own proxy', () => {
   const plan = buildPlan(spec({ chaos: true, ports: { kind: 'base', base: 30000 } }), v34, 't');
   const m1 = plan.members[0]!;
