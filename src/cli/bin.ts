@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Two paths skip the command tree (commander and every command module, ~30 ms of loading): `--version`, which
+// Two paths skip the command tree (commander and every command module, ~55 ms of loading): `--version`, which
 // people and scripts run cold, and the background supervisor of `up -d`, whose start is on the path to ready.
+// `up -d` itself spawns that supervisor before loading the tree (early-daemon.ts).
 const args = process.argv.slice(2);
 
 async function run(): Promise<number> {
@@ -16,6 +17,16 @@ async function run(): Promise<number> {
     } catch (e) {
       const { printError } = await import('./output.js');
       return printError(e);
+    }
+  }
+  if (args[0] === 'up') {
+    const { startEarlyDaemon, cancelEarlyDaemon } = await import('./early-daemon.js');
+    startEarlyDaemon(args);
+    try {
+      const { main } = await import('./main.js');
+      return await main(process.argv);
+    } finally {
+      cancelEarlyDaemon();
     }
   }
   const { main } = await import('./main.js');

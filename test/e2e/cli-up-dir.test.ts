@@ -155,6 +155,25 @@ describe('up and its state dir', { concurrency: 3 }, () => {
     );
   });
 
+  test('bad input on up -d (whose supervisor process starts before the flags are read): exit 2, no dir, nothing left', async () => {
+    const tmp = tempDir('bad-input', base);
+    const dir = join(tmp, 'lab');
+    await inTemp(tmp, async () => {
+      for (const [extra, message] of [
+        [['--profile', 'slow'], /argument 'slow' is invalid/],
+        [['-n', '4'], /4 members tolerate 1 failure/],
+        [['--ready-timeout', 'soon'], /--ready-timeout "soon" is not a duration/],
+        [['--bogus'], /unknown option '--bogus'/],
+      ] as const) {
+        const r = await lab(tmp, upArgs(dir, port + 25, ['-d', ...extra]));
+        assert.equal(r.code, 2, show(r));
+        assert.match(r.stderr, message);
+        assert.ok(!existsSync(dir), `${dir} was created by up -d ${extra.join(' ')}`);
+        await assertNothingLeft(tmp);
+      }
+    });
+  });
+
   test('--etcd /bin/true is refused as not etcd; nothing is started or written', async () => {
     const tmp = tempDir('not-etcd', base);
     const dir = join(tmp, 'lab');

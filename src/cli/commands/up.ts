@@ -50,9 +50,11 @@ A dir that holds a stopped cluster is brought back with its data.`,
 }
 
 async function up(opts: UpFlags): Promise<number> {
+  const { takeDaemon, cancelEarlyDaemon } = await import('../early-daemon.js');
+  if (!opts.detach) cancelEarlyDaemon();
   const settings = await loadSettings(opts);
-  // `up -d`: start the background supervisor's process now; its start-up overlaps the planning below.
-  const daemon = opts.detach ? (await import('../daemon.js')).spawnDaemon(resolve(settings.spec.dir)) : null;
+  // `up -d`: the background supervisor's process was started by bin.ts, or starts now: its start-up overlaps planning.
+  const daemon = opts.detach ? takeDaemon(resolve(settings.spec.dir)) : null;
   try {
     return await upWith(opts, settings, daemon);
   } finally {
