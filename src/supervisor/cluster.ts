@@ -1,6 +1,7 @@
 // Runs a ClusterPlan: staggered start, readiness, restart policy, ordered stop, per-member control, status.
 import { EventEmitter } from 'node:events';
 import { chmodSync, mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -42,6 +43,7 @@ export interface MemberRestartEvent {
 }
 
 const POLL_MS = 15;
+const START_CONCURRENCY = Math.max(1, availableParallelism());
 /** etcd's zap line when startNode/restartNode begins (3.4 to 3.6), i.e. after the bootstrap check of its peers. */
 const PAST_BOOTSTRAP_PROBE = /"msg":"(re)?starting local member"/;
 const PEER_PROBE_TIMEOUT_MS = 250;
@@ -285,14 +287,20 @@ export class Cluster extends EventEmitter {
         waiting.set(m.plan.name, `GET ${m.plan.clientURL}/health to report healthy`);
       };
       const ups: Promise<void>[] = [];
+      const starting = new Set<Promise<void>>();
       try {
         for (const m of this.list) {
           ac.signal.throwIfAborted();
+          // etcd's start-up is CPU-bound: more members starting at once than there are cores only slows them all.
+          while (!this.opts.parallel && starting.size >= START_CONCURRENCY) await Promise.race(starting);
           const passedProbe = this.opts.parallel ? null : this.pastBootstrapProbe(m, ac.signal);
           this.spawn(m);
           progress(m.plan.name, 'spawned');
           const up = peerUp(m);
           ups.push(up);
+          const tracked = up.finally(() => starting.delete(tracked));
+          tracked.catch(() => undefined);
+          starting.add(tracked);
           if (passedProbe) await Promise.race([up, passedProbe.done]).finally(passedProbe.off);
         }
       } finally {
