@@ -1,24 +1,40 @@
 import { Command, CommanderError } from 'commander';
 import { printError } from './output.js';
 import { packageVersion } from './version.js';
-import { registerPlan } from './commands/plan.js';
-import { registerProcfile } from './commands/procfile.js';
-import { registerInit } from './commands/init.js';
-import { registerUp } from './commands/up.js';
-import { registerSupervise } from './commands/supervise.js';
-import { registerStatus } from './commands/status.js';
-import { registerDown } from './commands/down.js';
-import { registerRun } from './commands/run.js';
-import { registerLogs } from './commands/logs.js';
-import { registerStart } from './commands/start.js';
-import { registerFaults } from './commands/faults.js';
-import { registerDemo } from './commands/demo.js';
-import { registerChaos } from './commands/chaos.js';
-import { registerMember } from './commands/member.js';
-import { registerEnv } from './commands/env.js';
-import { registerSnapshot } from './commands/snapshot.js';
 
-export function buildProgram(): Command {
+type Register = (program: Command) => void;
+
+/**
+ * Every command module, in the order `--help` lists them, with the command names it registers. A command line that
+ * names one of them loads only that module (each pulls in what its actions need only when they run).
+ */
+const COMMANDS: { names: string[]; load: () => Promise<Register> }[] = [
+  { names: ['up'], load: async () => (await import('./commands/up.js')).registerUp },
+  { names: ['status'], load: async () => (await import('./commands/status.js')).registerStatus },
+  { names: ['logs'], load: async () => (await import('./commands/logs.js')).registerLogs },
+  { names: ['run'], load: async () => (await import('./commands/run.js')).registerRun },
+  { names: ['down'], load: async () => (await import('./commands/down.js')).registerDown },
+  {
+    names: ['kill', 'pause', 'resume', 'restart', 'partition', 'isolate', 'cut', 'delay', 'heal'],
+    load: async () => (await import('./commands/faults.js')).registerFaults,
+  },
+  { names: ['demo'], load: async () => (await import('./commands/demo.js')).registerDemo },
+  { names: ['chaos'], load: async () => (await import('./commands/chaos.js')).registerChaos },
+  { names: ['member'], load: async () => (await import('./commands/member.js')).registerMember },
+  { names: ['env'], load: async () => (await import('./commands/env.js')).registerEnv },
+  { names: ['snapshot'], load: async () => (await import('./commands/snapshot.js')).registerSnapshot },
+  { names: ['plan'], load: async () => (await import('./commands/plan.js')).registerPlan },
+  { names: ['procfile'], load: async () => (await import('./commands/procfile.js')).registerProcfile },
+  { names: ['init'], load: async () => (await import('./commands/init.js')).registerInit },
+  { names: ['__supervise'], load: async () => (await import('./commands/supervise.js')).registerSupervise },
+  { names: ['start'], load: async () => (await import('./commands/start.js')).registerStart },
+];
+
+/** The command names each module registers (tests check this table against the modules). */
+export const COMMAND_NAMES: readonly (readonly string[])[] = COMMANDS.map((c) => c.names);
+
+/** The whole program, or only the command `only` names (help, `help <cmd>` and unknown names need the whole). */
+export async function buildProgram(only?: string): Promise<Command> {
   const program = new Command('etcd-lab')
     .description('Real multi-member etcd clusters on this machine: start them in under a second, export Procfiles, and break them on purpose to watch Raft re-elect a leader.')
     .version(packageVersion(), '-v, --version', 'print the etcd-lab version')
@@ -37,22 +53,9 @@ Examples:
 
 Exit codes: 0 ok, 1 failure, 2 bad input, 3 no cluster running.`,
   );
-  registerUp(program);
-  registerStatus(program);
-  registerLogs(program);
-  registerRun(program);
-  registerDown(program);
-  registerFaults(program);
-  registerDemo(program);
-  registerChaos(program);
-  registerMember(program);
-  registerEnv(program);
-  registerSnapshot(program);
-  registerPlan(program);
-  registerProcfile(program);
-  registerInit(program);
-  registerSupervise(program);
-  registerStart(program);
+  const one = only === undefined ? undefined : COMMANDS.find((c) => c.names.includes(only));
+  const registers = await Promise.all((one ? [one] : COMMANDS).map((c) => c.load()));
+  for (const register of registers) register(program);
   return program;
 }
 
@@ -65,7 +68,7 @@ export async function main(argv: string[]): Promise<number> {
       throw e;
     });
   }
-  const program = buildProgram();
+  const program = await buildProgram(argv[2]);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
