@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { REPO } from './cli.js';
 import { ROOT } from './hygiene.js';
 
@@ -14,6 +15,31 @@ export interface Machine {
   node: string;
   etcd: string;
   commit: string;
+  /** Set when the environment had NODE_EXTRA_CA_CERTS: what it costs every Node start (the bench runs without it). */
+  extraCaCerts?: { file: string; withMs: number; withoutMs: number };
+}
+
+/** p50 wall time of `node -e ""` in `env`, ms. */
+function nodeStartMs(env: NodeJS.ProcessEnv, runs = 7): number {
+  const xs: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    execFileSync(process.execPath, ['-e', ''], { env, stdio: 'ignore' });
+    xs.push(performance.now() - t0);
+  }
+  return xs.sort((a, b) => a - b)[Math.floor(runs / 2)]!;
+}
+
+/**
+ * Node reads every certificate in NODE_EXTRA_CA_CERTS at each start (tens of ms for a distribution's bundle), a cost
+ * of this machine's environment, not of etcd-lab: it is measured once, then removed for every process the bench runs.
+ */
+export function dropExtraCaCerts(): Machine['extraCaCerts'] {
+  const file = process.env.NODE_EXTRA_CA_CERTS;
+  if (file === undefined) return undefined;
+  const withMs = nodeStartMs(process.env);
+  delete process.env.NODE_EXTRA_CA_CERTS;
+  return { file, withMs, withoutMs: nodeStartMs(process.env) };
 }
 
 function output(file: string, args: string[]): string {
@@ -24,7 +50,7 @@ function output(file: string, args: string[]): string {
   }
 }
 
-export function describeMachine(): Machine {
+export function describeMachine(extraCaCerts?: Machine['extraCaCerts']): Machine {
   const cpus = os.cpus();
   const dirty = output('git', ['status', '--porcelain', '--untracked-files=no']) !== '';
   return {
@@ -36,6 +62,7 @@ export function describeMachine(): Machine {
     node: process.version,
     etcd: /etcd Version: (\S+)/.exec(output('etcd', ['--version']))?.[1] ?? 'unknown',
     commit: `${output('git', ['rev-parse', '--short', 'HEAD'])}${dirty ? ' + uncommitted changes' : ''}`,
+    ...(extraCaCerts ? { extraCaCerts } : {}),
   };
 }
 

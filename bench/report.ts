@@ -64,6 +64,11 @@ export function renderReport(o: { sections: SectionRun[]; findingsFile: string }
     `| Node.js | ${m.node} |`,
     `| etcd | ${m.etcd} |`,
     `| etcd-lab | ${m.commit} |`,
+    ...(m.extraCaCerts
+      ? [
+          `| NODE_EXTRA_CA_CERTS | set to \`${m.extraCaCerts.file}\` in this machine's environment; Node parses it at every start (\`node -e ""\` p50 ${Math.round(m.extraCaCerts.withMs)} ms with it, ${Math.round(m.extraCaCerts.withoutMs)} ms without). The bench runs every process without it, as on a machine that does not set it: add the difference to each Node start in the figures for a user who does. |`,
+        ]
+      : []),
     '',
     'Other work may share this machine while the bench runs (load average and etcd processes that were not the',
     "bench's are given per section). Wall-clock figures move with that load, so: each comparison is measured",

@@ -11,7 +11,7 @@ import { BIN, REPO } from './cli.js';
 import { benchFailover } from './failover.js';
 import { line, type Figure } from './figure.js';
 import { installHygiene, ROOT, sweepSync } from './hygiene.js';
-import { busyness, describeMachine, quiet as quietGate } from './machine.js';
+import { busyness, describeMachine, dropExtraCaCerts, quiet as quietGate } from './machine.js';
 import { benchProxy } from './proxy-cost.js';
 import { benchReady } from './ready.js';
 import { readReportData, renderReport, type SectionRun } from './report.js';
@@ -92,7 +92,7 @@ async function main(): Promise<number> {
   }
   const t0 = performance.now();
   build();
-  const machine = describeMachine();
+  const machine = describeMachine(dropExtraCaCerts());
   process.stderr.write(`bench: ${quick ? 'quick' : 'full'} run in ${ROOT}; ${machine.cpu}, ${machine.cores} cores, node ${machine.node}, etcd ${machine.etcd}\n`);
   const runs: SectionRun[] = [];
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
