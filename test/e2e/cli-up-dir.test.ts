@@ -2,7 +2,7 @@
 // busy ports, a binary that is not etcd, and a cluster that cannot become ready.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { claimPorts } from '../helpers/ports.js';
@@ -170,6 +170,29 @@ describe('up and its state dir', { concurrency: 3 }, () => {
         assert.match(r.stderr, message);
         assert.ok(!existsSync(dir), `${dir} was created by up -d ${extra.join(' ')}`);
         await assertNothingLeft(tmp);
+      }
+    });
+  });
+
+  test('up -d takes its dir from etcd-lab.yaml or -c FILE unless --dir is given, and creates no other dir', async () => {
+    const tmp = tempDir('yaml', base);
+    const yaml = `dir: from-yaml\nports: ${port + 70}\nprofile: fast\n`;
+    await inTemp(tmp, async () => {
+      const runs: [string, string[], string][] = [
+        ['etcd-lab.yaml', ['up', '-d'], 'from-yaml'],
+        ['etcd-lab.yaml', ['up', '-d', '--dir', 'from-flag'], 'from-flag'],
+        ['other.yaml', ['up', '-d', '-c', 'other.yaml'], 'from-yaml'],
+      ];
+      const made = new Set<string>();
+      for (const [file, args, dir] of runs) {
+        rmSync(join(tmp, 'etcd-lab.yaml'), { force: true });
+        writeFileSync(join(tmp, file), yaml);
+        const r = await lab(tmp, args);
+        assert.equal(r.code, 0, show(r));
+        assert.ok(existsSync(join(tmp, dir, 'state.json')), `${args.join(' ')}: no cluster in ${dir}`);
+        made.add(dir);
+        assert.deepEqual(readdirSync(tmp).filter((e) => !e.endsWith('.yaml')).sort(), [...made].sort(), `${args.join(' ')} made another dir`);
+        assert.equal((await lab(tmp, ['down', '--dir', dir])).code, 0);
       }
     });
   });
