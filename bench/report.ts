@@ -45,7 +45,17 @@ function row(f: Figure): string {
 export function renderReport(o: { sections: SectionRun[]; findingsFile: string }): string {
   const latest = [...o.sections].sort((a, b) => b.machine.date.localeCompare(a.machine.date))[0]!;
   const m = latest.machine;
-  const runs = [...new Set(o.sections.map((s) => `\`${s.command}\` on ${s.machine.date} (etcd-lab ${s.machine.commit})`))];
+  // One entry per bench run: its sections share the command and the commit, each with its own start time.
+  const byRun = new Map<string, string[]>();
+  for (const s of o.sections) {
+    const key = `\`${s.command}\` (etcd-lab ${s.machine.commit})`;
+    byRun.set(key, [...(byRun.get(key) ?? []), s.machine.date]);
+  }
+  const runs = [...byRun].map(([key, dates]) => {
+    const sorted = [...dates].sort();
+    const span = sorted.length > 1 ? `${sorted[0]} to ${sorted[sorted.length - 1]}` : sorted[0];
+    return `${key}, sections measured ${span}`;
+  });
   const all = o.sections.flatMap((s) => s.figures);
   const targets = all.filter((f) => f.target);
   const out: string[] = [
