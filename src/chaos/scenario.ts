@@ -1,9 +1,10 @@
 // PURE. Scenario files: a named list of steps (faults, waits, writes, reads, claims) that the runner plays
 // against a cluster. Parsed with positions so every error says file:line:col.
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node, type YAMLMap } from 'yaml';
+import { isMap, isScalar, isSeq, type Node, type YAMLMap } from 'yaml';
 import { LabError } from '../errors.js';
 import { parseDuration } from '../plan/duration.js';
 import { didYouMean } from '../plan/suggest.js';
+import { failAt as fail, readYaml, type Where } from '../plan/yaml-doc.js';
 import { TARGET_WORDS } from './targets.js';
 
 /**
@@ -91,12 +92,6 @@ const STEP_MODIFIERS = ['as', 'claim'];
 const DEFAULT_WITHIN = { 'wait-leader': 5000, 'expect-follower': 5000, converge: 10_000 } as const;
 const DEFAULT_REQUEST_TIMEOUT_MS = 2000;
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_-]*$/;
-
-type Where = (node: Node | null | undefined) => string;
-
-function fail(where: string, msg: string, hint?: string): never {
-  throw new LabError('BAD_CONFIG', `${where}: ${msg}`, hint ? { hint } : {});
-}
 
 function isNull(node: unknown): boolean {
   return node === null || node === undefined || (isScalar(node) && node.value === null);
@@ -389,19 +384,7 @@ function parseStep(r: StepReader, item: Node, at: Where): Step {
 
 /** Parses a scenario file's text; `file` names it in error positions. */
 export function parseScenario(text: string, file = 'scenario.yaml'): Scenario {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const pos = e.linePos?.[0];
-    throw new LabError('BAD_CONFIG', `${file}${pos ? `:${pos.line}:${pos.col}` : ''}: ${e.message.split('\n')[0]}`);
-  }
-  const at: Where = (node) => {
-    const off = node?.range?.[0];
-    if (off === undefined) return file;
-    const p = lc.linePos(off);
-    return `${file}:${p.line}:${p.col}`;
-  };
+  const { doc, at } = readYaml(text, file);
   const root = doc.contents;
   if (!isMap(root)) fail(at(root as Node), 'a scenario is a mapping with name, members and steps', 'see examples/failover.yaml');
   const top = new Map<string, { key: Node; value: Node | null }>();

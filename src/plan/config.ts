@@ -1,7 +1,8 @@
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, type Node } from 'yaml';
 import { LabError } from '../errors.js';
 import { parsePortsOption } from './ports.js';
 import { didYouMean } from './suggest.js';
+import { failAt as fail, readYaml, type Where } from './yaml-doc.js';
 import type { Settings, SettingsSource } from './settings.js';
 
 /** YAML keys (the flags' spelling) and the setting each one fills. */
@@ -29,12 +30,6 @@ const KEYS = {
 } as const satisfies Record<string, keyof Settings>;
 
 export const CONFIG_KEYS = Object.keys(KEYS);
-
-type Where = (node: Node | null | undefined) => string;
-
-function fail(where: string, msg: string, hint?: string): never {
-  throw new LabError('BAD_CONFIG', `${where}: ${msg}`, hint ? { hint } : {});
-}
 
 function scalar(node: unknown): unknown {
   return isScalar(node) ? node.value : undefined;
@@ -66,19 +61,7 @@ function strList(node: Node, key: string, at: Where): string[] {
 
 /** Parses etcd-lab.yaml text; `file` is the name used in error positions. */
 export function parseConfig(text: string, file = 'etcd-lab.yaml'): SettingsSource {
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const pos = e.linePos?.[0];
-    throw new LabError('BAD_CONFIG', `${file}${pos ? `:${pos.line}:${pos.col}` : ''}: ${e.message.split('\n')[0]}`);
-  }
-  const at: Where = (node) => {
-    const off = node?.range?.[0];
-    if (off === undefined) return file;
-    const p = lc.linePos(off);
-    return `${file}:${p.line}:${p.col}`;
-  };
+  const { doc, at } = readYaml(text, file);
   const out: SettingsSource = { values: {}, where: {} };
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) return out;
   if (!isMap(doc.contents)) fail(at(doc.contents), 'the file must be a mapping of settings, e.g. "nodes: 3"');
