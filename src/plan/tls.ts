@@ -23,18 +23,6 @@ export interface MemberTlsFiles {
   peerKeyFile: string;
 }
 
-// Until src/plan/types.ts carries these fields itself.
-declare module './types.js' {
-  interface ClusterSpec {
-    /** HTTPS with client certificates on the client and peer ports. */
-    tls?: boolean;
-  }
-  interface ClusterPlan {
-    /** Present when the cluster runs with TLS. */
-    tls?: TlsPlan;
-  }
-}
-
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
 /**

@@ -1,4 +1,5 @@
 // The shapes shared by every layer: what the user asked for (ClusterSpec) and what etcd-lab will run (ClusterPlan).
+import type { TlsPlan } from './tls.js';
 
 export type Profile = 'fast' | 'default';
 
@@ -39,6 +40,8 @@ export interface ClusterSpec {
   clusterToken?: string;
   /** Chaos mode: a forward proxy per member on the peer path. */
   chaos: boolean;
+  /** HTTPS with client certificates on the client and peer ports. */
+  tls?: boolean;
 }
 
 export interface EtcdVersion {
@@ -80,6 +83,8 @@ export interface ClusterPlan {
   quorum: number;
   faultTolerance: number;
   chaos: boolean;
+  /** Present when the cluster runs with TLS. */
+  tls?: TlsPlan;
   initialCluster: string;
   members: MemberPlan[];
   /** Things the user should know but that do not stop the plan (even count, > 7 members, public host). */
