@@ -1,8 +1,12 @@
-// `up -d` spawns its background supervisor before the command tree loads, so that the child's Node start-up overlaps
-// the parent's (~55 ms of loading, then planning). The arguments are only scanned here; `up` parses them properly and
-// uses this child only if it was started for the state dir the settings name (takeDaemon), else cancels it.
+// What `up` starts before the command tree loads, so that it overlaps that loading (~55 ms) instead of following
+// it: `etcd --version` of the binary the flags and environment name, and for `up -d` the background supervisor.
+// The arguments are only scanned here; `up` parses them properly, reads the version of the binary it settles on
+// (the early run is used only for that same binary), and uses the early supervisor only if it was started for the
+// state dir the settings name (takeDaemon), else cancels it.
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { prefetchVersion, VERSION_TIMEOUT_MS } from '../etcd/run-capture.js';
+import { findOnPath, flagPath, scrubEtcdEnv } from '../etcd/which.js';
 import { DEFAULT_DIR } from '../plan/default-dir.js';
 import { spawnDaemon, type DaemonHandle } from './daemon.js';
 
@@ -17,33 +21,57 @@ const TAKES_VALUE = new Set([
  * The state dir an `up -d` command line names, when that is plain from the arguments alone: `--dir` given, or no
  * settings file that could name another. Null for anything else (other commands, help, a settings file, no -d).
  */
-export function earlyDaemonDir(args: readonly string[], defaultConfigExists: boolean): string | null {
+interface UpArgs {
+  help: boolean;
+  detach: boolean;
+  dir?: string;
+  config: boolean;
+  etcd?: string;
+}
+
+function scanUpArgs(args: readonly string[]): UpArgs | null {
   if (args[0] !== 'up') return null;
-  let detach = false;
-  let dir: string | undefined;
-  let config = false;
+  const r: UpArgs = { help: false, detach: false, config: false };
   for (let i = 1; i < args.length; i++) {
     const a = args[i]!;
     if (a === '--') break;
-    if (a === '-h' || a === '--help') return null;
-    if (a === '-d' || a === '--detach') detach = true;
-    else if (a.startsWith('--dir=')) dir = a.slice('--dir='.length);
-    else if (a.startsWith('--config=') || (a.startsWith('-c') && a.length > 2)) config = true;
+    if (a === '-h' || a === '--help') r.help = true;
+    else if (a === '-d' || a === '--detach') r.detach = true;
+    else if (a.startsWith('--dir=')) r.dir = a.slice('--dir='.length);
+    else if (a.startsWith('--etcd=')) r.etcd = a.slice('--etcd='.length);
+    else if (a.startsWith('--config=') || (a.startsWith('-c') && a.length > 2)) r.config = true;
     else if (TAKES_VALUE.has(a)) {
       const value = args[++i];
-      if (a === '--dir') dir = value;
-      if (a === '-c' || a === '--config') config = true;
+      if (a === '--dir') r.dir = value;
+      if (a === '--etcd') r.etcd = value;
+      if (a === '-c' || a === '--config') r.config = true;
     }
   }
-  if (!detach) return null;
-  if (dir !== undefined) return dir === '' ? null : dir;
-  return config || defaultConfigExists ? null : DEFAULT_DIR;
+  return r;
+}
+
+export function earlyDaemonDir(args: readonly string[], defaultConfigExists: boolean): string | null {
+  const r = scanUpArgs(args);
+  if (r === null || r.help || !r.detach) return null;
+  if (r.dir !== undefined) return r.dir === '' ? null : r.dir;
+  return r.config || defaultConfigExists ? null : DEFAULT_DIR;
+}
+
+/** The etcd binary `up` will most likely run (--etcd, ETCD_BIN, PATH: a settings file may still name another). */
+export function earlyEtcdPath(args: readonly string[], env: NodeJS.ProcessEnv): string | null {
+  const r = scanUpArgs(args);
+  if (r === null || r.help) return null;
+  if (r.etcd !== undefined) return r.etcd === '' ? null : flagPath(r.etcd, env);
+  if (env.ETCD_BIN) return resolve(env.ETCD_BIN);
+  return findOnPath('etcd', env);
 }
 
 let early: { root: string; handle: DaemonHandle } | null = null;
 
-/** Spawns the background supervisor now when the arguments name its state dir. */
+/** Starts `etcd --version`, then the background supervisor when the arguments name its state dir. */
 export function startEarlyDaemon(args: readonly string[]): void {
+  const etcd = earlyEtcdPath(args, process.env);
+  if (etcd !== null) prefetchVersion(etcd, scrubEtcdEnv(process.env), VERSION_TIMEOUT_MS);
   const dir = earlyDaemonDir(args, existsSync('etcd-lab.yaml'));
   if (dir === null) return;
   try {

@@ -1,12 +1,12 @@
 // Finding the etcd binary: --etcd, ETCD_BIN, PATH, the download cache, then a download of the pinned release.
-import { spawn } from 'node:child_process';
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { LabError } from '../errors.js';
 import type { EtcdVersion } from '../plan/types.js';
 import { cachedVersionDir, downloadEtcd, PINNED_ETCD, releaseAsset, releaseDirUrl, type DownloadProgress } from './download.js';
 import { assertSupported, parseEtcdVersionOutput } from './version.js';
-import { findOnPath, isExecutableFile } from './which.js';
+import { runCapture, takePrefetchedVersion, VERSION_TIMEOUT_MS } from './run-capture.js';
+import { flagPath, findOnPath, isExecutableFile, scrubEtcdEnv } from './which.js';
 
 export type EtcdSource = 'flag' | 'env' | 'path' | 'cache' | 'download';
 
@@ -31,7 +31,6 @@ export interface FindEtcdOptions {
   version?: string;
 }
 
-const VERSION_TIMEOUT_MS = 5_000;
 
 export async function findEtcd(opts: FindEtcdOptions = {}): Promise<FoundEtcd> {
   const env = opts.env ?? process.env;
@@ -97,11 +96,6 @@ function notFound(version: string, env: NodeJS.ProcessEnv, why: string, cause: L
   );
 }
 
-/** `--etcd etcd` (a bare name that is not a file here) means the one on PATH. */
-function flagPath(flag: string, env: NodeJS.ProcessEnv): string {
-  if (!flag.includes('/') && !flag.includes(sep) && !existsSync(flag)) return findOnPath(flag, env) ?? resolve(flag);
-  return resolve(flag);
-}
 
 async function checked(path: string, source: EtcdSource, where: string, env: NodeJS.ProcessEnv, notes: string[]): Promise<FoundEtcd> {
   const version = await readEtcdVersion(path, { env, where });
@@ -109,12 +103,7 @@ async function checked(path: string, source: EtcdSource, where: string, env: Nod
   return { path, version, source, notes };
 }
 
-/** A copy of `env` without ETCD_* variables: etcd reads every ETCD_<FLAG> as a flag. */
-export function scrubEtcdEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const out: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(env)) if (!k.toUpperCase().startsWith('ETCD_')) out[k] = v;
-  return out;
-}
+export { scrubEtcdEnv } from './which.js';
 
 /**
  * Runs `path --version` (5 s timeout, ETCD_* scrubbed from the environment) and parses it.
@@ -138,7 +127,8 @@ export async function readEtcdVersion(
     throw new LabError('NOT_ETCD', `${where} is not executable`, { hint: `Make it executable: chmod +x ${path}` });
   }
   const timeoutMs = opts.timeoutMs ?? VERSION_TIMEOUT_MS;
-  const r = await runCapture(path, ['--version'], scrubEtcdEnv(opts.env ?? process.env), timeoutMs);
+  const env = opts.env ?? process.env;
+  const r = await (takePrefetchedVersion(path, env) ?? runCapture(path, ['--version'], scrubEtcdEnv(env), timeoutMs));
   if (r.error) throw new LabError('NOT_ETCD', `cannot run ${where}: ${r.error.message}`, { cause: r.error });
   if (r.timedOut) {
     throw new LabError('NOT_ETCD', `${where} --version did not finish within ${timeoutMs / 1000} s`, {
@@ -146,45 +136,6 @@ export async function readEtcdVersion(
     });
   }
   return parseEtcdVersionOutput(r.output, where);
-}
-
-interface Captured {
-  output: string;
-  code: number | null;
-  timedOut: boolean;
-  error: Error | null;
-}
-
-function runCapture(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Captured> {
-  return new Promise((done) => {
-    const posix = process.platform !== 'win32';
-    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: posix });
-    let output = '';
-    let timedOut = false;
-    const take = (d: Buffer) => {
-      if (output.length < 64_000) output += d.toString('utf8');
-    };
-    child.stdout.on('data', take);
-    child.stderr.on('data', take);
-    // Kill the whole group: a wrapper script's children would otherwise keep the pipes open.
-    const timer = setTimeout(() => {
-      timedOut = true;
-      try {
-        if (posix && child.pid) process.kill(-child.pid, 'SIGKILL');
-        else child.kill('SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    }, timeoutMs);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      done({ output, code: null, timedOut, error });
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      done({ output, code, timedOut, error: null });
-    });
-  });
 }
 
 /** etcdctl and etcdutl next to `etcdPath` (or next to the file it links to), else on PATH; null when absent. */

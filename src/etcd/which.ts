@@ -1,6 +1,6 @@
-// Looking up executables on a PATH without running a shell.
-import { accessSync, constants, statSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+// Looking up executables on a PATH without running a shell, and the environment etcd is run with.
+import { accessSync, constants, existsSync, statSync } from 'node:fs';
+import { delimiter, join, resolve, sep } from 'node:path';
 
 export function isExecutableFile(path: string): boolean {
   try {
@@ -23,4 +23,17 @@ export function findOnPath(name: string, env: NodeJS.ProcessEnv = process.env): 
     }
   }
   return null;
+}
+
+/** `--etcd etcd` (a bare name that is not a file here) means the one on PATH. */
+export function flagPath(flag: string, env: NodeJS.ProcessEnv): string {
+  if (!flag.includes('/') && !flag.includes(sep) && !existsSync(flag)) return findOnPath(flag, env) ?? resolve(flag);
+  return resolve(flag);
+}
+
+/** A copy of `env` without ETCD_* variables: etcd reads every ETCD_<FLAG> as a flag. */
+export function scrubEtcdEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(env)) if (!k.toUpperCase().startsWith('ETCD_')) out[k] = v;
+  return out;
 }
