@@ -1,5 +1,5 @@
 // The state dir: where its files live, atomic JSON files, state.json, and the lock that makes one supervisor per dir.
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { LabError } from '../errors.js';
@@ -192,29 +192,49 @@ function tryCreate(path: string, text: string): boolean {
   }
 }
 
+/** A breaker older than this was left by a process that died inside removeStale (which holds it for microseconds). */
+const BREAKER_ABANDONED_MS = 10_000;
+
 /**
- * Removes a stale lock, but only the one we judged: it is renamed aside first (atomic), and if what we moved
- * turns out to be a fresh lock another process took meanwhile, it is put back.
+ * Removes a stale lock, but only the one we judged. Removing is done under a breaker file (created exclusively), and
+ * the lock is read again under it: no other process can remove it meanwhile, and none can create it while it
+ * exists, so what is unlinked is the stale lock itself, never a fresh one another process just took. (Renaming the
+ * lock aside and putting back a fresh one let a third process create the lock in between: two winners.)
+ * Returns false when another process holds the breaker (try again shortly).
  */
-function removeStale(path: string, seen: string): void {
-  const aside = tempPathFor(path);
+function removeStale(path: string, seen: string): boolean {
+  const breaker = `${path}.break`;
   try {
-    renameSync(path, aside);
+    writeFileSync(breaker, `${process.pid}\n`, { flag: 'wx' });
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw e;
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    try {
+      if (Date.now() - statSync(breaker).mtimeMs > BREAKER_ABANDONED_MS) unlinkSync(breaker);
+    } catch {
+      /* gone meanwhile */
+    }
+    return false;
   }
   try {
-    if (readFileSync(aside, 'utf8') !== seen) {
+    if (readText(path) === seen) {
       try {
-        linkSync(aside, path);
-      } catch {
-        /* a third process holds it now */
+        unlinkSync(path);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       }
     }
+    return true;
   } finally {
-    unlinkSync(aside);
+    try {
+      unlinkSync(breaker);
+    } catch {
+      /* already gone */
+    }
   }
+}
+
+function pause(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 function clock(iso: string | null): string {
@@ -243,7 +263,7 @@ export function acquireLock(dir: string): DirLock {
   mkdirSync(paths.root, { recursive: true });
   const startedAt = new Date().toISOString();
   const mine = `${JSON.stringify({ pid: process.pid, startedAt, start: processStartToken(process.pid) })}\n`;
-  for (let attempt = 0; attempt < 10; attempt++) {
+  for (let attempt = 0; attempt < 50; attempt++) {
     if (tryCreate(paths.lock, mine)) {
       let held = true;
       return {
@@ -260,7 +280,7 @@ export function acquireLock(dir: string): DirLock {
     if (seen === null) continue;
     const info = parseLock(seen);
     if (info !== null && holderAlive(info)) throw inUse(dir, info);
-    removeStale(paths.lock, seen);
+    if (!removeStale(paths.lock, seen)) pause(2);
   }
   throw new LabError('DIR_IN_USE', `could not take the lock ${paths.lock}: other processes keep taking it`, {
     hint: 'another etcd-lab is starting in this dir right now; wait for it, or use another --dir',

@@ -1,6 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, existsSync, statSync, utimesSync } from 'node:fs';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -194,6 +194,25 @@ test('a lock held by another process is refused until that process dies', async 
   lock.release();
 });
 
+test('a stale lock is broken under a breaker file; a breaker abandoned by a dead process does not block forever', () => {
+  const dir = freshDir();
+  acquireLock(dir).release();
+  const lockPath = statePaths(dir).lock;
+  const breaker = `${lockPath}.break`;
+  writeFileSync(lockPath, JSON.stringify({ pid: deadPid(), startedAt: 'x', start: 'stat:1' }));
+  // a breaker in use right now: the stale lock is left alone and the taker gives up after its retries
+  writeFileSync(breaker, '1\n');
+  assert.throws(() => acquireLock(dir), (e: unknown) => e instanceof LabError && e.code === 'DIR_IN_USE' && /keep taking it/.test(e.message));
+  assert.ok(existsSync(lockPath));
+  // the same breaker, 20 s old: its process died inside the break; it is cleared and the stale lock taken
+  const old = new Date(Date.now() - 20_000);
+  utimesSync(breaker, old, old);
+  const lock = acquireLock(dir);
+  assert.equal(liveSupervisor(dir)?.pid, process.pid);
+  assert.ok(!existsSync(breaker));
+  lock.release();
+});
+
 test('processes racing for a stale lock: exactly one wins', async () => {
   const dir = freshDir();
   acquireLock(dir).release();
@@ -203,17 +222,20 @@ test('processes racing for a stale lock: exactly one wins', async () => {
     import { acquireLock } from ${JSON.stringify(new URL('../../src/supervisor/state-dir.ts', import.meta.url).href)};
     while (Date.now() < ${goAt}) {}
     try { acquireLock(${JSON.stringify(dir)}); console.log('won'); } catch (e) { console.log(e.code); }
-    setTimeout(() => {}, 500);
+    process.stdin.on('end', () => process.exit(0)).resume();
   `;
-  const outs = await Promise.all(
-    Array.from({ length: 6 }, () => {
-      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-      children.push(child);
-      let out = '';
-      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-      return new Promise<string>((resolve) => child.on('exit', () => resolve(out.trim())));
-    }),
-  );
+  // Every child holds on (the winner keeps its lock) until all have answered: a child that starts late on a busy
+  // machine must find the winner alive, not a lock its exited holder left stale.
+  const racers = Array.from({ length: 6 }, () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+    children.push(child);
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    return { child, answer: () => out.trim() };
+  });
+  await waitFor(() => racers.every((r) => r.answer() !== ''), 30_000);
+  const outs = racers.map((r) => r.answer());
+  for (const r of racers) r.child.stdin!.end();
   assert.equal(outs.filter((o) => o === 'won').length, 1, outs.join(','));
   assert.equal(outs.filter((o) => o === 'DIR_IN_USE').length, 5, outs.join(','));
 });
