@@ -28,7 +28,7 @@ function tail(path: string, n: number): string[] {
 export const SAVED_EXTRA_CA_CERTS = 'ETCD_LAB_SAVED_NODE_EXTRA_CA_CERTS';
 
 /**
- * Node reads every certificate in NODE_EXTRA_CA_CERTS while it starts (85 ms for Debian's bundle on a 2-core VM), on
+ * Node reads every certificate in NODE_EXTRA_CA_CERTS while it starts (~75 ms for Debian's bundle on a 2-core VM), on
  * the path to ready. The supervisor only talks to local members, with the lab's own CA when they use TLS: its Node
  * starts without the variable, and puts it back for its children (see restoreDaemonEnv).
  */
