@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Two paths skip the command tree (commander and every command module, ~55 ms of loading): `--version`, which
 // people and scripts run cold, and the background supervisor of `up -d`, whose start is on the path to ready.
-// `up -d` itself spawns that supervisor before loading the tree (early-daemon.ts).
+// `up -d` itself spawns that supervisor before loading the tree (up-early.ts).
 const args = process.argv.slice(2);
 
 async function run(): Promise<number> {
@@ -20,8 +20,8 @@ async function run(): Promise<number> {
     }
   }
   if (args[0] === 'up') {
-    const { startEarlyDaemon, cancelEarlyDaemon } = await import('./early-daemon.js');
-    startEarlyDaemon(args);
+    const { startUpEarly, cancelEarlyDaemon } = await import('./up-early.js');
+    startUpEarly(args);
     try {
       const { main } = await import('./main.js');
       return await main(process.argv);

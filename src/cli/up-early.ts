@@ -17,10 +17,7 @@ const TAKES_VALUE = new Set([
   '--restart', '--ready-timeout', '--grpc-proxy-port',
 ]);
 
-/**
- * The state dir an `up -d` command line names, when that is plain from the arguments alone: `--dir` given, or no
- * settings file that could name another. Null for anything else (other commands, help, a settings file, no -d).
- */
+/** What the scan finds in an `up` command line. */
 interface UpArgs {
   help: boolean;
   detach: boolean;
@@ -50,8 +47,15 @@ function scanUpArgs(args: readonly string[]): UpArgs | null {
   return r;
 }
 
+/**
+ * The state dir an `up -d` command line names, when that is plain from the arguments alone: `--dir` given, or no
+ * settings file that could name another. Null for anything else (other commands, help, a settings file, no -d).
+ */
 export function earlyDaemonDir(args: readonly string[], defaultConfigExists: boolean): string | null {
-  const r = scanUpArgs(args);
+  return daemonDirOf(scanUpArgs(args), defaultConfigExists);
+}
+
+function daemonDirOf(r: UpArgs | null, defaultConfigExists: boolean): string | null {
   if (r === null || r.help || !r.detach) return null;
   if (r.dir !== undefined) return r.dir === '' ? null : r.dir;
   return r.config || defaultConfigExists ? null : DEFAULT_DIR;
@@ -59,7 +63,10 @@ export function earlyDaemonDir(args: readonly string[], defaultConfigExists: boo
 
 /** The etcd binary `up` will most likely run (--etcd, ETCD_BIN, PATH: a settings file may still name another). */
 export function earlyEtcdPath(args: readonly string[], env: NodeJS.ProcessEnv): string | null {
-  const r = scanUpArgs(args);
+  return etcdPathOf(scanUpArgs(args), env);
+}
+
+function etcdPathOf(r: UpArgs | null, env: NodeJS.ProcessEnv): string | null {
   if (r === null || r.help) return null;
   if (r.etcd !== undefined) return r.etcd === '' ? null : flagPath(r.etcd, env);
   if (env.ETCD_BIN) return resolve(env.ETCD_BIN);
@@ -69,10 +76,11 @@ export function earlyEtcdPath(args: readonly string[], env: NodeJS.ProcessEnv): 
 let early: { root: string; handle: DaemonHandle } | null = null;
 
 /** Starts `etcd --version`, then the background supervisor when the arguments name its state dir. */
-export function startEarlyDaemon(args: readonly string[]): void {
-  const etcd = earlyEtcdPath(args, process.env);
+export function startUpEarly(args: readonly string[]): void {
+  const scanned = scanUpArgs(args);
+  const etcd = etcdPathOf(scanned, process.env);
   if (etcd !== null) prefetchVersion(etcd, scrubEtcdEnv(process.env), VERSION_TIMEOUT_MS);
-  const dir = earlyDaemonDir(args, existsSync('etcd-lab.yaml'));
+  const dir = daemonDirOf(scanned, existsSync('etcd-lab.yaml'));
   if (dir === null) return;
   try {
     const root = resolve(dir);

@@ -65,11 +65,9 @@ const prefetched = new Map<string, { run: Promise<Captured>; hold: (on: boolean)
 export function prefetchVersion(path: string, env: NodeJS.ProcessEnv, timeoutMs: number): void {
   if (prefetched.has(path)) return;
   let hold: (on: boolean) => void = () => undefined;
-  const run = runCapture(path, ['--version'], env, timeoutMs, (h) => {
-    hold = h;
-    h(false);
-  });
-  prefetched.set(path, { run, hold: (on) => hold(on) });
+  const run = runCapture(path, ['--version'], env, timeoutMs, (h) => (hold = h));
+  hold(false);
+  prefetched.set(path, { run, hold });
 }
 
 /** The prefetched run for `path`, once, when it was started from this process's own environment. */

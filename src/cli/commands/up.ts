@@ -50,7 +50,7 @@ A dir that holds a stopped cluster is brought back with its data.`,
 }
 
 async function up(opts: UpFlags): Promise<number> {
-  const { takeDaemon, cancelEarlyDaemon } = await import('../early-daemon.js');
+  const { takeDaemon, cancelEarlyDaemon } = await import('../up-early.js');
   if (!opts.detach) cancelEarlyDaemon();
   const settings = await loadSettings(opts);
   // `up -d`: the background supervisor's process was started by bin.ts, or starts now: its start-up overlaps planning.

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readEtcdVersion, scrubEtcdEnv } from '../../../src/etcd/binary.js';
 import { prefetchVersion } from '../../../src/etcd/run-capture.js';
-import { earlyEtcdPath } from '../../../src/cli/early-daemon.js';
+import { earlyEtcdPath } from '../../../src/cli/up-early.js';
 
 /** A stand-in etcd that counts its runs. */
 function fakeEtcd(dir: string, version: string): { path: string; runs: () => number } {
