@@ -3,7 +3,9 @@ import type { EtcdVersion } from './types.js';
 /** Flags every member needs for this etcd version, on top of the cluster flags. */
 export function dialectArgs(v: EtcdVersion): string[] {
   // 3.4 logs through the deprecated capnslog unless told otherwise; zap JSON is what the log parser reads.
-  if (v.major === 3 && v.minor === 4) return ['--logger=zap', '--log-outputs=stderr'];
+  // Pre-vote is on by default from 3.5; on 3.4 it is asked for, so that every version elects the same way, and a
+  // member that missed the new leader's first heartbeat (one that started late, or was slow) cannot depose it.
+  if (v.major === 3 && v.minor === 4) return ['--logger=zap', '--log-outputs=stderr', '--pre-vote'];
   return [];
 }
 

@@ -65,24 +65,26 @@ describe('Cluster on real etcd', () => {
     let c: Cluster;
     let plan: ClusterPlan;
 
-    test('starts one member after the other and becomes ready with one leader', async (t) => {
+    test('starts the member the others ask first, then the others together, and becomes ready with one leader', async (t) => {
       plan = planFor(3);
       c = newCluster(dir, plan, 'on-failure');
       const events: { member: string; phase: string }[] = [];
       c.on('line', (member: string, text: string) => {
-        if (/"msg":"starting local member"/.test(text)) events.push({ member, phase: 'past-bootstrap-check' });
+        if (/"msg":"serving peer traffic"/.test(text)) events.push({ member, phase: 'serving-peers' });
       });
       const r = await c.start((e) => events.push(e));
       t.diagnostic(`3 members ready in ${r.elapsedMs} ms, leader ${r.leader}`);
       assert.ok(['m1', 'm2', 'm3'].includes(r.leader));
-      // Staggered: m2 is spawned only once m1 is past the bootstrap check of its peers (DESIGN fact 1), which it
-      // logs, or its peer port answers, whichever comes first.
+      // m1's peer URL sorts first: m2's and m3's bootstrap checks ask it first and stop at its answer (DESIGN fact 1).
+      // So m2 and m3 are spawned only once m1 serves peer traffic, which it logs, or its peer port answers.
       const at = (m: string, p: string): number => events.findIndex((e) => e.member === m && e.phase === p);
-      const cleared = (m: string): number => Math.min(...[at(m, 'past-bootstrap-check'), at(m, 'peer-up')].filter((i) => i >= 0));
-      assert.ok(at('m1', 'past-bootstrap-check') >= 0, JSON.stringify(events));
-      assert.ok(cleared('m1') < at('m2', 'spawned'), JSON.stringify(events));
-      assert.ok(cleared('m2') < at('m3', 'spawned'), JSON.stringify(events));
-      assert.ok(at('m1', 'spawned') < at('m1', 'past-bootstrap-check'));
+      const serving = (m: string): number => Math.min(...[at(m, 'serving-peers'), at(m, 'peer-up')].filter((i) => i >= 0));
+      assert.equal(events.find((e) => e.phase === 'spawned')?.member, 'm1', JSON.stringify(events));
+      assert.ok(at('m1', 'serving-peers') >= 0, JSON.stringify(events));
+      assert.ok(serving('m1') < at('m2', 'spawned'), JSON.stringify(events));
+      assert.ok(serving('m1') < at('m3', 'spawned'), JSON.stringify(events));
+      // Together: m3 is spawned before m2 serves (nothing waits on m2).
+      assert.ok(at('m3', 'spawned') < serving('m2'), JSON.stringify(events));
       for (const m of ['m1', 'm2', 'm3']) assert.ok(at(m, 'healthy') >= 0, `${m} healthy`);
       assert.deepEqual(c.members().map((m) => m.state), ['running', 'running', 'running']);
       assert.ok(existsSync(join(dir, 'lab', 'data', 'm1', 'member')));
@@ -243,6 +245,23 @@ describe('Cluster on real etcd', () => {
       await c.stop();
     }
     assert.deepEqual(c.members().map((m) => m.state), ['stopped', 'stopped', 'stopped']);
+    assert.deepEqual(await waitNoProcesses(dir), []);
+  });
+
+  test('members whose log has no "serving peer traffic" line (level warn) still start: their peer ports are polled', async () => {
+    const dir = join(tmp, 'quiet');
+    const c = newCluster(dir, planFor(3, { extraArgs: ['--log-level=warn'] }), 'never');
+    const lines: string[] = [];
+    c.on('line', (_m: string, text: string) => lines.push(text));
+    const peerUp: string[] = [];
+    try {
+      const r = await c.start((e) => e.phase === 'peer-up' && peerUp.push(e.member));
+      assert.ok(['m1', 'm2', 'm3'].includes(r.leader));
+      assert.deepEqual(peerUp.sort(), ['m1', 'm2', 'm3']);
+      assert.ok(!lines.some((l) => l.includes('serving peer traffic')), 'the warn level hides the info line');
+    } finally {
+      await c.stop();
+    }
     assert.deepEqual(await waitNoProcesses(dir), []);
   });
 

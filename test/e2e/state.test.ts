@@ -62,7 +62,7 @@ test('writeJsonAtomic replaces the file, leaves no temp file, honours the mode',
   const dir = mkdtempSync(join(base, 'atomic-'));
   const file = join(dir, 'plan.json');
   writeJsonAtomic(file, { a: 1 });
-  writeJsonAtomic(file, { a: 2, nested: [1, 2] }, 0o600);
+  writeJsonAtomic(file, { a: 2, nested: [1, 2] }, { mode: 0o600, durable: false });
   assert.deepEqual(readJson(file), { a: 2, nested: [1, 2] });
   assert.deepEqual(readdirSync(dir), ['plan.json']);
   assert.equal(statSync(file).mode & 0o777, 0o600);
