@@ -5,7 +5,6 @@ import { shellQuote } from '../plan/quote.js';
 import { EtcdClient, type EtcdTlsOptions } from '../etcd/client.js';
 import type { Cluster } from '../supervisor/cluster.js';
 import { clientTlsFor } from '../supervisor/pki.js';
-import type { ControlHandler } from '../supervisor/control.js';
 import type { StatusReport } from '../supervisor/status.js';
 import type { DelayTarget, FaultResult, Lab, Target } from './lab.js';
 import * as L from './links.js';
@@ -188,31 +187,4 @@ export class LocalLab implements Lab {
     this.cluster.on('line', fn);
     return () => this.cluster.off('line', fn);
   }
-}
-
-function str(args: Record<string, unknown>, key: string): string {
-  const v = args[key];
-  if (typeof v !== 'string' || v === '') throw new LabError('USAGE', `missing ${key}`);
-  return v;
-}
-
-function seedOf(args: Record<string, unknown>): { seed?: number } {
-  return typeof args.seed === 'number' ? { seed: args.seed } : {};
-}
-
-/** Control-socket operations for a lab: what RemoteLab calls. */
-export function labHandlers(lab: Lab): Record<string, ControlHandler> {
-  return {
-    'chaos.kill': (a) =>
-      lab.kill(str(a, 'target'), { ...seedOf(a), ...(a.signal === 'SIGTERM' || a.signal === 'SIGKILL' ? { signal: a.signal } : {}) }),
-    'chaos.pause': (a) => lab.pause(str(a, 'target'), seedOf(a)),
-    'chaos.resume': (a) => lab.resume(str(a, 'target'), seedOf(a)),
-    'chaos.restart': (a) => lab.restart(str(a, 'target'), seedOf(a)),
-    'chaos.partition': (a) => lab.partition(a.groups as string[][]),
-    'chaos.isolate': (a) => lab.isolate(str(a, 'target'), seedOf(a)),
-    'chaos.cut': (a) => lab.cut(str(a, 'from'), str(a, 'to')),
-    'chaos.delay': (a) => lab.delay(a.target as DelayTarget, Number(a.delayMs), Number(a.jitterMs ?? 0)),
-    'chaos.heal': () => lab.heal(),
-    'chaos.links': () => lab.links(),
-  };
 }

@@ -8,11 +8,11 @@ import { Cluster, type StartProgress } from './cluster.js';
 import { startControlServer, type ControlHandler, type ControlServer } from './control.js';
 import { reapStale, type ReapedMember } from './reap.js';
 import { acquireLock, statePaths, writeJsonAtomic, writeState, type DirLock } from './state-dir.js';
-import { LocalLab, labHandlers } from '../chaos/local-lab.js';
-import { PeerNetwork } from '../chaos/network.js';
-import { GrpcProxy } from './grpc-proxy.js';
-import { Membership } from './membership.js';
-import { clientTlsFiles } from './pki.js';
+import { labHandlers } from '../chaos/lab-handlers.js';
+import type { LocalLab } from '../chaos/local-lab.js';
+import type { PeerNetwork } from '../chaos/network.js';
+import type { GrpcProxy } from './grpc-proxy.js';
+import type { Membership } from './membership.js';
 
 export interface SupervisorOptions {
   /** Absolute state dir; the plan's paths are absolute inside it. */
@@ -39,15 +39,17 @@ export class Supervisor extends EventEmitter {
   private control: ControlServer | null = null;
   private readonly startedAt = new Date().toISOString();
   private shuttingDown: Promise<void> | null = null;
+  private stateQueued: NodeJS.Immediate | null = null;
   private readonly extra: ExtraHandlers = {};
   /** Chaos mode's proxies (null without --chaos). */
   network: PeerNetwork | null = null;
-  /** Fault injection; network faults need chaos mode. */
-  lab: LocalLab;
+  /** Fault injection (network faults need chaos mode); set once start() has loaded it. */
+  lab!: LocalLab;
+  private labLoad: Promise<LocalLab> | null = null;
   /** The gRPC proxy of `up --grpc-proxy` (null without). */
   grpcProxy: GrpcProxy | null = null;
-  /** Members added, promoted, removed and moved at run time. */
-  readonly membership: Membership;
+  /** Members added, promoted, removed and moved at run time: loaded on the first such request. */
+  private membershipLoad: Promise<Membership> | null = null;
 
   private constructor(opts: SupervisorOptions, lock: DirLock, reaped: ReapedMember[]) {
     super();
@@ -64,18 +66,29 @@ export class Supervisor extends EventEmitter {
       ...(opts.readyTimeoutMs !== undefined ? { readyTimeoutMs: opts.readyTimeoutMs } : {}),
     });
     this.cluster.on('member-state', () => this.saveState());
-    this.lab = new LocalLab(this.cluster, null, opts.dir);
-    this.membership = new Membership({
-      cluster: this.cluster,
-      dir: opts.dir,
-      readyTimeoutMs: opts.readyTimeoutMs ?? 20_000,
-      network: () => this.network,
-      grpcProxy: () => this.grpcProxy,
-      persist: () => {
-        writeJsonAtomic(statePaths(this.dir).plan, this.opts.plan);
-        this.saveState();
-      },
-    });
+  }
+
+  private loadLab(): Promise<LocalLab> {
+    this.labLoad ??= import('../chaos/local-lab.js').then(({ LocalLab }) => (this.lab = new LocalLab(this.cluster, this.network, this.dir)));
+    return this.labLoad;
+  }
+
+  private membership(): Promise<Membership> {
+    this.membershipLoad ??= import('./membership.js').then(
+      ({ Membership }) =>
+        new Membership({
+          cluster: this.cluster,
+          dir: this.dir,
+          readyTimeoutMs: this.opts.readyTimeoutMs ?? 20_000,
+          network: () => this.network,
+          grpcProxy: () => this.grpcProxy,
+          persist: () => {
+            writeJsonAtomic(statePaths(this.dir).plan, this.opts.plan);
+            this.saveStateNow();
+          },
+        }),
+    );
+    return this.membershipLoad;
   }
 
   /** Takes the dir (DIR_IN_USE if a live supervisor holds it), reaps members a dead supervisor left, saves the plan. */
@@ -103,14 +116,18 @@ export class Supervisor extends EventEmitter {
   async start(onProgress?: (e: StartProgress) => void): Promise<{ leader: string; elapsedMs: number }> {
     try {
       if (this.opts.plan.chaos) {
+        const { PeerNetwork } = await import('../chaos/network.js');
         this.network = await PeerNetwork.start(this.opts.plan);
-        this.lab = new LocalLab(this.cluster, this.network, this.dir);
       }
-      this.control = await startControlServer(statePaths(this.dir).sock, { ...this.handlers(), ...labHandlers(this.lab), ...this.extra });
+      this.control = await startControlServer(statePaths(this.dir).sock, { ...this.handlers(), ...labHandlers(() => this.loadLab()), ...this.extra });
+      // Fault injection's code loads while the members start, not before.
+      const lab = this.loadLab();
       const ready = await this.cluster.start(onProgress);
+      await lab;
       // Before reporting ready in chaos mode, prove each member's peer traffic passes through its own proxy.
       await this.network?.verify(5000);
       if (this.opts.grpcProxyPort !== undefined) {
+        const [{ GrpcProxy }, { clientTlsFiles }] = await Promise.all([import('./grpc-proxy.js'), import('./pki.js')]);
         const proxy = new GrpcProxy({
           etcdPath: this.opts.etcdPath,
           dir: this.dir,
@@ -123,7 +140,8 @@ export class Supervisor extends EventEmitter {
         this.grpcProxy = proxy;
         await proxy.start();
       }
-      this.saveState();
+      // Written before the cluster is reported ready: whoever starts the next command finds every pid.
+      this.saveStateNow();
       return ready;
     } catch (e) {
       await this.shutdown();
@@ -131,7 +149,17 @@ export class Supervisor extends EventEmitter {
     }
   }
 
+  /**
+   * Writes state.json once for all the changes of this turn of the event loop: a start changes every member's state,
+   * and each write costs a rename (1-5 ms here, on the path of the next member's spawn).
+   */
   saveState(): void {
+    this.stateQueued ??= setImmediate(() => this.saveStateNow());
+  }
+
+  private saveStateNow(): void {
+    if (this.stateQueued) clearImmediate(this.stateQueued);
+    this.stateQueued = null;
     if (this.shuttingDown && !this.control) return;
     this.writeStateFile(true);
   }
@@ -183,6 +211,8 @@ export class Supervisor extends EventEmitter {
   }
 
   private saveStateStopped(): void {
+    if (this.stateQueued) clearImmediate(this.stateQueued);
+    this.stateQueued = null;
     try {
       this.writeStateFile(false);
     } catch {
@@ -222,18 +252,18 @@ export class Supervisor extends EventEmitter {
         await this.cluster.restartMember(name);
         return { member: name, state: 'running' };
       },
-      'member.list': () => this.membership.list(),
-      'member.add': (args, ctx) =>
-        this.membership.add(
+      'member.list': async () => (await this.membership()).list(),
+      'member.add': async (args, ctx) =>
+        (await this.membership()).add(
           {
             ...(typeof args.name === 'string' ? { name: args.name } : {}),
             learner: args.learner === true,
           },
           (text) => ctx.send({ event: 'progress', text }),
         ),
-      'member.promote': (args, ctx) => this.membership.promote(this.memberArg(args), (text) => ctx.send({ event: 'progress', text })),
-      'member.remove': (args, ctx) => this.membership.remove(this.memberArg(args), (text) => ctx.send({ event: 'progress', text })),
-      'member.replace': (args, ctx) => this.membership.replace(this.memberArg(args), (text) => ctx.send({ event: 'progress', text })),
+      'member.promote': async (args, ctx) => (await this.membership()).promote(this.memberArg(args), (text) => ctx.send({ event: 'progress', text })),
+      'member.remove': async (args, ctx) => (await this.membership()).remove(this.memberArg(args), (text) => ctx.send({ event: 'progress', text })),
+      'member.replace': async (args, ctx) => (await this.membership()).replace(this.memberArg(args), (text) => ctx.send({ event: 'progress', text })),
       logs: (args, ctx) =>
         new Promise<null>((resolve) => {
           const only = typeof args.member === 'string' ? args.member : null;
