@@ -18,7 +18,7 @@ export const CHAOS_PEER_HOST = 'localhost.';
 /**
  * Up to this election timeout members start with `--initial-election-tick-advance=false`. The advance lets a new member
  * campaign two ticks after its peers answer; with short timeouts, members started ~50 ms apart then campaign over each
- * other (no pre-vote in 3.4), a leader is deposed right after winning, its own `publish` proposal is overwritten, and
+ * other (3.4 without pre-vote), a leader is deposed right after winning, its own `publish` proposal is overwritten, and
  * it serves clients only when etcd retries the publish 5 s later. Without the advance, a 5- or 7-member fast cluster
  * elected one leader in term 2 in 27 of 30 starts (with it: 21 of 30 went past term 2, 1 took 5.4 s). The advance
  * saves 80 % of an election timeout on the first election, which is worth it for the 1000 ms default.
