@@ -57,9 +57,11 @@ function wholeNumber(flag: string, text: string): number {
 
 /** Reads the config file (when any) and merges the flags over it. */
 export async function loadSettings(flags: ClusterFlags, opts: { defaultConfig?: boolean } = {}) {
-  const { parseMemberCount } = await import('../plan/count.js');
-  const { parsePortsOption } = await import('../plan/ports.js');
-  const { resolveSettings } = await import('../plan/settings.js');
+  const [{ parseMemberCount }, { parsePortsOption }, { resolveSettings }] = await Promise.all([
+    import('../plan/count.js'),
+    import('../plan/ports.js'),
+    import('../plan/settings.js'),
+  ]);
   type S = import('../plan/settings.js').Settings;
   const f: Partial<S> = {};
   if (flags.nodes !== undefined) f.nodes = parseMemberCount(flags.nodes);

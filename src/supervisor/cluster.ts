@@ -45,6 +45,8 @@ export interface MemberRestartEvent {
 const POLL_MS = 15;
 /** etcd's zap line (3.4 to 3.6) as its peer listener starts serving: after its own bootstrap check, if any. */
 const SERVING_PEERS = /"msg":"serving peer traffic"/;
+/** etcd's zap line when startNode/restartNode begins (3.4 to 3.6): after the bootstrap check of its peers, if any. */
+const PAST_BOOTSTRAP_CHECK = /"msg":"(re)?starting local member"/;
 const PEER_POLL_GRACE_MS = 250;
 const PEER_PROBE_TIMEOUT_MS = 250;
 const READY_CALL_TIMEOUT_MS = 300;
@@ -297,12 +299,14 @@ export class Cluster extends EventEmitter {
       try {
         const anchor = this.opts.parallel ? null : this.list[bootstrapAnchor(this.list.map((m) => m.plan))];
         if (anchor) {
-          // Every other member's bootstrap check asks the anchor first and stops at its answer (start-order.ts): once
-          // it serves peer traffic the others start together, none of them waiting on another that is still checking.
-          // Its port is polled at once too: the wait is on everyone's path, and the first requests warm up Node's
-          // HTTP client (~15 ms of lazy loading), which would otherwise land on the readiness check at the end.
+          // Every other member's bootstrap check asks the anchor first and stops at its answer (start-order.ts). Once
+          // the anchor is past its own check (it logs `starting local member`) it asks nobody anything before serving,
+          // so the others can start together: their questions wait for it at most until it serves, none of them
+          // waits on another that is still checking. Its port is polled at once too: the first requests warm up
+          // Node's HTTP client (~15 ms of lazy loading), which would otherwise land on the readiness check at the end.
+          const pastCheck = this.logged(anchor, PAST_BOOTSTRAP_CHECK, ac.signal);
           launch(anchor, 0);
-          await ups[0];
+          await Promise.race([ups[0], pastCheck.done]).finally(pastCheck.off);
         }
         for (const m of this.list) {
           ac.signal.throwIfAborted();
@@ -507,6 +511,26 @@ export class Cluster extends EventEmitter {
     m.restartTimer = null;
   }
 
+  /** Resolves when the member logs a line matching `re`; rejects when `signal` aborts. `off` stops listening. */
+  private logged(m: Member, re: RegExp, signal: AbortSignal): { done: Promise<void>; off: () => void } {
+    let off = (): void => undefined;
+    const done = new Promise<void>((resolveDone, reject) => {
+      const onLine = (text: string): void => {
+        if (re.test(text)) resolveDone();
+      };
+      const onAbort = (): void => reject(signal.reason);
+      if (signal.aborted) return onAbort();
+      m.proc.on('line', onLine);
+      signal.addEventListener('abort', onAbort, { once: true });
+      off = () => {
+        m.proc.off('line', onLine);
+        signal.removeEventListener('abort', onAbort);
+      };
+    });
+    done.catch(() => undefined);
+    return { done, off: () => off() };
+  }
+
   /**
    * Resolves once the member serves peer traffic: its log says so, or its peer port answers. The port is polled from
    * `pollAfterMs` on (a log at level warn has no such line): each poll of a port that is not listening yet costs a
@@ -514,22 +538,16 @@ export class Cluster extends EventEmitter {
    */
   private async servingPeers(m: Member, pollAfterMs: number, signal: AbortSignal): Promise<void> {
     const local = new AbortController();
+    const logged = this.logged(m, SERVING_PEERS, local.signal);
     const abort = (): void => local.abort(signal.reason);
     if (signal.aborted) abort();
     else signal.addEventListener('abort', abort, { once: true });
-    let onLine = (_text: string): void => undefined;
     try {
-      const logged = new Promise<void>((resolveLogged) => {
-        onLine = (text) => {
-          if (SERVING_PEERS.test(text)) resolveLogged();
-        };
-        m.proc.on('line', onLine);
-      });
       const answered = delay(pollAfterMs, undefined, { signal: local.signal }).then(() => this.waitPeerUp(m, local.signal));
       answered.catch(() => undefined);
-      await Promise.race([logged, answered]);
+      await Promise.race([logged.done, answered]);
     } finally {
-      m.proc.off('line', onLine);
+      logged.off();
       signal.removeEventListener('abort', abort);
       local.abort();
     }

@@ -70,21 +70,23 @@ describe('Cluster on real etcd', () => {
       c = newCluster(dir, plan, 'on-failure');
       const events: { member: string; phase: string }[] = [];
       c.on('line', (member: string, text: string) => {
+        if (/"msg":"starting local member"/.test(text)) events.push({ member, phase: 'past-bootstrap-check' });
         if (/"msg":"serving peer traffic"/.test(text)) events.push({ member, phase: 'serving-peers' });
       });
       const r = await c.start((e) => events.push(e));
       t.diagnostic(`3 members ready in ${r.elapsedMs} ms, leader ${r.leader}`);
       assert.ok(['m1', 'm2', 'm3'].includes(r.leader));
       // m1's peer URL sorts first: m2's and m3's bootstrap checks ask it first and stop at its answer (DESIGN fact 1).
-      // So m2 and m3 are spawned only once m1 serves peer traffic, which it logs, or its peer port answers.
+      // So m2 and m3 are spawned only once m1 is past its own check (which it logs), serves, or its peer port answers.
       const at = (m: string, p: string): number => events.findIndex((e) => e.member === m && e.phase === p);
-      const serving = (m: string): number => Math.min(...[at(m, 'serving-peers'), at(m, 'peer-up')].filter((i) => i >= 0));
+      const cleared = (m: string): number =>
+        Math.min(...[at(m, 'past-bootstrap-check'), at(m, 'serving-peers'), at(m, 'peer-up')].filter((i) => i >= 0));
       assert.equal(events.find((e) => e.phase === 'spawned')?.member, 'm1', JSON.stringify(events));
-      assert.ok(at('m1', 'serving-peers') >= 0, JSON.stringify(events));
-      assert.ok(serving('m1') < at('m2', 'spawned'), JSON.stringify(events));
-      assert.ok(serving('m1') < at('m3', 'spawned'), JSON.stringify(events));
-      // Together: m3 is spawned before m2 serves (nothing waits on m2).
-      assert.ok(at('m3', 'spawned') < serving('m2'), JSON.stringify(events));
+      assert.ok(at('m1', 'past-bootstrap-check') >= 0, JSON.stringify(events));
+      assert.ok(cleared('m1') < at('m2', 'spawned'), JSON.stringify(events));
+      assert.ok(cleared('m1') < at('m3', 'spawned'), JSON.stringify(events));
+      // Together: m3 is spawned before m2 is past its check (nothing waits on m2).
+      assert.ok(at('m3', 'spawned') < cleared('m2'), JSON.stringify(events));
       for (const m of ['m1', 'm2', 'm3']) assert.ok(at(m, 'healthy') >= 0, `${m} healthy`);
       assert.deepEqual(c.members().map((m) => m.state), ['running', 'running', 'running']);
       assert.ok(existsSync(join(dir, 'lab', 'data', 'm1', 'member')));

@@ -52,6 +52,14 @@ A dir that holds a stopped cluster is brought back with its data.`,
 async function up(opts: UpFlags): Promise<number> {
   const { takeDaemon, cancelEarlyDaemon } = await import('../up-early.js');
   if (!opts.detach) cancelEarlyDaemon();
+  // What upWith loads, loaded together while the settings are read (one import after the other waits on each).
+  Promise.all([
+    import('../../plan/duration.js'),
+    import('../../supervisor/prepare-up.js'),
+    import('../output.js'),
+    import('../progress.js'),
+    import('../render-ready.js'),
+  ]).catch(() => undefined);
   const settings = await loadSettings(opts);
   // `up -d`: the background supervisor's process was started by bin.ts, or starts now: its start-up overlaps planning.
   const daemon = opts.detach ? takeDaemon(resolve(settings.spec.dir)) : null;
