@@ -1,10 +1,10 @@
-// Runs the built CLI (`node dist/cli/bin.js`) as a user does, timing spawn -> exit.
+// Runs the built CLI (`node dist/cli/launch.cjs`, the package's bin) as a user does, timing spawn -> exit.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 
 export const REPO = fileURLToPath(new URL('..', import.meta.url));
-export const BIN = fileURLToPath(new URL('../dist/cli/bin.js', import.meta.url));
+export const BIN = fileURLToPath(new URL('../dist/cli/launch.cjs', import.meta.url));
 
 export interface Run {
   code: number | null;

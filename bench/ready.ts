@@ -102,6 +102,9 @@ async function measurePair(n: number, profile: Profile, tag: string, labFirst: b
  */
 export async function benchReady(o: ReadyOptions): Promise<Figure[]> {
   const figures: Figure[] = [];
+  // One unmeasured start first, as a user's second `up -d` finds things: the page cache, and the compile cache of
+  // `up` and of the background supervisor (written when each process ends: see src/cli/launch.cts).
+  await labRun(3, 'fast', 'warm-up');
   for (const profile of o.profiles) {
     for (const n of o.sizes) {
       const kept: Pair[] = [];

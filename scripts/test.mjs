@@ -1,5 +1,5 @@
 // Runs the test files with node:test. Node 20 does not expand globs, so the files are listed here.
-// Usage: node scripts/test.mjs [unit|e2e|FILE...]
+// Usage: node scripts/test.mjs [--built] [unit|e2e|FILE...]
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -14,7 +14,9 @@ function walk(dir) {
   return out.sort();
 }
 
-const args = process.argv.slice(2);
+// --built: the CLI tests run the package's bin as built (dist/cli/launch.cjs) instead of src/ through tsx.
+const built = process.argv.includes('--built');
+const args = process.argv.slice(2).filter((a) => a !== '--built');
 let files;
 if (args.length === 0) files = [...walk('test/unit'), ...walk('test/e2e'), ...walk('examples').filter((f) => f.endsWith('.test.ts'))];
 else if (args[0] === 'unit' || args[0] === 'e2e') files = walk(join('test', args[0]));
@@ -24,6 +26,6 @@ const concurrency = process.env.TEST_CONCURRENCY ?? '2';
 const r = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
-  { stdio: 'inherit' },
+  { stdio: 'inherit', env: built ? { ...process.env, ETCD_LAB_TEST_CLI: 'dist' } : process.env },
 );
 process.exit(r.status ?? 1);

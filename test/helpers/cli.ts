@@ -1,12 +1,18 @@
-// Runs the etcd-lab CLI as a user would, in a child process (from src/ through tsx, so tests need no build).
+// Runs the etcd-lab CLI as a user would, in a child process. `npm test` runs the package's bin as built
+// (dist/cli/launch.cjs: the bundle, with its compile cache; ETCD_LAB_TEST_CLI=dist); a test file run by itself
+// runs src/ through tsx, so that it needs no build and never tests a stale one.
+import { existsSync } from 'node:fs';
 import { spawn, spawnSync, type SpawnOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const BIN = fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url));
+const LAUNCH = fileURLToPath(new URL('../../dist/cli/launch.cjs', import.meta.url));
+export const BUILT = process.env.ETCD_LAB_TEST_CLI === 'dist';
+if (BUILT && !existsSync(LAUNCH)) throw new Error(`ETCD_LAB_TEST_CLI=dist, but there is no ${LAUNCH}: run npm run build`);
+export const BIN = BUILT ? LAUNCH : fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
 
 export function cliArgs(args: string[]): string[] {
-  return ['--import', TSX, BIN, ...args];
+  return BUILT ? [BIN, ...args] : ['--import', TSX, BIN, ...args];
 }
 
 export interface CliResult {

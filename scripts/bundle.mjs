@@ -1,0 +1,45 @@
+// Bundles the CLI into one CommonJS file, dist/cli/etcd-lab.cjs, which dist/cli/launch.cjs runs with V8's code cache.
+// Each module's import.meta.url becomes the URL of the file tsc writes for it in dist/, so the paths it resolves
+// (templates, examples, package.json) are the same in the bundle as in dist/. A script run by node:vm has no
+// dynamic import: the lazy imports of Node's own modules become require(), and any other one fails the build.
+import { build } from 'esbuild';
+import { readFile, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const outfile = join(root, 'dist', 'cli', 'etcd-lab.cjs');
+
+const importMetaUrl = {
+  name: 'import-meta-url',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, async (args) => {
+      const text = await readFile(args.path, 'utf8');
+      if (!text.includes('import.meta.url')) return undefined;
+      const distFile = join(root, 'dist', relative(join(root, 'src'), args.path)).replace(/\.ts$/, '.js');
+      const fromBundle = relative(dirname(outfile), distFile).split('\\').join('/');
+      const url = `require('node:url').pathToFileURL(require('node:path').join(__dirname, ${JSON.stringify(fromBundle)})).href`;
+      return { contents: text.replaceAll('import.meta.url', `(${url})`), loader: 'ts' };
+    });
+  },
+};
+
+await build({
+  entryPoints: [join(root, 'src', 'cli', 'bin.ts')],
+  outfile,
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  plugins: [importMetaUrl],
+  logLevel: 'warning',
+});
+
+const text = await readFile(outfile, 'utf8');
+const out = text.replace(/\bimport\("(node:[a-z0-9_/]+)"\)/g, 'Promise.resolve(require("$1"))');
+const left = out.match(/[^\w.$]import\(/g);
+if (left) {
+  process.stderr.write(`bundle: ${left.length} dynamic import() left in ${outfile}; the launcher cannot run them\n`);
+  process.exit(1);
+}
+await writeFile(outfile, out);

@@ -1,0 +1,86 @@
+#!/usr/bin/env node
+// `etcd-lab`: runs the CLI bundled in one file (dist/cli/etcd-lab.cjs, scripts/bundle.mjs) with V8's code cache.
+// Most of a command's start-up is compiling its modules; with the cache a start compiles little (Node 22 has
+// module.enableCompileCache, Node 20 does not). One cache file per command (each command compiles other code), in
+// a folder of the user's cache dir that only the user can write. The name says for which bundle, Node and command;
+// V8 also checks the data itself, and a file it rejects is written again. ETCD_LAB_NO_COMPILE_CACHE=1 turns it off.
+// Without the bundle (built without it) this runs dist/cli/bin.js.
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import Module = require('node:module');
+import { homedir } from 'node:os';
+import { isAbsolute, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Script } from 'node:vm';
+
+const bundle = join(__dirname, 'etcd-lab.cjs');
+
+/** `$XDG_CACHE_HOME/etcd-lab/compile-cache`, else under `~/.cache` (the download cache's root, see download.ts). */
+export function compileCacheDir(env: NodeJS.ProcessEnv): string | null {
+  if (env.ETCD_LAB_NO_COMPILE_CACHE && env.ETCD_LAB_NO_COMPILE_CACHE !== '0') return null;
+  const xdg = env.XDG_CACHE_HOME;
+  const root = xdg && isAbsolute(xdg) ? join(xdg, 'etcd-lab') : join(env.HOME || homedir(), '.cache', 'etcd-lab');
+  return join(root, 'compile-cache');
+}
+
+/** The cache file's name: the bundle (size and mtime), Node, the architecture and the command. */
+export function compileCacheName(bundleStat: { size: number; mtimeMs: number }, command: string | undefined): { prefix: string; file: string } {
+  const prefix = `${bundleStat.size}-${Math.floor(bundleStat.mtimeMs)}-${process.version}-${process.arch}-`;
+  const name = command !== undefined && /^[A-Za-z0-9_-]{1,40}$/.test(command) ? command : 'other';
+  return { prefix, file: `${prefix}${name}.v8` };
+}
+
+/** A folder we may trust with code: ours, and writable by nobody else. */
+function trusted(dir: string): boolean {
+  try {
+    const st = statSync(dir);
+    return st.isDirectory() && (process.getuid === undefined || st.uid === process.getuid()) && (st.mode & 0o022) === 0;
+  } catch {
+    return false;
+  }
+}
+
+function save(dir: string, prefix: string, file: string, data: Buffer): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    if (!trusted(dir)) return;
+    const tmp = join(dir, `.${file}.${process.pid}.tmp`);
+    writeFileSync(tmp, data, { mode: 0o600 });
+    renameSync(tmp, join(dir, file));
+    // Caches of other bundles or Node versions are dead weight.
+    for (const f of readdirSync(dir)) if (!f.startsWith(prefix) && f.endsWith('.v8')) unlinkSync(join(dir, f));
+  } catch {
+    /* a cache that cannot be written costs only speed */
+  }
+}
+
+function run(): void {
+  if (!existsSync(bundle)) {
+    void import(pathToFileURL(join(__dirname, 'bin.js')).href);
+    return;
+  }
+  const source = readFileSync(bundle, 'utf8');
+  const dir = compileCacheDir(process.env);
+  const name = compileCacheName(statSync(bundle), process.argv[2]);
+  let cached: Buffer | undefined;
+  if (dir !== null && trusted(dir)) {
+    try {
+      cached = readFileSync(join(dir, name.file));
+    } catch {
+      /* none yet */
+    }
+  }
+  // `//` keeps the shebang's line, so line numbers in stack traces stay the bundle's.
+  const script = new Script(Module.wrap(source.startsWith('#!') ? `//${source.slice(2)}` : source), {
+    filename: bundle,
+    ...(cached ? { cachedData: cached } : {}),
+  });
+  if (dir !== null && (cached === undefined || script.cachedDataRejected === true)) {
+    // At exit the cache holds every function this command compiled, not only the top level.
+    process.once('exit', () => save(dir, name.prefix, name.file, script.createCachedData()));
+  }
+  const mod = { exports: {} };
+  const main = script.runInThisContext() as (e: object, r: NodeJS.Require, m: object, f: string, d: string) => void;
+  main.call(mod.exports, mod.exports, Module.createRequire(bundle), mod, bundle, __dirname);
+}
+
+if (require.main === module) run();

@@ -1,0 +1,167 @@
+// The package's bin, dist/cli/launch.cjs: the bundled CLI run with V8's code cache. Needs the build (npm test builds).
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { claimPorts } from '../helpers/ports.js';
+import { inTemp, killIn, tempDir } from '../helpers/lab-cli.js';
+
+const LAUNCH = fileURLToPath(new URL('../../dist/cli/launch.cjs', import.meta.url));
+const BUNDLE = fileURLToPath(new URL('../../dist/cli/etcd-lab.cjs', import.meta.url));
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const base = tempDir('etcd-lab-launch');
+const port = await claimPorts();
+
+after(() => {
+  killIn(base);
+  rmSync(base, { recursive: true, force: true });
+});
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function launch(args: string[], opts: { cwd: string; cache: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', XDG_CACHE_HOME: opts.cache };
+    delete env.ETCD_LAB_NO_COMPILE_CACHE;
+    Object.assign(env, opts.env);
+    const child = spawn(process.execPath, [LAUNCH, ...args], { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`etcd-lab ${args.join(' ')} did not finish\n${stdout}\n${stderr}`));
+    }, opts.timeoutMs ?? 30_000);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+const compileCache = (cache: string): string => join(cache, 'etcd-lab', 'compile-cache');
+const cacheFiles = (cache: string): string[] => (existsSync(compileCache(cache)) ? readdirSync(compileCache(cache)).sort() : []);
+
+describe('the launcher (dist/cli/launch.cjs)', { concurrency: 2 }, () => {
+  test('the build made it and the bundle', () => {
+    assert.ok(existsSync(LAUNCH) && existsSync(BUNDLE), 'run `npm run build` first');
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { bin: Record<string, string> };
+    assert.equal(pkg.bin['etcd-lab'], 'dist/cli/launch.cjs');
+  });
+
+  test('writes one private cache file per command, and a second run uses it as it is', async () => {
+    const cwd = tempDir('cache', base);
+    const cache = join(cwd, 'xdg');
+    const first = await launch(['--version'], { cwd, cache });
+    assert.equal(first.code, 0, first.stderr);
+    assert.equal(first.stdout, `${VERSION}\n`);
+    const files = cacheFiles(cache);
+    assert.equal(files.length, 1, files.join(' '));
+    assert.match(files[0]!, /-v\d+\.\d+\.\d+-[a-z0-9]+---version\.v8$/);
+    assert.equal(statSync(compileCache(cache)).mode & 0o777, 0o700);
+    const file = join(compileCache(cache), files[0]!);
+    assert.equal(statSync(file).mode & 0o777, 0o600);
+    const before = statSync(file);
+
+    const second = await launch(['--version'], { cwd, cache });
+    assert.equal(second.stdout, `${VERSION}\n`);
+    const now = statSync(file);
+    // A cache V8 rejected would have been written again (a new file renamed over it).
+    assert.deepEqual([now.ino, now.mtimeMs], [before.ino, before.mtimeMs]);
+
+    const help = await launch(['plan', '--help'], { cwd, cache });
+    assert.equal(help.code, 0, help.stderr);
+    assert.equal(cacheFiles(cache).length, 2);
+    assert.ok(cacheFiles(cache).some((f) => f.endsWith('-plan.v8')));
+  });
+
+  test('a damaged cache file is rejected by V8 and written again; the command runs as usual', async () => {
+    const cwd = tempDir('damaged', base);
+    const cache = join(cwd, 'xdg');
+    await launch(['--version'], { cwd, cache });
+    const file = join(compileCache(cache), cacheFiles(cache)[0]!);
+    const garbage = Buffer.alloc(statSync(file).size, 0x5a);
+    writeFileSync(file, garbage);
+    const r = await launch(['--version'], { cwd, cache });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `${VERSION}\n`);
+    assert.ok(!readFileSync(file).equals(garbage), 'the damaged file was replaced');
+    const again = statSync(file);
+    await launch(['--version'], { cwd, cache });
+    assert.equal(statSync(file).mtimeMs, again.mtimeMs, 'the new file is accepted');
+  });
+
+  test('caches of another build are removed when a new one is written', async () => {
+    const cwd = tempDir('stale', base);
+    const cache = join(cwd, 'xdg');
+    mkdirSync(compileCache(cache), { recursive: true, mode: 0o700 });
+    writeFileSync(join(compileCache(cache), '1-2-v0.0.0-x64-up.v8'), 'old');
+    writeFileSync(join(compileCache(cache), 'notes.txt'), 'not ours');
+    await launch(['--version'], { cwd, cache });
+    const files = cacheFiles(cache);
+    assert.ok(!files.includes('1-2-v0.0.0-x64-up.v8'), files.join(' '));
+    assert.ok(files.includes('notes.txt'), 'only .v8 files are removed');
+  });
+
+  test('no cache: with ETCD_LAB_NO_COMPILE_CACHE=1, in a folder others can write, or where nothing can be written', async () => {
+    const cwd = tempDir('none', base);
+    const off = join(cwd, 'off');
+    const r1 = await launch(['--version'], { cwd, cache: off, env: { ETCD_LAB_NO_COMPILE_CACHE: '1' } });
+    assert.equal(r1.stdout, `${VERSION}\n`);
+    assert.ok(!existsSync(join(off, 'etcd-lab')));
+
+    const open = join(cwd, 'open');
+    mkdirSync(compileCache(open), { recursive: true });
+    chmodSync(compileCache(open), 0o777);
+    const planted = join(compileCache(open), 'planted.v8');
+    writeFileSync(planted, 'x');
+    const r2 = await launch(['--version'], { cwd, cache: open });
+    assert.equal(r2.stdout, `${VERSION}\n`);
+    assert.deepEqual(cacheFiles(open), ['planted.v8'], 'neither read nor written');
+
+    const blocked = join(cwd, 'a-file');
+    writeFileSync(blocked, '');
+    const r3 = await launch(['--version'], { cwd, cache: blocked });
+    assert.equal(r3.code, 0, r3.stderr);
+    assert.equal(r3.stdout, `${VERSION}\n`);
+  });
+
+  test('the bundle finds its files: the Procfile template, and the demos on a real cluster', { timeout: 90_000 }, async () => {
+    const cwd = tempDir('files', base);
+    const cache = join(cwd, 'xdg');
+    await inTemp(cwd, async () => {
+      const p = await launch(['procfile', '-n', '3', '--ports', String(port), '--skip-port-check', '--dir', join(cwd, 'lab')], { cwd, cache });
+      assert.equal(p.code, 0, p.stderr);
+      assert.match(p.stdout, /^# Procfile for a local etcd cluster, generated by etcd-lab/);
+      assert.match(p.stdout, /^m3: etcd --name m3 /m);
+      const d = await launch(['demo', 'failover', '--ports', String(port + 10)], { cwd, cache, timeoutMs: 80_000 });
+      assert.equal(d.code, 0, `${d.stdout}\n${d.stderr}`);
+      assert.match(d.stdout, /failover: PASS/);
+    });
+  });
+
+  test('up -d and down: the background supervisor runs from the bundle too, and caches its own code', { timeout: 90_000 }, async () => {
+    const cwd = tempDir('up', base);
+    const cache = join(cwd, 'xdg');
+    const dir = join(cwd, 'lab');
+    await inTemp(cwd, async () => {
+      const up = await launch(['up', '-d', '-n', '3', '--profile', 'fast', '--dir', dir, '--ports', String(port + 20)], { cwd, cache, timeoutMs: 60_000 });
+      assert.equal(up.code, 0, `${up.stdout}\n${up.stderr}`);
+      assert.match(up.stdout, /cluster ready in \d+ ms: 3 members/);
+      const down = await launch(['down', '--dir', dir], { cwd, cache });
+      assert.equal(down.code, 0, down.stderr);
+      // The supervisor writes its cache as it exits, after `down` returned.
+      const deadline = Date.now() + 10_000;
+      while (!cacheFiles(cache).some((f) => f.endsWith('-__supervise.v8')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const files = cacheFiles(cache);
+      for (const c of ['up', '__supervise', 'down']) assert.ok(files.some((f) => f.endsWith(`-${c}.v8`)), `${c} in ${files.join(' ')}`);
+    });
+  });
+});
