@@ -17,6 +17,8 @@ export interface Machine {
   commit: string;
   /** Set when the environment had NODE_EXTRA_CA_CERTS: what it costs every Node start (the bench runs without it). */
   extraCaCerts?: { file: string; withMs: number; withoutMs: number };
+  /** Whether the CLI ran with its compile cache (src/cli/launch.cts); absent in reports older than the cache. */
+  compileCache?: boolean;
 }
 
 /** p50 wall time of `node -e ""` in `env`, ms. */
@@ -63,6 +65,7 @@ export function describeMachine(extraCaCerts?: Machine['extraCaCerts']): Machine
     etcd: /etcd Version: (\S+)/.exec(output('etcd', ['--version']))?.[1] ?? 'unknown',
     commit: `${output('git', ['rev-parse', '--short', 'HEAD'])}${dirty ? ' + uncommitted changes' : ''}`,
     ...(extraCaCerts ? { extraCaCerts } : {}),
+    compileCache: !(process.env.ETCD_LAB_NO_COMPILE_CACHE && process.env.ETCD_LAB_NO_COMPILE_CACHE !== '0'),
   };
 }
 

@@ -74,6 +74,13 @@ export function renderReport(o: { sections: SectionRun[]; findingsFile: string }
     `| Node.js | ${m.node} |`,
     `| etcd | ${m.etcd} |`,
     `| etcd-lab | ${m.commit} |`,
+    ...(m.compileCache === undefined
+      ? []
+      : [
+          m.compileCache
+            ? "| CLI start-up | the package's bin, `dist/cli/launch.cjs`: the bundled CLI with its per-command code cache, written by the first run of each command (the time-to-ready and cold-start sections make that run unmeasured) |"
+            : '| CLI start-up | the package\'s bin, `dist/cli/launch.cjs`, with `ETCD_LAB_NO_COMPILE_CACHE` set: no code cache |',
+        ]),
     ...(m.extraCaCerts
       ? [
           `| NODE_EXTRA_CA_CERTS | set to \`${m.extraCaCerts.file}\` in this machine's environment; Node parses it at every start (\`node -e ""\` p50 ${Math.round(m.extraCaCerts.withMs)} ms with it, ${Math.round(m.extraCaCerts.withoutMs)} ms without). The bench runs every process without it, as on a machine that does not set it: add the difference to each Node start in the figures for a user who does. |`,

@@ -54,6 +54,13 @@ function save(dir: string, prefix: string, file: string, data: Buffer): void {
 }
 
 function run(): void {
+  const args = process.argv.slice(2);
+  if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
+    // What people and scripts run cold: answered without the bundle (as bin.ts does without the command tree).
+    const pkg = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as { version: string };
+    process.stdout.write(`${pkg.version}\n`);
+    return;
+  }
   if (!existsSync(bundle)) {
     void import(pathToFileURL(join(__dirname, 'bin.js')).href);
     return;

@@ -47,6 +47,9 @@ function launch(args: string[], opts: { cwd: string; cache: string; env?: NodeJS
 }
 
 const compileCache = (cache: string): string => join(cache, 'etcd-lab', 'compile-cache');
+/** A command that loads the bundle and ends at once. */
+const HELP = ['plan', '--help'];
+const isHelp = (r: Run): boolean => r.code === 0 && /^Usage: etcd-lab plan/.test(r.stdout);
 const cacheFiles = (cache: string): string[] => (existsSync(compileCache(cache)) ? readdirSync(compileCache(cache)).sort() : []);
 
 describe('the launcher (dist/cli/launch.cjs)', { concurrency: 2 }, () => {
@@ -56,45 +59,54 @@ describe('the launcher (dist/cli/launch.cjs)', { concurrency: 2 }, () => {
     assert.equal(pkg.bin['etcd-lab'], 'dist/cli/launch.cjs');
   });
 
+  test('--version answers without the bundle, and writes no cache', async () => {
+    const cwd = tempDir('version', base);
+    const cache = join(cwd, 'xdg');
+    for (const flag of ['--version', '-v']) {
+      const r = await launch([flag], { cwd, cache });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, `${VERSION}\n`);
+    }
+    assert.deepEqual(cacheFiles(cache), []);
+  });
+
   test('writes one private cache file per command, and a second run uses it as it is', async () => {
     const cwd = tempDir('cache', base);
     const cache = join(cwd, 'xdg');
-    const first = await launch(['--version'], { cwd, cache });
-    assert.equal(first.code, 0, first.stderr);
-    assert.equal(first.stdout, `${VERSION}\n`);
+    const first = await launch(HELP, { cwd, cache });
+    assert.ok(isHelp(first), first.stderr);
     const files = cacheFiles(cache);
     assert.equal(files.length, 1, files.join(' '));
-    assert.match(files[0]!, /-v\d+\.\d+\.\d+-[a-z0-9]+---version\.v8$/);
+    assert.match(files[0]!, /-v\d+\.\d+\.\d+-[a-z0-9]+-plan\.v8$/);
     assert.equal(statSync(compileCache(cache)).mode & 0o777, 0o700);
     const file = join(compileCache(cache), files[0]!);
     assert.equal(statSync(file).mode & 0o777, 0o600);
     const before = statSync(file);
 
-    const second = await launch(['--version'], { cwd, cache });
-    assert.equal(second.stdout, `${VERSION}\n`);
+    const second = await launch(HELP, { cwd, cache });
+    assert.ok(isHelp(second), second.stderr);
     const now = statSync(file);
     // A cache V8 rejected would have been written again (a new file renamed over it).
     assert.deepEqual([now.ino, now.mtimeMs], [before.ino, before.mtimeMs]);
 
-    const help = await launch(['plan', '--help'], { cwd, cache });
-    assert.equal(help.code, 0, help.stderr);
+    const other = await launch(['init', '--help'], { cwd, cache });
+    assert.equal(other.code, 0, other.stderr);
     assert.equal(cacheFiles(cache).length, 2);
-    assert.ok(cacheFiles(cache).some((f) => f.endsWith('-plan.v8')));
+    assert.ok(cacheFiles(cache).some((f) => f.endsWith('-init.v8')));
   });
 
   test('a damaged cache file is rejected by V8 and written again; the command runs as usual', async () => {
     const cwd = tempDir('damaged', base);
     const cache = join(cwd, 'xdg');
-    await launch(['--version'], { cwd, cache });
+    await launch(HELP, { cwd, cache });
     const file = join(compileCache(cache), cacheFiles(cache)[0]!);
     const garbage = Buffer.alloc(statSync(file).size, 0x5a);
     writeFileSync(file, garbage);
-    const r = await launch(['--version'], { cwd, cache });
-    assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, `${VERSION}\n`);
+    const r = await launch(HELP, { cwd, cache });
+    assert.ok(isHelp(r), r.stderr);
     assert.ok(!readFileSync(file).equals(garbage), 'the damaged file was replaced');
     const again = statSync(file);
-    await launch(['--version'], { cwd, cache });
+    await launch(HELP, { cwd, cache });
     assert.equal(statSync(file).mtimeMs, again.mtimeMs, 'the new file is accepted');
   });
 
@@ -104,7 +116,7 @@ describe('the launcher (dist/cli/launch.cjs)', { concurrency: 2 }, () => {
     mkdirSync(compileCache(cache), { recursive: true, mode: 0o700 });
     writeFileSync(join(compileCache(cache), '1-2-v0.0.0-x64-up.v8'), 'old');
     writeFileSync(join(compileCache(cache), 'notes.txt'), 'not ours');
-    await launch(['--version'], { cwd, cache });
+    await launch(HELP, { cwd, cache });
     const files = cacheFiles(cache);
     assert.ok(!files.includes('1-2-v0.0.0-x64-up.v8'), files.join(' '));
     assert.ok(files.includes('notes.txt'), 'only .v8 files are removed');
@@ -113,8 +125,8 @@ describe('the launcher (dist/cli/launch.cjs)', { concurrency: 2 }, () => {
   test('no cache: with ETCD_LAB_NO_COMPILE_CACHE=1, in a folder others can write, or where nothing can be written', async () => {
     const cwd = tempDir('none', base);
     const off = join(cwd, 'off');
-    const r1 = await launch(['--version'], { cwd, cache: off, env: { ETCD_LAB_NO_COMPILE_CACHE: '1' } });
-    assert.equal(r1.stdout, `${VERSION}\n`);
+    const r1 = await launch(HELP, { cwd, cache: off, env: { ETCD_LAB_NO_COMPILE_CACHE: '1' } });
+    assert.ok(isHelp(r1), r1.stderr);
     assert.ok(!existsSync(join(off, 'etcd-lab')));
 
     const open = join(cwd, 'open');
@@ -122,15 +134,14 @@ describe('the launcher (dist/cli/launch.cjs)', { concurrency: 2 }, () => {
     chmodSync(compileCache(open), 0o777);
     const planted = join(compileCache(open), 'planted.v8');
     writeFileSync(planted, 'x');
-    const r2 = await launch(['--version'], { cwd, cache: open });
-    assert.equal(r2.stdout, `${VERSION}\n`);
+    const r2 = await launch(HELP, { cwd, cache: open });
+    assert.ok(isHelp(r2), r2.stderr);
     assert.deepEqual(cacheFiles(open), ['planted.v8'], 'neither read nor written');
 
     const blocked = join(cwd, 'a-file');
     writeFileSync(blocked, '');
-    const r3 = await launch(['--version'], { cwd, cache: blocked });
-    assert.equal(r3.code, 0, r3.stderr);
-    assert.equal(r3.stdout, `${VERSION}\n`);
+    const r3 = await launch(HELP, { cwd, cache: blocked });
+    assert.ok(isHelp(r3), r3.stderr);
   });
 
   test('the bundle finds its files: the Procfile template, and the demos on a real cluster', { timeout: 90_000 }, async () => {
