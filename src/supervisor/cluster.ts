@@ -628,10 +628,10 @@ export class Cluster extends EventEmitter {
   private async probeReady(m: Member, signal: AbortSignal): Promise<{ healthy: boolean; leader: string | null; status: EtcdStatus | null }> {
     const c = this.client(m);
     try {
-      const h = await c.health({ timeoutMs: READY_CALL_TIMEOUT_MS, signal });
-      if (!h.healthy) return { healthy: false, leader: null, status: null };
-      const s = await c.status({ timeoutMs: READY_CALL_TIMEOUT_MS, signal });
+      // Both at once: right after a start the health check's quorum read takes tens of ms.
+      const [h, s] = await Promise.all([c.health({ timeoutMs: READY_CALL_TIMEOUT_MS, signal }), c.status({ timeoutMs: READY_CALL_TIMEOUT_MS, signal })]);
       m.id = s.memberId;
+      if (!h.healthy) return { healthy: false, leader: null, status: null };
       return { healthy: true, leader: s.leader, status: s };
     } catch (e) {
       if (signal.aborted) throw e;
