@@ -39,6 +39,8 @@ const MAX_LINE = 64 * 1024;
 const DRAIN_MS = 500;
 /** After SIGKILL, how much longer `stop()` waits before giving up. */
 const KILL_WAIT_MS = 2000;
+/** At most this long after a process ends, its exit is announced even if its log file has not taken every byte. */
+const LOG_FLUSH_MS = 1000;
 /** How often a log file written by the child is read when no change notification came. */
 const TAIL_POLL_MS = 250;
 
@@ -294,7 +296,6 @@ export class ManagedProcess extends EventEmitter {
       tail?.close();
       splitters.stdout.flush();
       splitters.stderr.flush();
-      log?.end();
       if (pgid !== undefined) {
         // Whatever the leader left behind in its group goes with it.
         signalGroup(pgid, 'SIGKILL');
@@ -306,10 +307,23 @@ export class ManagedProcess extends EventEmitter {
       this._lastExit = info;
       this.child = null;
       this.setState(info.expected ? 'stopped' : 'exited');
-      const waiters = this.exitWaiters;
-      this.exitWaiters = [];
-      for (const w of waiters) w();
-      this.emit('exit', info);
+      const announce = (): void => {
+        const waiters = this.exitWaiters;
+        this.exitWaiters = [];
+        for (const w of waiters) w();
+        this.emit('exit', info);
+      };
+      if (!log) return announce();
+      // Announced once the log file holds every byte the process wrote (bounded, should the file stop accepting).
+      let announced = false;
+      const once = (): void => {
+        if (announced) return;
+        announced = true;
+        clearTimeout(flushTimer);
+        announce();
+      };
+      const flushTimer = setTimeout(once, LOG_FLUSH_MS);
+      log.end(once);
     };
     let drainTimer: NodeJS.Timeout | undefined;
     child.on('exit', (code, signal) => {
