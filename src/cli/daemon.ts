@@ -171,7 +171,9 @@ export async function daemonMain(): Promise<number> {
   const say = (t: string): void => void process.stdout.write(`${stamp()} ${t}\n`);
   say(`supervisor pid ${process.pid} starting ${request.plan.members.length} members in ${request.dir}`);
   // A parent that goes away before the cluster is ready (Ctrl-C on `up -d`) takes the start with it: stop as on SIGTERM.
+  let parentLeft = false;
   const parentGone = (): void => {
+    parentLeft = true;
     say('the parent `etcd-lab up -d` went away before the cluster was ready: stopping');
     process.kill(process.pid, 'SIGTERM');
   };
@@ -182,6 +184,8 @@ export async function daemonMain(): Promise<number> {
       onProgress: (event) => send({ type: 'progress', event }),
       say,
       onReady: (_sup, ready) => {
+        // The start can finish between the parent's leaving and our SIGTERM's arrival: that stop goes on regardless.
+        if (parentLeft) return;
         say(`cluster ready in ${ready.elapsedMs} ms, leader ${ready.leader}`);
         process.off('disconnect', parentGone);
         send({ type: 'ready', leader: ready.leader, elapsedMs: ready.elapsedMs, pid: process.pid });
