@@ -1,4 +1,4 @@
-// Runs a ClusterPlan: staggered start, readiness, restart policy, ordered stop, per-member control, status.
+// Runs a ClusterPlan: anchor-first start, readiness, restart policy, ordered stop, per-member control, status.
 import { EventEmitter } from 'node:events';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -257,8 +257,9 @@ export class Cluster extends EventEmitter {
   }
 
   /**
-   * Starts every member (the bootstrap anchor first, then the others together, unless `parallel`) and resolves once every member is healthy
-   * and all agree on one leader. On failure everything is stopped and a NOT_READY LabError is thrown.
+   * Starts every member (the bootstrap anchor first, then the others together, unless `parallel`) and resolves once
+   * every member is healthy and all agree on one leader. On failure everything is stopped and a NOT_READY LabError is
+   * thrown.
    */
   async start(onProgress?: (e: StartProgress) => void): Promise<{ leader: string; elapsedMs: number }> {
     if (this.phase !== 'idle' || this.list.some((m) => m.proc.alive)) {

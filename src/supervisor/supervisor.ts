@@ -122,6 +122,7 @@ export class Supervisor extends EventEmitter {
       this.control = await startControlServer(statePaths(this.dir).sock, { ...this.handlers(), ...labHandlers(() => this.loadLab()), ...this.extra });
       // Fault injection's code loads while the members start, not before.
       const lab = this.loadLab();
+      lab.catch(() => undefined); // awaited below; a failure must not count as unhandled meanwhile
       const ready = await this.cluster.start(onProgress);
       await lab;
       // Before reporting ready in chaos mode, prove each member's peer traffic passes through its own proxy.

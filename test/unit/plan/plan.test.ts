@@ -150,8 +150,18 @@ test('etcd 3.4 members get --pre-vote (3.5 and later have it on); a setting of t
   assert.ok(!buildPlan(spec({ profile: 'fast' }), v35, 't').members[0]!.args.includes('--pre-vote'));
   const mine = buildPlan(spec({ extraArgs: ['--pre-vote=false'] }), v34, 't').members[0]!.args;
   assert.ok(mine.indexOf('--pre-vote=false') > mine.indexOf('--pre-vote'));
-  // The initial election tick advance stays etcd's default, also for short timeouts: with pre-vote it is safe.
-  assert.ok(!buildPlan(spec({ profile: 'fast' }), v34, 't').members[0]!.args.some((a) => a.startsWith('--initial-election-tick-advance')));
+});
+
+test('short election timeouts start members without the initial election tick advance', () => {
+  const flag = '--initial-election-tick-advance=false';
+  const fast = buildPlan(spec({ profile: 'fast' }), v34, 't');
+  assert.ok(fast.members.every((m) => m.args.includes(flag)));
+  assert.ok(!buildPlan(spec({ profile: 'default' }), v35, 't').members[0]!.args.includes(flag));
+  assert.ok(buildPlan(spec({ heartbeatInterval: 50, electionTimeout: 250 }), v35, 't').members[0]!.args.includes(flag));
+  assert.ok(!buildPlan(spec({ heartbeatInterval: 50, electionTimeout: 300 }), v35, 't').members[0]!.args.includes(flag));
+  // the user's own setting comes later on the command line, and etcd takes the last one
+  const mine = buildPlan(spec({ profile: 'fast', extraArgs: ['--initial-election-tick-advance=true'] }), v35, 't').members[0]!.args;
+  assert.ok(mine.indexOf('--initial-election-tick-advance=true') > mine.indexOf(flag));
 });
 
 test('chaos mode advertises peers on localhost. and points each member at its own proxy', () => {
