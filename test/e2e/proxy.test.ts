@@ -199,8 +199,8 @@ describe('partitions through per-member proxies on real etcd 3.4', { timeout: 60
   });
 
   it('isolating the leader: the other two elect a new leader, the old one cannot commit', async () => {
-    oldLeader = (await agreedLeader(members))!;
-    assert.ok(oldLeader, 'no agreed leader before the fault');
+    // The start may still be settling (these members run without pre-vote): wait, bounded, for one agreed leader.
+    oldLeader = await waitFor('an agreed leader before the fault', 5000, () => agreedLeader(members));
     await oldLeader.client.put('before', 'v0', { timeoutMs: 2000 });
     const rest = members.filter((m) => m !== oldLeader);
     const t0 = performance.now();
