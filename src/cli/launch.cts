@@ -15,7 +15,7 @@ import { Script } from 'node:vm';
 const bundle = join(__dirname, 'etcd-lab.cjs');
 
 /** `$XDG_CACHE_HOME/etcd-lab/compile-cache`, else under `~/.cache` (the download cache's root, see download.ts). */
-export function compileCacheDir(env: NodeJS.ProcessEnv): string | null {
+function compileCacheDir(env: NodeJS.ProcessEnv): string | null {
   if (env.ETCD_LAB_NO_COMPILE_CACHE && env.ETCD_LAB_NO_COMPILE_CACHE !== '0') return null;
   const xdg = env.XDG_CACHE_HOME;
   const root = xdg && isAbsolute(xdg) ? join(xdg, 'etcd-lab') : join(env.HOME || homedir(), '.cache', 'etcd-lab');
@@ -23,7 +23,7 @@ export function compileCacheDir(env: NodeJS.ProcessEnv): string | null {
 }
 
 /** The cache file's name: the bundle (size and mtime), Node, the architecture and the command. */
-export function compileCacheName(bundleStat: { size: number; mtimeMs: number }, command: string | undefined): { prefix: string; file: string } {
+function compileCacheName(bundleStat: { size: number; mtimeMs: number }, command: string | undefined): { prefix: string; file: string } {
   const prefix = `${bundleStat.size}-${Math.floor(bundleStat.mtimeMs)}-${process.version}-${process.arch}-`;
   const name = command !== undefined && /^[A-Za-z0-9_-]{1,40}$/.test(command) ? command : 'other';
   return { prefix, file: `${prefix}${name}.v8` };
@@ -90,4 +90,4 @@ function run(): void {
   main.call(mod.exports, mod.exports, Module.createRequire(bundle), mod, bundle, __dirname);
 }
 
-if (require.main === module) run();
+run();

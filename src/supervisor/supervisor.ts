@@ -212,8 +212,7 @@ export class Supervisor extends EventEmitter {
   }
 
   private saveStateStopped(): void {
-    if (this.stateQueued) clearImmediate(this.stateQueued);
-    this.stateQueued = null;
+    // A write still queued finds the control socket closed and leaves this one as it is (saveStateNow).
     try {
       this.writeStateFile(false);
     } catch {
