@@ -45,8 +45,11 @@ async function foregroundUp(tmp: string, dir: string, p: number, extra: string[]
   let err = '';
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (err += d));
+  // Resolved once its output is all read ('close'), with the time it exited ('exit' may come before the last lines).
+  let exitedAt = 0;
+  child.once('exit', () => (exitedAt = Date.now()));
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((r) =>
-    child.once('exit', (code, signal) => r({ code, signal, at: Date.now() })),
+    child.once('close', (code, signal) => r({ code, signal, at: exitedAt || Date.now() })),
   );
   let ended = false;
   void exit.then(() => (ended = true));
