@@ -41,6 +41,23 @@ export function pidAlive(pid: number): boolean {
 }
 
 /**
+ * Blocks until none of `pids` runs (a zombie counts as gone), at most `ms`; true when all are gone. Only Linux can
+ * tell a zombie from a running process cheaply, so elsewhere it returns false at once.
+ */
+export function waitGoneSync(pids: number[], ms: number): boolean {
+  if (!hasProc) return pids.length === 0;
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  const deadline = Date.now() + ms;
+  let left = pids.filter(pidAlive);
+  while (left.length > 0) {
+    if (Date.now() >= deadline) return false;
+    Atomics.wait(nap, 0, 0, 5);
+    left = left.filter(pidAlive);
+  }
+  return true;
+}
+
+/**
  * A token that differs between two processes that had the same pid: the start time since boot on Linux,
  * `ps`'s start time elsewhere. Null when the process is gone or nothing can tell.
  */

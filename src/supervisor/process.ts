@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events';
 import { closeSync, createWriteStream, fstatSync, mkdirSync, openSync, readSync, watch, type FSWatcher, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
+import { waitGoneSync } from './proc-info.js';
 
 export type ProcessState = 'starting' | 'running' | 'stopped' | 'paused' | 'exited';
 export type ProcessCommand = { argv: string[] } | { shell: string };
@@ -48,16 +49,18 @@ const TAIL_POLL_MS = 250;
 const liveGroups = new Set<number>();
 let exitHookInstalled = false;
 
-/** SIGKILLs every process group started by this module that may still be alive. Synchronous: safe in `process.on('exit')`. */
+/** How long `killAllGroupsSync` blocks, at most, for the killed group leaders to be gone. */
+const KILL_ALL_WAIT_MS = 2000;
+
+/**
+ * SIGKILLs every process group started by this module that may still be alive, then blocks until each group's leader
+ * has died (bounded), so that a caller about to exit leaves no member holding its ports. Synchronous: safe in
+ * `process.on('exit')` and in a crash handler.
+ */
 export function killAllGroupsSync(): void {
-  for (const pgid of liveGroups) {
-    try {
-      process.kill(-pgid, 'SIGKILL');
-    } catch {
-      /* already gone */
-    }
-  }
+  const killed = [...liveGroups].filter((pgid) => signalGroup(pgid, 'SIGKILL'));
   liveGroups.clear();
+  waitGoneSync(killed, KILL_ALL_WAIT_MS);
 }
 
 function signalGroup(pgid: number, sig: NodeJS.Signals): boolean {

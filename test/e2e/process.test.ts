@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { ManagedProcess, killAllGroupsSync, type ExitInfo, type OutputStream } from '../../src/supervisor/process.js';
+import { pidAlive } from '../../src/supervisor/proc-info.js';
 import { killMentioning, processesMentioning, waitNoProcesses } from '../helpers/procs.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'etcd-lab-process-'));
@@ -163,14 +164,16 @@ describe('ManagedProcess', () => {
     assert.deepEqual(p.lastLines(2), ['line248', 'line249']);
   });
 
-  test('killAllGroupsSync kills every live group', async () => {
+  test('killAllGroupsSync kills every live group and returns once the leaders are dead', async () => {
     const a = shell('a', `tail -f ${marker} & wait`);
     const b = shell('b', `tail -f ${marker} & wait`);
     a.start();
     b.start();
     await waitFor(() => processesMentioning(marker).length >= 4, 'two groups of two');
+    const leaders = [a.pid!, b.pid!];
     const exits = Promise.all([once(a, 'exit'), once(b, 'exit')]);
     killAllGroupsSync();
+    for (const pid of leaders) assert.equal(pidAlive(pid), false, `leader ${pid} still runs when killAllGroupsSync returned`);
     const [[ia], [ib]] = (await exits) as [[ExitInfo], [ExitInfo]];
     assert.equal(ia.signal, 'SIGKILL');
     assert.equal(ib.expected, false);
