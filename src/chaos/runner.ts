@@ -13,6 +13,9 @@ import { TARGET_WORDS } from './targets.js';
 import type { TimelineEntry, TimelineSummary } from './timeline.js';
 import { failureReason } from './writer.js';
 
+/** etcd's answers to a read that an election cut short; asked again within the step's request timeout. */
+const RETRIED_READ_ERRORS = new Set(['leader changed', 'no leader']);
+
 export interface ClaimResult {
   /** 1-based step number. */
   step: number;
@@ -286,18 +289,32 @@ class Run {
         const wanted = step.expect === 'fail' ? 'fails or times out' : step.value === undefined ? 'succeeds' : step.value === null ? 'finds no such key' : `returns ${JSON.stringify(step.value)}`;
         const claim = `a ${kind} get of ${step.key} via ${label} ${wanted}`;
         const t0 = performance.now();
-        try {
-          const r = await this.client(member).get(step.key, { serializable: !step.linearizable, timeoutMs: step.timeoutMs ?? this.s.requestTimeoutMs });
-          const ms = Math.round(performance.now() - t0);
-          this.obs.record({ kind: 'read-ok', member, key: step.key, value: r.value, ms, revision: r.revision });
-          const got = r.value === null ? 'no such key' : JSON.stringify(r.value);
-          const ok = step.expect === 'ok' && (step.value === undefined || step.value === r.value);
-          return { claim, ok, detail: `${got} in ${formatDuration(ms)} (revision ${r.revision})` };
-        } catch (e) {
-          const ms = Math.round(performance.now() - t0);
-          const reason = failureReason(e);
-          this.obs.record({ kind: 'read-failed', member, key: step.key, ms, reason });
-          return { claim, ok: step.expect === 'fail', detail: `${reason} after ${formatDuration(ms)}` };
+        const budgetMs = step.timeoutMs ?? this.s.requestTimeoutMs;
+        const retried: string[] = [];
+        for (;;) {
+          const t1 = performance.now();
+          try {
+            const timeoutMs = Math.max(1, Math.round(budgetMs - (t1 - t0)));
+            const r = await this.client(member).get(step.key, { serializable: !step.linearizable, timeoutMs });
+            const ms = Math.round(performance.now() - t0);
+            this.obs.record({ kind: 'read-ok', member, key: step.key, value: r.value, ms: Math.round(performance.now() - t1), revision: r.revision });
+            const got = r.value === null ? 'no such key' : JSON.stringify(r.value);
+            const ok = step.expect === 'ok' && (step.value === undefined || step.value === r.value);
+            const again = retried.length > 0 ? `, asked again after: ${retried.join(', ')}` : '';
+            return { claim, ok, detail: `${got} in ${formatDuration(ms)} (revision ${r.revision}${again})` };
+          } catch (e) {
+            const reason = failureReason(e);
+            this.obs.record({ kind: 'read-failed', member, key: step.key, ms: Math.round(performance.now() - t1), reason });
+            const left = budgetMs - (performance.now() - t0);
+            // A read is safe to ask again, as etcd's own client does when an election cut it short.
+            if (RETRIED_READ_ERRORS.has(reason) && left > 0) {
+              retried.push(reason);
+              await this.obs.waitLeader({ withinMs: left, ...(this.signal ? { signal: this.signal } : {}) });
+              if (budgetMs - (performance.now() - t0) > 0) continue;
+            }
+            const ms = Math.round(performance.now() - t0);
+            return { claim, ok: step.expect === 'fail', detail: `${reason} after ${formatDuration(ms)}` };
+          }
         }
       }
       case 'expect-follower':
