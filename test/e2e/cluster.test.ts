@@ -1,7 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabError } from '../../src/errors.js';
@@ -89,6 +89,9 @@ describe('Cluster on real etcd', () => {
       assert.ok(at('m3', 'spawned') < cleared('m2'), JSON.stringify(events));
       for (const m of ['m1', 'm2', 'm3']) assert.ok(at(m, 'healthy') >= 0, `${m} healthy`);
       assert.deepEqual(c.members().map((m) => m.state), ['running', 'running', 'running']);
+      // Go's GC target of the members (see MEMBER_GOGC), unless this test runner's environment sets one.
+      const environ = readFileSync(`/proc/${c.members()[0]!.pid}/environ`, 'utf8').split('\0');
+      assert.ok(environ.includes(`GOGC=${process.env.GOGC ?? '400'}`), environ.filter((e) => e.startsWith('GO')).join(' '));
       assert.ok(existsSync(join(dir, 'lab', 'data', 'm1', 'member')));
       assert.ok(existsSync(join(dir, 'lab', 'logs', 'm1.log')));
     });

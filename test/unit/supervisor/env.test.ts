@@ -19,8 +19,14 @@ test('memberEnv drops proxies (any case), ETCD_* and ETCDCTL_*, then adds the pl
     UNSET: undefined,
   };
   const env = memberEnv(parent, { HTTP_PROXY: 'http://127.0.0.1:20010' });
-  assert.deepEqual(env, { PATH: '/usr/bin', HOME: '/home/u', MY_ETCD_THING: 'kept', HTTP_PROXY: 'http://127.0.0.1:20010' });
+  assert.deepEqual(env, { PATH: '/usr/bin', HOME: '/home/u', MY_ETCD_THING: 'kept', GOGC: '400', HTTP_PROXY: 'http://127.0.0.1:20010' });
   assert.equal(parent.ETCD_NAME, 'evil', 'the parent env is not changed');
+});
+
+test("memberEnv sets Go's GC target to 400 unless the user or the plan sets GOGC", () => {
+  assert.equal(memberEnv({ PATH: '/usr/bin' }, {}).GOGC, '400');
+  assert.equal(memberEnv({ GOGC: '100' }, {}).GOGC, '100');
+  assert.equal(memberEnv({ GOGC: 'off' }, { GOGC: '50' }).GOGC, '50');
 });
 
 test("failureLines cuts etcd's usage text after a flag error and keeps at most n lines", () => {
