@@ -114,15 +114,28 @@ export function processGroup(pid: number): number | null {
   return out ? Number(out) : null;
 }
 
-/** Every pid on the machine (that this user may see). */
-export function allPids(): number[] {
+/**
+ * Every process with its argv, read in one pass: /proc/<pid>/cmdline on Linux (kernel threads, which have none, are
+ * left out), one `ps` elsewhere (argv split on spaces, as in processArgv).
+ */
+export function processTable(): { pid: number; argv: string[] }[] {
+  const out: { pid: number; argv: string[] }[] = [];
   if (hasProc) {
-    return readdirSync('/proc')
-      .filter((e) => /^\d+$/.test(e))
-      .map(Number);
+    for (const e of readdirSync('/proc')) {
+      if (!/^\d+$/.test(e)) continue;
+      try {
+        const raw = readFileSync(`/proc/${e}/cmdline`, 'utf8');
+        if (raw !== '') out.push({ pid: Number(e), argv: raw.replace(/\0$/, '').split('\0') });
+      } catch {
+        /* gone meanwhile */
+      }
+    }
+    return out;
   }
-  return (ps('pid=') ?? '')
-    .split('\n')
-    .map((l) => Number(l.trim()))
-    .filter((n) => Number.isInteger(n) && n > 0);
+  for (const line of (ps('pid=,command=') ?? '').split('\n')) {
+    const m = /^\s*(\d+)\s+(.*)$/.exec(line);
+    if (m) out.push({ pid: Number(m[1]), argv: m[2]!.trim().split(/\s+/) });
+  }
+  return out;
 }
+

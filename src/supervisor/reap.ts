@@ -5,7 +5,7 @@ import { existsSync, realpathSync } from 'node:fs';
 import { basename, isAbsolute, relative, resolve } from 'node:path';
 import { LabError } from '../errors.js';
 import { shellQuote } from '../plan/quote.js';
-import { allPids, pidAlive, processArgv, processCwd, processExe, processGroup, processStartToken } from './proc-info.js';
+import { pidAlive, processArgv, processCwd, processExe, processGroup, processStartToken, processTable } from './proc-info.js';
 import type { EtcdTlsOptions } from '../etcd/client.js';
 import type { ClusterPlan } from '../plan/types.js';
 import { clientTlsFor } from './pki.js';
@@ -62,12 +62,16 @@ function isEtcdExecutable(pid: number, argv0: string, etcdPath: string | undefin
   return argv0 === etcdPath || (exe !== null && exe === realOrSelf(etcdPath));
 }
 
-/** If `pid` runs our etcd (see the top of this file), its name and data dir. */
-function ourEtcd(pid: number, dataRoots: string[], etcdPath: string | undefined): { name: string | null; dataDir: string } | null {
-  const argv = processArgv(pid);
-  if (argv === null || argv.length === 0 || !isEtcdExecutable(pid, argv[0]!, etcdPath)) return null;
+/** If `pid` runs our etcd (see the top of this file), its name and data dir. `argv`: already read. */
+function ourEtcd(
+  pid: number,
+  dataRoots: string[],
+  etcdPath: string | undefined,
+  argv: string[] | null = processArgv(pid),
+): { name: string | null; dataDir: string } | null {
+  if (argv === null || argv.length === 0) return null;
   const value = flagValue(argv, 'data-dir');
-  if (value === null) return null;
+  if (value === null || !isEtcdExecutable(pid, argv[0]!, etcdPath)) return null;
   let dataDir: string;
   if (isAbsolute(value)) dataDir = value;
   else {
@@ -95,9 +99,10 @@ export function findStaleMembers(dir: string): StaleMember[] {
     const etcd = ourEtcd(m.pid, dataRoots, state?.etcdPath);
     if (etcd !== null) found.set(m.pid, { name: m.name, pid: m.pid, dataDir: etcd.dataDir, from: 'state' });
   }
-  for (const pid of allPids()) {
-    if (pid === process.pid || found.has(pid) || !pidAlive(pid)) continue;
-    const etcd = ourEtcd(pid, dataRoots, state?.etcdPath);
+  // A process without --data-dir is not ours: it costs one read of its argv here, and nothing more.
+  for (const { pid, argv } of processTable()) {
+    if (pid === process.pid || found.has(pid) || flagValue(argv, 'data-dir') === null || !pidAlive(pid)) continue;
+    const etcd = ourEtcd(pid, dataRoots, state?.etcdPath, argv);
     if (etcd !== null) found.set(pid, { name: etcd.name, pid, dataDir: etcd.dataDir, from: 'scan' });
   }
   return [...found.values()].sort((a, b) => a.pid - b.pid);
