@@ -138,4 +138,3 @@ export function processTable(): { pid: number; argv: string[] }[] {
   }
   return out;
 }
-
