@@ -15,6 +15,8 @@ import { failureReason } from './writer.js';
 
 /** etcd's answers to a read that an election cut short; asked again within the step's request timeout. */
 const RETRIED_READ_ERRORS = new Set(['leader changed', 'no leader']);
+/** At least this long between two tries of such a read (etcd's client backs off ~25 ms). */
+const RETRY_PAUSE_MS = 50;
 
 export interface ClaimResult {
   /** 1-based step number. */
@@ -300,18 +302,24 @@ class Run {
             this.obs.record({ kind: 'read-ok', member, key: step.key, value: r.value, ms: Math.round(performance.now() - t1), revision: r.revision });
             const got = r.value === null ? 'no such key' : JSON.stringify(r.value);
             const ok = step.expect === 'ok' && (step.value === undefined || step.value === r.value);
-            const again = retried.length > 0 ? `, asked again after: ${retried.join(', ')}` : '';
+            const times = retried.length > 1 ? ` (${retried.length} times)` : '';
+            const again = retried.length > 0 ? `, asked again after: ${[...new Set(retried)].join(', ')}${times}` : '';
             return { claim, ok, detail: `${got} in ${formatDuration(ms)} (revision ${r.revision}${again})` };
           } catch (e) {
             const reason = failureReason(e);
-            this.obs.record({ kind: 'read-failed', member, key: step.key, ms: Math.round(performance.now() - t1), reason });
             const left = budgetMs - (performance.now() - t0);
+            // The timeline shows each kind of failure once, and the last one.
+            const record = (): void => {
+              this.obs.record({ kind: 'read-failed', member, key: step.key, ms: Math.round(performance.now() - t1), reason });
+            };
             // A read is safe to ask again, as etcd's own client does when an election cut it short.
             if (RETRIED_READ_ERRORS.has(reason) && left > 0) {
+              if (!retried.includes(reason)) record();
               retried.push(reason);
-              await this.obs.waitLeader({ withinMs: left, ...(this.signal ? { signal: this.signal } : {}) });
+              const signal = this.signal ? { signal: this.signal } : {};
+              await Promise.all([this.obs.waitLeader({ withinMs: left, ...signal }), new Promise((r) => setTimeout(r, Math.min(RETRY_PAUSE_MS, left)))]);
               if (budgetMs - (performance.now() - t0) > 0) continue;
-            }
+            } else record();
             const ms = Math.round(performance.now() - t0);
             return { claim, ok: step.expect === 'fail', detail: `${reason} after ${formatDuration(ms)}` };
           }
