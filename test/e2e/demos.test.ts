@@ -34,6 +34,14 @@ interface Claim {
   kind: string;
 }
 
+/** Writes a 3-member scenario named `name` (its lines after `members:`) and runs it with --json on `ports`. */
+async function runScenario(name: string, lines: string[], ports: number): Promise<{ file: string; r: CliResult; rep: { passed: boolean; claims: Claim[] } }> {
+  const file = join(tmp, `${name}.yaml`);
+  writeFileSync(file, [`name: ${name}`, 'members: 3', ...lines].join('\n'));
+  const r = await runCli(['demo', '--file', file, '--json', '--ports', String(ports)], { env, timeoutMs: 40_000 });
+  return { file, r, rep: r.stdout.trim() === '' ? { passed: false, claims: [] } : (JSON.parse(r.stdout) as { passed: boolean; claims: Claim[] }) };
+}
+
 test('demo failover passes, with a JSON report', async () => {
   const r = await runCli(['demo', 'failover', '--json', '--ports', String(base)], { env, timeoutMs: 40_000 });
   assert.equal(r.code, 0, show(r));
@@ -89,12 +97,9 @@ test('demo partition passes: the majority serves, the minority cannot, all conve
 });
 
 test('a scenario whose claim is false fails with exit 1; a broken one is refused with its position', async () => {
-  const file = join(tmp, 'wrong.yaml');
-  writeFileSync(
-    file,
+  const { file, r, rep } = await runScenario(
+    'wrong',
     [
-      'name: wrong',
-      'members: 3',
       'request-timeout: 500ms',
       'steps:',
       '  - wait-leader: { within: 5s }',
@@ -102,11 +107,10 @@ test('a scenario whose claim is false fails with exit 1; a broken one is refused
       '  - put: { key: /x, value: "1", via: minority, expect: ok }   # false: a minority cannot commit',
       '  - heal',
       '  - converge: { within: 10s }',
-    ].join('\n'),
+    ],
+    base + 40,
   );
-  const r = await runCli(['demo', '--file', file, '--json', '--ports', String(base + 40)], { env, timeoutMs: 40_000 });
   assert.equal(r.code, 1, show(r));
-  const rep = JSON.parse(r.stdout) as { passed: boolean; claims: Claim[]; skipped: number };
   assert.equal(rep.passed, false);
   assert.deepEqual(rep.claims.map((c) => [c.kind, c.ok]), [['wait-leader', true], ['put', false], ['converge', true]]);
   assert.match(rep.claims[1]!.detail, /after/);
@@ -123,23 +127,19 @@ test('a scenario whose claim is false fails with exit 1; a broken one is refused
 });
 
 test('a linearizable get that an election cuts short ("leader changed") is asked again within its timeout', async () => {
-  const file = join(tmp, 'read-across-election.yaml');
-  writeFileSync(
-    file,
+  const { r, rep } = await runScenario(
+    'read-across-election',
     [
-      'name: read-across-election',
-      'members: 3',
       'steps:',
       '  - wait-leader: { within: 5s }',
       '  - put: { key: /x, value: "1", via: leader, expect: ok }',
       // The follower forwards its read index request to the dead leader; the new leader's election ends it.
       '  - kill: leader',
       '  - get: { key: /x, via: follower, linearizable: true, expect: "1", timeout: 4s }',
-    ].join('\n'),
+    ],
+    base + 60,
   );
-  const r = await runCli(['demo', '--file', file, '--json', '--ports', String(base + 60)], { env, timeoutMs: 40_000 });
   assert.equal(r.code, 0, show(r));
-  const rep = JSON.parse(r.stdout) as { passed: boolean; claims: Claim[] };
   const get = rep.claims.find((c) => c.kind === 'get')!;
   assert.ok(get.ok, JSON.stringify(get));
   assert.match(get.detail, /^"1" in \d+ ms \(revision 2, asked again after: leader changed( \(\d+ times\))?\)$/);
