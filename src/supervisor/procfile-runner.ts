@@ -417,6 +417,7 @@ export class ProcfileRunner extends EventEmitter {
             if (only === null || name === only) ctx.send({ event: 'line', member: name, text });
           };
           this.on('line', onLine);
+          ctx.send({ event: 'subscribed' }); // logs -f reads the files only after this (cli/log-follow.ts)
           const end = (): void => {
             this.off('line', onLine);
             this.off('stopped', end);

@@ -272,6 +272,7 @@ export class Supervisor extends EventEmitter {
             if (only === null || member === only) ctx.send({ event: 'line', member, text });
           };
           this.cluster.on('line', onLine);
+          ctx.send({ event: 'subscribed' }); // logs -f reads the files only after this (cli/log-follow.ts)
           const end = (): void => {
             this.cluster.off('line', onLine);
             this.off('streams-end', end);

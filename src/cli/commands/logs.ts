@@ -56,33 +56,87 @@ export function registerLogs(program: Command): void {
       const color = useColor(process.stdout);
       const fmt = (m: string, text: string): string =>
         formatMemberLine(m, text, { color, raw: opts.raw === true, index: names.indexOf(m), nameWidth: width });
+      // Follow: subscribe first, then read the files, so that no line written in between is lost (log-follow.ts).
+      const follow = opts.follow ? await subscribe(dir, member) : null;
       const past: { m: string; text: string; ts: number; seq: number }[] = [];
+      const fileLines = new Map<string, string[]>();
       let seq = 0;
       for (const m of show) {
         let text = '';
         try {
           text = readFileSync(join(paths.logs, `${m}.log`), 'utf8');
         } catch {
-          continue;
+          /* no log yet */
         }
         const lines = text.split('\n').filter((l) => l !== '');
+        fileLines.set(m, lines);
         for (const l of n === 0 ? [] : lines.slice(-n)) past.push({ m, text: l, ts: parseLogLine(l)?.ts.getTime() ?? 0, seq: seq++ });
       }
       if (show.length > 1) past.sort((a, b) => a.ts - b.ts || a.seq - b.seq);
       process.stdout.write(past.map((p) => `${fmt(p.m, p.text)}\n`).join(''));
-      if (!opts.follow) return;
-      const { supervisorFor } = await import('../supervisor-client.js');
-      const c = await supervisorFor(dir);
-      const stream = c.stream('logs', member ? { member } : {}, (ev) => {
-        if (ev.event === 'line') process.stdout.write(`${fmt(String(ev.member), String(ev.text))}\n`);
-      });
-      const stop = (): void => stream.close();
+      if (!follow) return;
+      const { notYetRead } = await import('../log-follow.js');
+      const caught = follow.goLive((m, text) => process.stdout.write(`${fmt(m, text)}\n`));
+      const fresh = new Map(show.map((m) => [m, notYetRead(fileLines.get(m) ?? [], caught.filter((c) => c.m === m).map((c) => c.text))]));
+      for (const c of caught) {
+        const rest = fresh.get(c.m);
+        if (rest?.[0] === c.text) process.stdout.write(`${fmt(c.m, rest.shift()!)}\n`);
+      }
+      const stop = (): void => follow.stream.close();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       try {
-        await stream.done;
+        await follow.stream.done;
       } finally {
-        c.close();
+        follow.close();
       }
     });
+}
+
+/**
+ * Opens the supervisor's line stream and resolves once the supervisor has registered it (its `subscribed` event).
+ * Lines that arrive before `goLive` are kept and handed back by it, in order; after it they go to the printer.
+ */
+async function subscribe(dir: string, member: string | undefined) {
+  const { supervisorFor } = await import('../supervisor-client.js');
+  const c = await supervisorFor(dir);
+  const caught: { m: string; text: string }[] = [];
+  let print: ((m: string, text: string) => void) | null = null;
+  let subscribed!: () => void;
+  const ready = new Promise<void>((resolve) => (subscribed = resolve));
+  const stream = c.stream('logs', member ? { member } : {}, (ev) => {
+    if (ev.event === 'subscribed') subscribed();
+    else if (ev.event === 'line') {
+      const m = String(ev.member);
+      const text = String(ev.text);
+      if (print) print(m, text);
+      else caught.push({ m, text });
+    }
+  });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      ready,
+      stream.done.then(() => {
+        throw new LabError('NOT_RUNNING', `the supervisor of ${dir} ended the log stream before it started`);
+      }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new LabError('CONTROL', `the supervisor of ${dir} did not open the log stream within 5 s`)), 5000);
+      }),
+    ]);
+  } catch (e) {
+    stream.close();
+    c.close();
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+  return {
+    stream,
+    close: () => c.close(),
+    goLive(printer: (m: string, text: string) => void): { m: string; text: string }[] {
+      print = printer;
+      return caught.splice(0);
+    },
+  };
 }
