@@ -37,7 +37,9 @@ run().then(
   (code) => {
     process.exitCode = code;
   },
-  () => {
+  (e: unknown) => {
+    // Reached only when the error printer itself could not load: say what happened in plain words.
+    process.stderr.write(`etcd-lab: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
     process.exitCode = 1;
   },
 );

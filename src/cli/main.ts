@@ -60,7 +60,7 @@ Exit codes: 0 ok, 1 failure, 2 bad input, 3 no cluster running.`,
 }
 
 /** Runs the CLI; returns the exit code. The only place that turns errors into exit codes. */
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], build: (only?: string) => Promise<Command> = buildProgram): Promise<number> {
   // `etcd-lab ... | head`: a reader that goes away is not an error.
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (e: NodeJS.ErrnoException) => {
@@ -68,8 +68,9 @@ export async function main(argv: string[]): Promise<number> {
       throw e;
     });
   }
-  const program = await buildProgram(argv[2]);
   try {
+    // Inside the try: a command module that fails to load is reported like any other error, not a silent exit 1.
+    const program = await build(argv[2]);
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (e) {
