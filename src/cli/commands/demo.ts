@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { fileURLToPath } from 'node:url';
 import { LabError } from '../../errors.js';
 import type { ScenarioReport } from '../../chaos/runner.js';
 import type { ElectionObserver } from '../../chaos/observer.js';
@@ -15,9 +16,9 @@ interface DemoFlags {
 
 export const DEMOS = ['failover', 'partition'] as const;
 
-/** examples/ of the package (the same depth from src/ and dist/). */
-export function examplesDir(): string {
-  return new URL('../../../examples/', import.meta.url).pathname;
+/** examples/ of the package (the same depth from src/ and dist/). A file path, decoded: the package may sit in a path with spaces. */
+export function examplesDir(moduleURL: string = import.meta.url): string {
+  return fileURLToPath(new URL('../../../examples/', moduleURL));
 }
 
 export interface ThrowawayCluster {
