@@ -2,7 +2,7 @@
 // busy ports, a binary that is not etcd, and a cluster that cannot become ready.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { claimPorts } from '../helpers/ports.js';
@@ -79,7 +79,7 @@ describe('up and its state dir', { concurrency: 3 }, () => {
     );
   });
 
-  test('a stopped dir: -n 5 is DIR_MISMATCH, up resumes it with its data, --fresh starts over (asked or not)', async () => {
+  test('a stopped dir: -n 5 is DIR_MISMATCH, up resumes it with its data, --fresh starts over with --yes, is refused without a terminal, and deletes only what etcd-lab made', async () => {
     const tmp = tempDir('resume', base);
     const dir = join(tmp, 'lab');
     const p = port + 10;
@@ -117,18 +117,50 @@ describe('up and its state dir', { concurrency: 3 }, () => {
         assert.equal((await etcdctl(endpoints, ['put', 'second', 'life'])).code, 0);
         await down(tmp, dir);
 
-        // No terminal to ask on (stdin is a pipe): --fresh proceeds without a prompt.
-        const unasked = await upDetached(tmp, dir, p, ['--fresh']);
+        // No terminal to ask on (stdin is a pipe) and no --yes: refused, nothing deleted.
+        const planKept = readFileSync(join(dir, 'plan.json'), 'utf8');
+        const unasked = await lab(tmp, upArgs(dir, p, ['-d', '--fresh']));
+        assert.equal(unasked.code, 2, show(unasked));
         assert.doesNotMatch(unasked.stderr, /\[y\/N\]/);
-        assert.match(unasked.stderr, /starting 3 members in /);
+        assert.match(unasked.stderr, /error: --fresh would delete .* and there is no terminal to ask for a yes/);
+        assert.match(unasked.stderr, /hint: pass --yes/);
+        assert.equal(readFileSync(join(dir, 'plan.json'), 'utf8'), planKept);
+        assert.ok(existsSync(join(dir, 'data', 'm1', 'member')), 'm1 data deleted');
+        await assertNothingLeft(tmp);
+
+        // --fresh --yes deletes only what etcd-lab made: a file of the user's in data/ and logs/ stays.
+        writeFileSync(join(dir, 'data', 'NOTES.txt'), 'mine');
+        writeFileSync(join(dir, 'logs', 'mine.log'), 'mine');
+        const again = await upDetached(tmp, dir, p, ['--fresh', '--yes']);
+        assert.match(again.stderr, /starting 3 members in /);
         assert.equal(await get(endpoints, 'second'), '');
         assert.notEqual(token(dir), token2);
+        assert.equal(readFileSync(join(dir, 'data', 'NOTES.txt'), 'utf8'), 'mine');
+        assert.equal(readFileSync(join(dir, 'logs', 'mine.log'), 'utf8'), 'mine');
         await down(tmp, dir);
       },
       async () => {
         await lab(tmp, ['down', '--dir', dir]).catch(() => undefined);
       },
     );
+  });
+
+  test('--fresh --yes in a dir whose plan.json is not etcd-lab\'s, or with etcd data and no plan: refused, nothing deleted', async () => {
+    const tmp = tempDir('fresh-foreign', base);
+    const dir = join(tmp, 'theirs');
+    const p = port + 92; // refused before anything binds
+    mkdirSync(join(dir, 'data', 'x1', 'member'), { recursive: true });
+    writeFileSync(join(dir, 'plan.json'), '{"name":"someone else\'s project"}');
+    const foreignPlan = await lab(tmp, upArgs(dir, p, ['-d', '--fresh', '--yes']));
+    assert.equal(foreignPlan.code, 1, show(foreignPlan));
+    assert.match(foreignPlan.stderr, /plan\.json is not a plan etcd-lab wrote, so --fresh deletes nothing/);
+    assert.equal(readFileSync(join(dir, 'plan.json'), 'utf8'), '{"name":"someone else\'s project"}');
+    rmSync(join(dir, 'plan.json'));
+    const noPlan = await lab(tmp, upArgs(dir, p, ['-d', '--fresh', '--yes']));
+    assert.equal(noPlan.code, 1, show(noPlan));
+    assert.match(noPlan.stderr, /holds etcd data \(x1\) but no plan\.json: etcd-lab cannot tell that it made it/);
+    assert.ok(existsSync(join(dir, 'data', 'x1', 'member')));
+    await assertNothingLeft(tmp);
   });
 
   test('a port that is taken: the error names member and port; nothing is started or written', async () => {

@@ -87,8 +87,9 @@ async function upWith(opts: UpFlags, settings: Awaited<ReturnType<typeof loadSet
     settings,
     given: settings.given,
     fresh: opts.fresh === true,
-    confirmFresh: async (what) => {
-      if (opts.yes || !process.stdin.isTTY) return true;
+    // Without a terminal to ask on, only --yes deletes (prepareUp refuses when there is no one to ask).
+    ...(opts.yes || process.stdin.isTTY ? { confirmFresh: async (what: string) => {
+      if (opts.yes) return true;
       const { createInterface } = await import('node:readline/promises');
       const rl = createInterface({ input: process.stdin, output: process.stderr });
       try {
@@ -97,7 +98,7 @@ async function upWith(opts: UpFlags, settings: Awaited<ReturnType<typeof loadSet
       } finally {
         rl.close();
       }
-    },
+    } } : {}),
     onDownloadProgress: async (p) => {
       if (!tty) return;
       const { renderProgressBar } = await import('../../etcd/download.js');
