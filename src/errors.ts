@@ -32,6 +32,7 @@ export type ErrorCode =
   | 'MEMBERSHIP'
   | 'SNAPSHOT'
   | 'TLS'
+  | 'ETCD_REQUEST'
   | 'INTERNAL';
 
 const usageCodes: ReadonlySet<ErrorCode> = new Set<ErrorCode>([

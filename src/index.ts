@@ -4,7 +4,7 @@ export { buildPlan, defaultSpec, PROFILES } from './plan/plan.js';
 export type { ClusterPlan, ClusterSpec, MemberPlan, EtcdVersion, PortLayout, Profile } from './plan/types.js';
 export { renderProcfile, parseProcfile } from './plan/procfile.js';
 export { parseConfig } from './plan/config.js';
-export { EtcdClient } from './etcd/client.js';
+export { EtcdClient, EtcdRequestError, isEtcdRequestError, type EtcdErrorKind } from './etcd/client.js';
 export { startCluster, type StartClusterOptions, type LabCluster, type MemberInfo } from './start-cluster.js';
 export type { Lab, FaultResult, Target, DelayTarget } from './chaos/lab.js';
 export type { StatusReport, MemberStatus } from './supervisor/status.js';

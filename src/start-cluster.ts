@@ -1,4 +1,5 @@
 // The library entry point: a real cluster for a test suite, with the same objects the CLI uses.
+import { LabError } from './errors.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -133,7 +134,11 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<LabC
       for (;;) {
         const l = (await sup.cluster.status()).leader;
         if (l && l !== not) return l;
-        if (Date.now() > deadline) throw new Error(`no leader${not ? ` other than ${not}` : ''} within ${timeoutMs} ms`);
+        if (Date.now() > deadline) {
+          throw new LabError('NOT_READY', `no leader${not ? ` other than ${not}` : ''} within ${timeoutMs} ms`, {
+            hint: 'see cluster.status() for what each member reports',
+          });
+        }
         await new Promise((r) => setTimeout(r, 20));
       }
     },

@@ -34,7 +34,8 @@ export interface CallOptions {
  */
 export type EtcdErrorKind = 'timeout' | 'refused' | 'network' | 'aborted' | 'http' | 'etcd';
 
-export class EtcdRequestError extends Error {
+/** A failed request to etcd. A LabError (code ETCD_REQUEST), so callers handle one error type; `kind` says how it failed. */
+export class EtcdRequestError extends LabError {
   readonly kind: EtcdErrorKind;
   /** HTTP status, when there was an HTTP answer. */
   readonly status: number | undefined;
@@ -49,7 +50,10 @@ export class EtcdRequestError extends Error {
     message: string,
     opts: { url: string; status?: number; etcdMessage?: string; grpcCode?: number; cause?: unknown },
   ) {
-    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    super('ETCD_REQUEST', message, {
+      ...(opts.cause === undefined ? {} : { cause: opts.cause }),
+      ...(kind === 'refused' ? { hint: `is the member at ${originOf(opts.url)} running? \`etcd-lab status\` shows every member` } : {}),
+    });
     this.name = 'EtcdRequestError';
     this.kind = kind;
     this.url = opts.url;
@@ -61,6 +65,14 @@ export class EtcdRequestError extends Error {
   /** True when the member gave no answer at all: a state to show rather than a failure to report. */
   get noAnswer(): boolean {
     return this.kind === 'timeout' || this.kind === 'refused' || this.kind === 'network';
+  }
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
   }
 }
 

@@ -232,7 +232,7 @@ export class Membership {
   /** After a failed start of a new member: take it out of etcd's list again, or say why it stays. */
   private async undoAdd(mp: MemberPlan, id: string, cause: unknown): Promise<LabError> {
     const name = mp.name;
-    const base = cause instanceof LabError ? cause : this.membershipError(`${name} did not start`, cause);
+    const base = cause instanceof LabError && !isEtcdRequestError(cause) ? cause : this.membershipError(`${name} did not start`, cause);
     await this.cluster.stopMember(name, 0).catch(() => undefined);
     let removed = false;
     const via = await this.leaderClient().catch(() => null);
@@ -587,7 +587,7 @@ export class Membership {
   }
 
   private membershipError(what: string, e: unknown): LabError {
-    if (e instanceof LabError) return e;
+    if (e instanceof LabError && !isEtcdRequestError(e)) return e;
     if (isEtcdRequestError(e)) {
       const msg = e.etcdMessage ?? e.message;
       const hint = msg.includes('unhealthy cluster')
