@@ -2,7 +2,7 @@
 import { LabError } from '../errors.js';
 import type { RestartPolicy } from '../plan/settings.js';
 import type { ClusterPlan } from '../plan/types.js';
-import type { StartProgress } from '../supervisor/cluster.js';
+import type { MemberExitEvent, StartProgress } from '../supervisor/cluster.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 
 export interface RunOptions {
@@ -20,6 +20,8 @@ export interface RunOptions {
   onReady: (sup: Supervisor, ready: { leader: string; elapsedMs: number }) => void | Promise<void>;
   /** Lines about the supervisor's own life (member exits, restarts, stop). */
   say: (text: string) => void;
+  /** How a member's log line is shown in those (default: as etcd wrote it). */
+  formatLine?: (member: string, text: string) => string;
 }
 
 /**
@@ -66,9 +68,15 @@ export async function runSupervisor(o: RunOptions): Promise<number> {
   };
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
   sup.on('down-requested', (graceMs: number) => void stop('etcd-lab down', graceMs));
-  sup.cluster.on('member-exit', (e: { name: string; code: number | null; signal: string | null; lastLines: string[] }) => {
-    o.say(`${e.name} exited on its own (${e.signal ? `signal ${e.signal}` : `exit code ${e.code}`})`);
-    for (const l of e.lastLines.slice(-5)) o.say(`  ${e.name} | ${l}`);
+  const line = o.formatLine ?? ((member: string, text: string) => `${member} | ${text}`);
+  sup.cluster.on('member-exit', (e: MemberExitEvent) => {
+    const how = e.signal ? `signal ${e.signal}` : `exit code ${e.code}`;
+    if (e.byFault) {
+      o.say(`${e.name} was killed by a fault (${how}); it stays down until \`etcd-lab restart ${e.name}\``);
+      return;
+    }
+    o.say(`${e.name} exited on its own (${how})`);
+    for (const l of e.lastLines.slice(-5)) o.say(`  ${line(e.name, l)}`);
   });
   sup.on('grpc-proxy-exit', (e: { code: number | null; signal: string | null; lastLines: string[] }) => {
     o.say(`the gRPC proxy exited on its own (${e.signal ? `signal ${e.signal}` : `exit code ${e.code}`}); restarting it`);

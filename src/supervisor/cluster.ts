@@ -35,6 +35,8 @@ export interface MemberExitEvent {
   code: number | null;
   signal: string | null;
   lastLines: string[];
+  /** Killed by a fault (`etcd-lab kill`, chaos): expected by the user, and it stays down until started. */
+  byFault: boolean;
 }
 export interface MemberRestartEvent {
   name: string;
@@ -483,7 +485,7 @@ export class Cluster extends EventEmitter {
   private onMemberExit(m: Member, info: ExitInfo): void {
     // During start an exit fails start() itself (NOT_READY with the same lines): no second report.
     if (info.expected || m.removing || this.phase === 'stopping' || this.phase === 'starting') return;
-    const event: MemberExitEvent = { name: m.plan.name, code: info.code, signal: info.signal, lastLines: failureLines(m.proc.runLines()) };
+    const event: MemberExitEvent = { name: m.plan.name, code: info.code, signal: info.signal, lastLines: failureLines(m.proc.runLines()), byFault: m.held };
     this.emit('member-exit', event);
     if (this.phase !== 'up' || m.held || this.opts.restart === 'never') return;
     if (Date.now() - m.startedAt >= BACKOFF_RESET_AFTER_MS) m.backoffMs = BACKOFF_FIRST_MS;

@@ -112,6 +112,32 @@ describe('stop paths', { concurrency: 4 }, () => {
     );
   });
 
+  test('foreground up + `etcd-lab kill m2`: told as a fault (not "on its own"), no raw JSON, m2 stays down', async () => {
+    const tmp = tempDir('kill', base);
+    const dir = join(tmp, 'lab');
+    const p = await claimPorts();
+    let fg: Foreground | undefined;
+    await inTemp(
+      tmp,
+      async () => {
+        fg = await foregroundUp(tmp, dir, p);
+        const k = await lab(tmp, ['kill', 'm2', '--dir', dir]);
+        assert.equal(k.code, 0, show(k));
+        await waitFor(() => fg!.err(), (e) => /m2 was killed by a fault/.test(e), 'the fault line', 10_000);
+        assert.match(fg.err(), /m2 was killed by a fault \(signal SIGKILL\); it stays down until `etcd-lab restart m2`/);
+        assert.doesNotMatch(fg.err(), /exited on its own/);
+        assert.doesNotMatch(`${fg.out()}${fg.err()}`, /\{"level"/, 'a raw JSON log line in the foreground output');
+        const s = await statusJson(tmp, dir);
+        assert.notEqual(s.members.find((m) => m.name === 'm2')?.state, 'running');
+        fg.child.kill('SIGINT');
+        assert.equal((await within(fg.exit, 15_000, 'exit after SIGINT')).code, 0);
+      },
+      async () => {
+        fg?.child.kill('SIGKILL');
+      },
+    );
+  });
+
   test('Ctrl-C on `up -d` before the cluster is ready stops the start: no supervisor, no member left', async () => {
     const tmp = tempDir('abort-detach', base);
     const dir = join(tmp, 'lab');

@@ -174,6 +174,7 @@ async function upWith(opts: UpFlags, settings: Awaited<ReturnType<typeof loadSet
       ...(grpcProxyPort !== undefined ? { grpcProxyPort } : {}),
       onProgress: (e) => progress.update(e),
       say,
+      formatLine: (member, text) => formatMemberLine(member, text, { color, raw: opts.rawLogs === true, index: index.get(member) ?? 0, nameWidth: width }),
       onReady: async (sup, ready) => {
         await progress.finish(true);
         process.stdout.write(renderReady(plan, ready, [...proxyLines, `stop with Ctrl-C, or etcd-lab down --dir ${shellQuote(dir)} from another shell`]));
