@@ -12,10 +12,16 @@ test('a write survives a leader crash', { timeout: 60_000 }, async () => {
     await client.put('orders/1').value('paid');
     const old = await cluster.waitForLeader();
 
+    const term = (s: Awaited<ReturnType<typeof cluster.status>>, name: string): bigint => BigInt(s.members.find((m) => m.name === name)?.raftTerm ?? '0');
+    const oldTerm = term(await cluster.status(), old);
+
     const killed = await cluster.kill('leader');
     assert.deepEqual(killed.members, [old]);
     const next = await cluster.waitForLeader({ not: old });
-    assert.notEqual(next, old);
+    // The killed leader is down, and the new one won an election: a later term.
+    const after = await cluster.status();
+    assert.notEqual(after.members.find((m) => m.name === old)?.state, 'running');
+    assert.ok(term(after, next) > oldTerm, `${next} leads in term ${term(after, next)}, not after ${oldTerm}`);
 
     // The acknowledged write is still there, and the cluster still takes writes.
     assert.equal(await client.get('orders/1').string(), 'paid');

@@ -89,7 +89,11 @@ test('demo partition passes: the majority serves, the minority cannot, all conve
   assert.doesNotMatch(r.stdout, /FAIL/);
   assert.match(r.stdout, /PASS {2}put \/demo\/majority via m\d \(majority\) succeeds: ok in/);
   assert.match(r.stdout, /PASS {2}a linearizable get of \/demo\/majority via m\d \(majority\) returns "2"/);
-  assert.match(r.stdout, /PASS {2}put \/demo\/minority via m\d \(minority\) fails or times out: (timed out|.*) after/);
+  // The minority cannot commit: the client gives up at the scenario's 1.5 s request timeout, or etcd says why sooner.
+  assert.match(
+    r.stdout,
+    /PASS {2}put \/demo\/minority via m\d \(minority\) fails or times out: (timed out|no leader|leader changed|request timed out) after (\d+ ms|1\.\d\d s)$/m,
+  );
   assert.match(r.stdout, /PASS {2}a linearizable get of \/demo\/before via m\d \(minority\) fails or times out/);
   assert.match(r.stdout, /PASS {2}every member converges .*: 5 members at revision 3, hash \d+, leader m\d/);
   assert.match(r.stderr, /leader m\d \(term \d+\) lost: partitioned into a minority/);

@@ -10,15 +10,25 @@ import { startCluster } from '../../src/index.js';
 import { waitNoProcesses, killMentioning } from '../helpers/procs.js';
 import { claimPorts } from '../helpers/ports.js';
 
+function termOf(s: { members: { name: string; raftTerm: string | null }[] }, name: string): bigint {
+  const t = s.members.find((m) => m.name === name)?.raftTerm;
+  assert.ok(t, `${name} reports no term`);
+  return BigInt(t);
+}
+
 test('startCluster gives a handle whose faults and stop work; stop removes its temp dir', { timeout: 60_000 }, async () => {
   const c = await startCluster({ nodes: 3, ports: await claimPorts() });
   const dir = c.dir;
   try {
     assert.equal(c.endpoints.length, 3);
     const leader = await c.waitForLeader();
+    const oldTerm = termOf(await c.status(), leader);
     const r = await c.isolate(leader);
     assert.deepEqual(r.members, [leader]);
-    assert.notEqual(await c.waitForLeader({ not: leader }), leader);
+    const next = await c.waitForLeader({ not: leader });
+    // One of the other two won an election: it is in a later term than the isolated leader was.
+    assert.ok(c.members.some((m) => m.name === next && m.name !== leader), `${next} is not one of the others`);
+    assert.ok(termOf(await c.status(), next) > oldTerm, 'the new leader is not in a later term');
     await c.heal();
     assert.ok(c.members.every((m) => m.clientURL.startsWith('http://127.0.0.1:')));
   } finally {

@@ -35,6 +35,19 @@ test('the packed tarball installs and its etcd-lab binary runs', { timeout: 240_
   const e = spawnSync(bin, ['procfile', '-n', '4', '--skip-port-check'], { cwd: app, encoding: 'utf8' });
   assert.equal(e.status, 2);
   // The library entry point resolves too.
-  const lib = spawnSync(process.execPath, ['--input-type=module', '-e', "import * as m from 'etcd-lab'; console.log(typeof m)"], { cwd: app, encoding: 'utf8' });
+  // The library entry point resolves too, and exports what the README documents.
+  const lib = spawnSync(
+    process.execPath,
+    ['--input-type=module', '-e', "import * as m from 'etcd-lab'; console.log(JSON.stringify(['startCluster', 'EtcdClient', 'LabError', 'EtcdRequestError', 'buildPlan', 'renderProcfile'].map((k) => [k, typeof m[k]])))"],
+    { cwd: app, encoding: 'utf8' },
+  );
   assert.equal(lib.status, 0, lib.stderr);
+  assert.deepEqual(JSON.parse(lib.stdout), [
+    ['startCluster', 'function'],
+    ['EtcdClient', 'function'],
+    ['LabError', 'function'],
+    ['EtcdRequestError', 'function'],
+    ['buildPlan', 'function'],
+    ['renderProcfile', 'function'],
+  ]);
 });
