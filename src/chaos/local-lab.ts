@@ -95,6 +95,7 @@ export class LocalLab implements Lab {
     await this.waitDown(names);
     let note: string | undefined;
     if (wasLeader.length > 0) {
+      // docs/etcd-facts.md#sigterm-on-the-leader-is-a-leadership-transfer
       note =
         signal === 'SIGTERM'
           ? `SIGTERM on the leader (${wasLeader.join(', ')}) is a graceful leadership transfer, not an election: etcd hands leadership to a follower before it exits`

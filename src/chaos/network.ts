@@ -1,4 +1,4 @@
-// Chaos mode's network: one forward proxy per member, all enforcing one link table (DESIGN fact 6).
+// Chaos mode's network: one forward proxy per member, all enforcing one link table (docs/etcd-facts.md#partitions-without-root-a-forward-proxy-on-the-senders-side).
 import { LabError } from '../errors.js';
 import type { ClusterPlan, MemberPlan } from '../plan/types.js';
 import * as L from './links.js';

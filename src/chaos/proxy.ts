@@ -1,4 +1,4 @@
-// The per-member forward proxy of chaos mode (DESIGN fact 6). The owner member runs with
+// The per-member forward proxy of chaos mode (docs/etcd-facts.md#partitions-without-root-a-forward-proxy-on-the-senders-side). The owner member runs with
 // HTTP_PROXY=http://127.0.0.1:<port> and advertises peer URLs on host `localhost.`, so every peer request it makes
 // arrives here as an absolute-URI request: the source is the owner, the destination is found from the URL's port.
 // Each request is mapped to the directed link(s) its payload travels on and refused (503) while one of them is cut.

@@ -12,7 +12,7 @@ export const PROFILES: Record<Profile, { heartbeatInterval: number; electionTime
   default: { heartbeatInterval: 100, electionTimeout: 1000 },
 };
 
-/** Host peers are advertised on in chaos mode: Go's proxy logic bypasses `localhost` and IP literals but not this. */
+/** Host peers are advertised on in chaos mode: Go's proxy logic bypasses `localhost` and IP literals but not this (docs/etcd-facts.md#partitions-without-root-a-forward-proxy-on-the-senders-side). */
 export const CHAOS_PEER_HOST = 'localhost.';
 
 /**

@@ -1,4 +1,4 @@
-// Which member a staggered start begins with (DESIGN fact 1). A member that starts without data asks its peers
+// Which member a staggered start begins with (docs/etcd-facts.md#bootstrap-stall). A member that starts without data asks its peers
 // whether it was bootstrapped already: one peer at a time, in the byte order of their peer URLs, stopping at the
 // first that answers (a peer that listens but does not serve yet holds the question up to etcd's 1 s bootstrap
 // timeout). Once the member whose peer URL sorts first serves, every other member's question ends at it, so all

@@ -60,7 +60,7 @@ export interface MemberPlan {
   peerPort: number;
   proxyPort: number | null;
   clientURL: string;
-  /** The peer URL the member advertises (host `localhost.` in chaos mode, see DESIGN fact 6). */
+  /** The peer URL the member advertises (host `localhost.` in chaos mode, see docs/etcd-facts.md#partitions-without-root-a-forward-proxy-on-the-senders-side). */
   peerURL: string;
   listenClientURL: string;
   listenPeerURL: string;

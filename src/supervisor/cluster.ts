@@ -19,7 +19,7 @@ export interface ClusterOptions {
   /** The directory the plan's relative paths are relative to. */
   baseDir: string;
   restart: RestartPolicy;
-  /** Start every member at once, as a Procfile runner does, instead of the anchor first (slower: DESIGN fact 1). */
+  /** Start every member at once, as a Procfile runner does, instead of the anchor first (slower: docs/etcd-facts.md#bootstrap-stall). */
   parallel?: boolean;
   readyTimeoutMs?: number;
 }

@@ -76,7 +76,7 @@ describe('Cluster on real etcd', () => {
       const r = await c.start((e) => events.push(e));
       t.diagnostic(`3 members ready in ${r.elapsedMs} ms, leader ${r.leader}`);
       assert.ok(['m1', 'm2', 'm3'].includes(r.leader));
-      // m1's peer URL sorts first: m2's and m3's bootstrap checks ask it first and stop at its answer (DESIGN fact 1).
+      // m1's peer URL sorts first: m2's and m3's bootstrap checks ask it first and stop at its answer (docs/etcd-facts.md#bootstrap-stall).
       // So m2 and m3 are spawned only once m1 is past its own check (which it logs), serves, or its peer port answers.
       const at = (m: string, p: string): number => events.findIndex((e) => e.member === m && e.phase === p);
       const cleared = (m: string): number =>

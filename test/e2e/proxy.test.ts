@@ -1,4 +1,4 @@
-// Partitions on REAL etcd 3.4 through one forward proxy per member (DESIGN fact 6): each member runs with
+// Partitions on REAL etcd 3.4 through one forward proxy per member (docs/etcd-facts.md#partitions-without-root-a-forward-proxy-on-the-senders-side): each member runs with
 // HTTP_PROXY pointing at its own proxy and advertises peer URLs on host `localhost.`.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -120,7 +120,7 @@ describe('partitions through per-member proxies on real etcd 3.4', { timeout: 60
     const initialCluster = members.map((m) => `${m.name}=http://localhost.:${m.peerPort}`).join(',');
     const env: NodeJS.ProcessEnv = {};
     for (const [k, v] of Object.entries(process.env)) if (!PROXY_VARS.test(k)) env[k] = v;
-    // Started one after the other, each once the previous answers on its peer port (DESIGN fact 1).
+    // Started one after the other, each once the previous answers on its peer port (docs/etcd-facts.md#bootstrap-stall).
     for (const m of members) {
       const args = [
         '--name', m.name,
