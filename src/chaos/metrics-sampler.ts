@@ -47,7 +47,8 @@ export function startMetricsSampler(lab: Lab, opts: MetricsSamplerOptions): Metr
       return; // no answer: no sample (the gap is what the report shows)
     }
     const t = performance.now() - opts.t0;
-    for (const m of pickMetrics(text, names)) samples.push({ t, member, name: m.name, value: m.value });
+    // JSON (run.json) cannot hold NaN or Inf; the counters kept here are always finite anyway.
+    for (const m of pickMetrics(text, names)) if (Number.isFinite(m.value)) samples.push({ t, member, name: m.name, value: m.value });
   };
 
   const round = (): void => {
