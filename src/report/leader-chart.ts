@@ -21,8 +21,11 @@ export function leaderSpans(samples: readonly LeaderSample[], endMs: number): Le
   sorted.forEach((s, i) => {
     const to = i + 1 < sorted.length ? sorted[i + 1]!.t : Math.max(endMs, s.t);
     const last = out[out.length - 1];
-    if (last && last.leader === s.leader && last.term === s.term) last.to = to;
-    else out.push({ from: s.t, to, leader: s.leader, term: s.term });
+    // An observation that did not learn the term (null) continues the span of the same leader.
+    if (last && last.leader === s.leader && (last.term === s.term || s.term === null || last.term === null)) {
+      last.to = to;
+      last.term ??= s.term;
+    } else out.push({ from: s.t, to, leader: s.leader, term: s.term });
   });
   return out;
 }

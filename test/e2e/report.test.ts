@@ -1,7 +1,7 @@
 // The run report from a REAL short run: a 3-member cluster, the metrics sampler for ~3 s while three clients put
 // and get keys (each call recorded as an Operation by hand), the leader killed and restarted as the fault. Then:
 // the samples, `etcd-lab report DIR`, and the page opened in headless Chromium (numbers and screenshot).
-// REPORT_EXAMPLE_PNG=<file> also keeps the screenshot (how docs/report-example.png is made).
+// REPORT_EXAMPLE_PNG=<file> also keeps the screenshot, and the run as <file>.run.json (how docs/report-example.png is made).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
@@ -50,8 +50,8 @@ async function realRun(): Promise<RunReport> {
       while (running) {
         const s = await lab.status().catch(() => null);
         if (s) {
-          const term = s.members.find((m) => m.name === s.leader)?.raftTerm;
-          const sample = { t: now(), leader: s.leader, term: s.leader && term ? Number(term) : null };
+          const terms = s.members.map((m) => Number(m.raftTerm ?? NaN)).filter((t) => !Number.isNaN(t));
+          const sample = { t: now(), leader: s.leader, term: s.leader && terms.length ? Math.max(...terms) : null };
           const last = leaders[leaders.length - 1];
           if (!last || last.leader !== sample.leader || last.term !== sample.term) leaders.push(sample);
         }
@@ -142,6 +142,7 @@ before(async () => {
   report = await realRun();
   writeFileSync(join(tmp, 'run.json'), JSON.stringify(report));
   writeFileSync(join(tmp, 'report.html'), renderReportHtml(report));
+  if (process.env.REPORT_EXAMPLE_PNG) writeFileSync(`${process.env.REPORT_EXAMPLE_PNG}.run.json`, JSON.stringify(report));
 }, { timeout: 90_000 });
 
 after(async () => {

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { leaderChanges, leaderSpans } from '../../../src/report/leader-chart.js';
 import { fsyncMeanMs, rateSeries, sinceStart } from '../../../src/report/metric-series.js';
-import { okPerSecond } from '../../../src/report/throughput-chart.js';
+import { bucketMs, okPerBucket } from '../../../src/report/throughput-chart.js';
 import { thinPoints } from '../../../src/report/downsample.js';
 
 test('leader spans merge equal neighbours; a new term of the same leader is a change, the first leader is not', () => {
@@ -26,6 +26,9 @@ test('leader spans merge equal neighbours; a new term of the same leader is a ch
   ]);
   assert.equal(leaderChanges(spans), 2);
   assert.equal(leaderChanges(leaderSpans([{ t: 0, leader: 'm1', term: 2 }], 10)), 0);
+  // An observation without the term continues the same leader's span.
+  const gapless = leaderSpans([{ t: 0, leader: 'm1', term: null }, { t: 5, leader: 'm1', term: 2 }, { t: 8, leader: 'm1', term: null }], 10);
+  assert.deepEqual(gapless, [{ from: 0, to: 10, leader: 'm1', term: 2 }]);
 });
 
 test('rates per second; a counter that went down was reset (restart); a long gap breaks the line', () => {
@@ -75,10 +78,12 @@ test('WAL fsync mean latency is Δsum/Δcount in ms, with no point where nothing
   assert.ok(Math.abs(s[1]![0]!.v - 3) < 1e-9);
 });
 
-test('ok operations per second count by return time; fail and unknown do not count', () => {
+test('ok operations per bucket count by return time; fail and unknown do not count', () => {
   const mk = (ret: number | undefined, outcome: 'ok' | 'fail' | 'unknown') => ({ id: 0, client: 'c', input: { f: 'get' as const, key: 'k' }, invoke: 0, return: ret, outcome });
-  assert.deepEqual(okPerSecond([mk(10, 'ok'), mk(999, 'ok'), mk(1000, 'ok'), mk(1500, 'fail'), mk(undefined, 'unknown'), mk(2500, 'ok')], 3000), [2, 1, 1]);
-  assert.deepEqual(okPerSecond([], 0), [0]);
+  assert.deepEqual(okPerBucket([mk(10, 'ok'), mk(999, 'ok'), mk(1000, 'ok'), mk(1500, 'fail'), mk(undefined, 'unknown'), mk(2500, 'ok')], 3000), [2, 1, 1]);
+  assert.deepEqual(okPerBucket([mk(10, 'ok'), mk(260, 'ok')], 500, 250), [1, 1]);
+  assert.deepEqual(okPerBucket([], 0), [0]);
+  assert.deepEqual([3000, 8000, 10_000, 20_000, 60_000].map(bucketMs), [100, 200, 250, 500, 1000]);
 });
 
 test('thinPoints keeps one point per cell, the first', () => {
