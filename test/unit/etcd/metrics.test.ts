@@ -81,3 +81,13 @@ test('keep filters by name before parsing the rest of the line', () => {
   assert.deepEqual(p.samples, [{ name: 'b', labels: {}, value: 2 }]);
   assert.deepEqual(pickMetrics('etcd_server_has_leader{x="1"} 1\netcd_server_has_leader 0\n'), [{ name: 'etcd_server_has_leader', value: 0 }]);
 });
+
+test('pickMetrics agrees with the full parse on every excerpt, and skips names inside comments or longer names', () => {
+  for (const v of Object.keys(VERSIONS)) {
+    const text = fixture(v);
+    const full = parsePromText(text).samples.filter((s) => SAMPLED_METRICS.includes(s.name) && Object.keys(s.labels).length === 0);
+    assert.deepEqual(pickMetrics(text), SAMPLED_METRICS.map((n) => ({ name: n, value: full.find((s) => s.name === n)!.value })));
+  }
+  const text = '# HELP a_total a_total 5\na_total_x 7\nb 1\r\na_total{l="1"} 8\na_total 9\r\n';
+  assert.deepEqual(pickMetrics(text, ['a_total', 'b', 'c']), [{ name: 'a_total', value: 9 }, { name: 'b', value: 1 }]);
+});
