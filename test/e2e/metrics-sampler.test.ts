@@ -36,10 +36,10 @@ test('TLS cluster: every member sampled over https; a paused member has no sampl
     await sleep(800);
     const stopping = performance.now();
     const samples = await sampler.stop();
-    assert.ok(performance.now() - stopping < 1500, 'stop() waits at most for one round in flight');
+    assert.ok(performance.now() - stopping < 2500, 'stop() waits at most for the answers in flight (timeout 1 s)');
     for (const m of lab.memberNames) {
       const mine = samples.filter((s) => s.member === m && s.name === 'etcd_server_has_leader');
-      assert.ok(mine.length >= 5, `${m}: ${mine.length} samples`);
+      assert.ok(mine.length >= 3, `${m}: ${mine.length} samples in 3 s`);
       assert.ok(mine.every((s) => s.value === 1), `${m} always had a leader`);
     }
     const during = samples.filter((s) => s.member === victim && s.t > pausedAt + 50 && s.t < resumedAt);
