@@ -1,5 +1,5 @@
 // `npm run bench` — every figure in BENCHMARKS.md. `-- --quick`: a reduced set in under 2 minutes, printed only.
-// `-- --only ready,failover,proxy,supervisor,cold-start`: measures those sections again and keeps the others in
+// `-- --only ready,failover,proxy,supervisor,cold-start,report`: measures those sections again and keeps the others in
 // BENCHMARKS.md. `--out FILE` writes elsewhere (also for --quick); `--no-build` uses dist/ as it is.
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { installHygiene, ROOT, sweepSync } from './hygiene.js';
 import { busyness, describeMachine, dropExtraCaCerts, quiet as quietGate } from './machine.js';
 import { benchProxy } from './proxy-cost.js';
 import { benchReady } from './ready.js';
+import { benchReportCost } from './report-cost.js';
 import { readReportData, renderReport, type SectionRun } from './report.js';
 import { benchSupervisor } from './supervisor-cost.js';
 
@@ -65,6 +66,11 @@ const sections: Section[] = [
     key: 'cold-start',
     title: '5. CLI cold start: `etcd-lab --version` and `etcd-lab status`',
     run: (log) => benchColdStart({ runs: quick ? 5 : 10, log }),
+  },
+  {
+    key: 'report',
+    title: '6. The run report: render time and page size for 50,000 operations; the metrics sampler\'s CPU',
+    run: (log) => benchReportCost(quick ? { operations: 50_000, renders: 3, samplerMs: 3000, log } : { operations: 50_000, renders: 7, samplerMs: 10_000, log }),
   },
 ];
 

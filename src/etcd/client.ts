@@ -446,6 +446,16 @@ export class EtcdClient {
     return { kvs, revision: str(header(b).revision) };
   }
 
+  /** `GET /metrics`: etcd's Prometheus text (parse it with etcd/metrics.ts). Throws `http` on a non-200 answer. */
+  async metricsText(opts?: CallOptions): Promise<string> {
+    const url = this.url('/metrics');
+    const raw = await this.send(url, 'GET', undefined, opts, true);
+    if (raw.status !== 200) {
+      throw new EtcdRequestError('http', `GET ${url.href}: HTTP ${raw.status}: ${snippet(raw.text) || '(empty body)'}`, { url: url.href, status: raw.status });
+    }
+    return raw.text;
+  }
+
   /** `POST /v3/maintenance/hash`: hash of this member's whole backend (compare members at equal revision). */
   async hash(opts?: CallOptions): Promise<{ hash: string; revision: string }> {
     const b = await this.post('/v3/maintenance/hash', {}, opts, true);
