@@ -29,6 +29,7 @@ export type ErrorCode =
   | 'BAD_TARGET'
   | 'BAD_PARTITION'
   | 'CHECK_FAILED'
+  | 'BAD_HISTORY'
   | 'MEMBERSHIP'
   | 'SNAPSHOT'
   | 'TLS'
@@ -36,7 +37,7 @@ export type ErrorCode =
 
 const usageCodes: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'USAGE', 'EVEN_MEMBERS', 'MEMBER_COUNT', 'BAD_NAME', 'BAD_PORT', 'BAD_TIMING', 'BAD_VERSION', 'BAD_CONFIG',
-  'BAD_PROCFILE', 'BAD_DURATION', 'FILE_EXISTS', 'UNKNOWN_MEMBER', 'BAD_TARGET', 'BAD_PARTITION', 'NO_CHAOS',
+  'BAD_PROCFILE', 'BAD_DURATION', 'FILE_EXISTS', 'UNKNOWN_MEMBER', 'BAD_TARGET', 'BAD_PARTITION', 'NO_CHAOS', 'BAD_HISTORY',
 ]);
 
 /**
