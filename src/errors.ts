@@ -1,5 +1,8 @@
-/** Exit codes used by the CLI. 2 = the user's input was refused (usage), 1 = something failed at run time. */
-export const EXIT = { ok: 0, failure: 1, usage: 2, notRunning: 3 } as const;
+/**
+ * Exit codes used by the CLI. 2 = the user's input was refused (usage), 1 = something failed at run time (or a
+ * check found a violation), 4 = a check could not decide (e.g. linearizability ran out of its time budget).
+ */
+export const EXIT = { ok: 0, failure: 1, usage: 2, notRunning: 3, undecided: 4 } as const;
 
 export type ErrorCode =
   | 'USAGE'

@@ -38,7 +38,8 @@ export class HistoryRecorder {
   readonly ops: RegisterOperation[] = [];
   /** ISO time of t = 0. */
   readonly startedAt = new Date().toISOString();
-  private readonly t0 = performance.now();
+  /** performance.now() at t = 0 (the metrics sampler dates its samples on the same clock). */
+  readonly t0 = performance.now();
   private nextId = 0;
 
   /** ms since the recorder was made (the run's t = 0), monotonic. */
@@ -66,6 +67,26 @@ export class HistoryRecorder {
       if (c.outcome === 'fail') op.return = this.now();
     }
     return op;
+  }
+
+  /**
+   * Like record, for a caller that wants the call's own result or error: records the operation, then returns
+   * what `call` returned or throws what it threw.
+   */
+  async wrap<T>(client: string, member: string, input: RegisterInput, call: () => Promise<T>, answer: (t: T) => Answer): Promise<T> {
+    let result: { ok: true; value: T } | { ok: false; error: unknown } | undefined;
+    await this.record(client, member, input, async () => {
+      try {
+        const value = await call();
+        result = { ok: true, value };
+        return answer(value);
+      } catch (error) {
+        result = { ok: false, error };
+        throw error;
+      }
+    });
+    if (!result!.ok) throw result!.error;
+    return result!.value;
   }
 
   /** The operations so far, in invoke order (a copy). */
