@@ -63,7 +63,7 @@ function renderChaosReport(r: ChaosReport, fmt: (ms: number) => string): string 
   }
   const w = r.workload;
   out.push(
-    `register workload: ${w.clients} clients on ${w.keys} keys, ${w.operations.ok + w.operations.fail + w.operations.unknown} operations recorded with the writer's (${w.operations.ok} ok, ${w.operations.fail} failed, ${w.operations.unknown} unknown; ${w.opsPerSecond}/s), ${w.txns} two-key txns`,
+    `recorded: ${w.operations.ok + w.operations.fail + w.operations.unknown} operations, the writer's puts and ${w.clients} register clients' on ${w.keys} keys (${w.operations.ok} ok, ${w.operations.fail} failed, ${w.operations.unknown} unknown; ${w.opsPerSecond}/s), ${w.txns} two-key txns`,
   );
   out.push(`watchers: ${w.watchEvents} events, ${w.watchReopens} re-opens`);
   for (const v of r.verdicts) out.push(`  ${v.verdict.toUpperCase().padEnd(16)} ${v.name}: ${v.detail}`);
