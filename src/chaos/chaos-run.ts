@@ -232,24 +232,31 @@ export async function runChaos(lab: Lab, obs: ElectionObserver, o: ChaosOptions)
   }
   const interrupted = o.signal?.aborted === true;
   obs.record({ kind: 'note', text: `writer stopped: ${writer.acked.size} acknowledged, ${writer.failed} failed or timed out; ${interrupted ? 'restoring the cluster' : 'healing, restarting every member, then checking'}` });
-  await restoreAll(lab, obs, !interrupted);
   let check: CheckReport | null = null;
-  if (!interrupted) {
-    check = await checkWrites(lab, {
-      prefix: o.prefix,
-      acked: writer.acked,
-      attempted: writer.attempted,
-      withinMs: o.convergeWithinMs ?? 30_000,
-      ...(o.signal ? { signal: o.signal } : {}),
-    });
-    const c = check.converge;
-    obs.record({
-      kind: 'check',
-      ok: check.passed,
-      text: check.passed
-        ? `every acknowledged write (${check.acknowledged}) is on all ${lab.memberNames.length} members; revision ${c.revision}, hash ${c.hash}, one leader ${c.leader} (term ${c.term})`
-        : `check failed: ${check.problem ?? 'unknown'}`,
-    });
+  try {
+    await restoreAll(lab, obs, !interrupted);
+    if (!interrupted) {
+      check = await checkWrites(lab, {
+        prefix: o.prefix,
+        acked: writer.acked,
+        attempted: writer.attempted,
+        withinMs: o.convergeWithinMs ?? 30_000,
+        ...(o.signal ? { signal: o.signal } : {}),
+      });
+      const c = check.converge;
+      obs.record({
+        kind: 'check',
+        ok: check.passed,
+        text: check.passed
+          ? `every acknowledged write (${check.acknowledged}) is on all ${lab.memberNames.length} members; revision ${c.revision}, hash ${c.hash}, one leader ${c.leader} (term ${c.term})`
+          : `check failed: ${check.problem ?? 'unknown'}`,
+      });
+    }
+  } catch (e) {
+    // No watcher or sampler may outlive a run that could not be finished.
+    await recording.abandon();
+    await sampler?.stop();
+    throw e;
   }
   const verdicts: CheckVerdict[] = [];
   const violations: Violation[] = [];
