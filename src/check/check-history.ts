@@ -73,7 +73,7 @@ export function checkHistory<S, I, O>(ops: readonly Operation<I, O>[], model: Mo
   let checked = 0;
   let memory: string | undefined;
   for (const [key, part] of order) {
-    const r = searchPartition(model, part, limits);
+    const r = now() > limits.deadline ? { outcome: 'budget' as const } : searchPartition(model, part, limits);
     if (r.outcome === 'budget') {
       return done({ verdict: 'unknown', reason: `the time budget of ${fmtBudget(budgetMs)} ran out with ${checked} of ${parts.size} ${unit} checked` });
     }

@@ -1,8 +1,8 @@
 // PURE. A key-value store with get, put and append (as in porcupine's kv tests): every key starts as the empty
 // string, put replaces it, append adds to its end, get returns it. Keys are independent (one partition each).
 import type { Operation } from '../history.js';
-import { ILLEGAL, type Illegal, type Model } from '../model.js';
-import { quote } from './register-explain.js';
+import { ILLEGAL, type Illegal, type Model, type TimeFormat } from '../model.js';
+import { quote, who } from './register-explain.js';
 
 export type KvInput = { f: 'get'; key: string } | { f: 'put'; key: string; value: string } | { f: 'append'; key: string; value: string };
 export type KvOutput = { f: 'get'; value: string } | { f: 'put' } | { f: 'append' };
@@ -33,6 +33,18 @@ function describe(op: KvOperation): string {
   }
 }
 
+/** The common case in words: a get that misses an append acknowledged before it began (when nothing puts). */
+function explain(ops: readonly KvOperation[], time: TimeFormat): string | undefined {
+  if (ops.some((o) => o.input.f === 'put')) return undefined;
+  const gets = ops.filter((o) => o.outcome === 'ok' && o.output?.f === 'get').sort((a, b) => b.return! - a.return!);
+  const read = gets[0];
+  if (!read || read.output?.f !== 'get') return undefined;
+  const value = read.output.value;
+  const lost = ops.find((o) => o.input.f === 'append' && o.outcome === 'ok' && o.return! < read.invoke && !value.includes(o.input.value));
+  if (!lost) return undefined;
+  return `${who(read)} ${describe(read)} ${time.span(read.invoke, read.return)}, but ${who(lost)} ${describe(lost)} was acknowledged ${time.at(lost.return!)}, before that get began, and what it returned does not contain it.`;
+}
+
 export const kvModel: Model<string, KvInput, KvOutput> = {
   name: 'kv',
   init: () => '',
@@ -41,4 +53,5 @@ export const kvModel: Model<string, KvInput, KvOutput> = {
   partition: (input) => input.key,
   isRead: (input) => input.f === 'get',
   describe,
+  explain,
 };

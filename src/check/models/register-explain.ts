@@ -17,9 +17,11 @@ export const who = (op: Operation<unknown, unknown>): string => `${/^\d+$/.test(
 
 /**
  * The shrinker may drop a read or a failed cas (they change nothing), and a write (or cas) when no other operation of the set reads or compares against the value
- * it writes, and the set has no cas that failed or whose outcome is unknown. Then, in any order that explains
- * the set, nothing sits between that write and the next one, so the set without it is explained by the same
- * order: dropping it never makes up a violation.
+ * it writes, and the set has no cas that failed. Then, in any order that explains the set, nothing that depends
+ * on the value sits between that write and the next one: only cas of unknown outcome that compared against
+ * another value and so changed nothing, which the same order may as well leave out (an unknown operation may
+ * never have happened). So the set without the write is explained by that order: dropping it never makes up a
+ * violation.
  */
 export function canDropWrite<O extends Operation<unknown, unknown>>(op: O, ops: readonly O[], view: (o: O) => RegisterView): boolean {
   const v = view(op);
@@ -29,7 +31,7 @@ export function canDropWrite<O extends Operation<unknown, unknown>>(op: O, ops: 
     if (o === op) continue;
     const w = view(o);
     if (w.kind === 'read' && w.value === v.value) return false;
-    if (w.kind === 'cas' && (w.expect === v.value || w.succeeded !== true)) return false;
+    if (w.kind === 'cas' && (w.expect === v.value || w.succeeded === false)) return false;
   }
   return true;
 }
