@@ -7,27 +7,32 @@ import type { MetricSample } from '../report/types.js';
 import type { Lab } from './lab.js';
 
 export interface MetricsSamplerOptions {
-  /** Time between rounds, ms (default 1000). A round still running when the next is due makes that one skip. */
+  /** Time between two asks of one member, ms (default 1000). A member still answering when it is due again is skipped. */
   everyMs?: number;
   /** performance.now() of the run's t = 0: sample times are ms since then, like the history's. */
   t0: number;
-  /** Bound on one member's answer, ms (default min(everyMs, 500)). */
+  /** Bound on one member's answer, ms (default max(everyMs, 1000)): a slow answer on a loaded machine still counts. */
   timeoutMs?: number;
   names?: readonly string[];
 }
 
 export interface MetricsSampler {
-  /** Stops sampling (waits for a round in flight) and returns every sample, in time order. */
+  /** Stops sampling (waits for the answers in flight, at most `timeoutMs`) and returns every sample, in time order. */
   stop(): Promise<MetricSample[]>;
 }
 
+/**
+ * Every member is asked on its own: a member that is down, paused or cut off holds up only its own next ask, never
+ * the others'. A sample's time is when its answer arrived: the member wrote the values just before (a paused member
+ * that is resumed answers the request it held, with values from after its resume).
+ */
 export function startMetricsSampler(lab: Lab, opts: MetricsSamplerOptions): MetricsSampler {
   const everyMs = opts.everyMs ?? 1000;
-  const timeoutMs = opts.timeoutMs ?? Math.min(everyMs, 500);
+  const timeoutMs = opts.timeoutMs ?? Math.max(everyMs, 1000);
   const names = opts.names ?? SAMPLED_METRICS;
   const samples: MetricSample[] = [];
   const clients = new Map<string, EtcdClient>();
-  let inFlight: Promise<void> | null = null;
+  const inFlight = new Map<string, Promise<void>>();
   let stopped = false;
 
   const client = (member: string): EtcdClient => {
@@ -52,10 +57,14 @@ export function startMetricsSampler(lab: Lab, opts: MetricsSamplerOptions): Metr
   };
 
   const round = (): void => {
-    if (stopped || inFlight) return;
-    inFlight = Promise.all(lab.memberNames.map(sampleMember)).then(() => {
-      inFlight = null;
-    });
+    if (stopped) return;
+    for (const member of lab.memberNames) {
+      if (inFlight.has(member)) continue;
+      inFlight.set(
+        member,
+        sampleMember(member).finally(() => inFlight.delete(member)),
+      );
+    }
   };
 
   round();
@@ -66,7 +75,7 @@ export function startMetricsSampler(lab: Lab, opts: MetricsSamplerOptions): Metr
     async stop() {
       stopped = true;
       clearInterval(timer);
-      if (inFlight) await inFlight;
+      await Promise.all(inFlight.values());
       for (const c of clients.values()) c.close();
       clients.clear();
       return samples.sort((a, b) => a.t - b.t);

@@ -41,12 +41,12 @@ export function faultsChart(faults: readonly ReportFault[], s: TimeScale): strin
   const list =
     sorted.length === 0
       ? '<p class="empty">No faults in this run.</p>'
-      : `<ol class="fault-list">${sorted
+      : `<ul class="fault-list">${sorted
           .map(
             (f) =>
-              `<li data-fault="${f.n}"><span class="when">${esc(fmtMs(f.t))}${f.ms > 0 ? ` + ${esc(fmtMs(f.ms))}` : ' (never undone)'}</span> <b>#${f.n} ${esc(f.kind)}</b> ${esc(f.text)}</li>`,
+              `<li data-fault="${f.n}"><b>#${f.n} ${esc(f.kind)}</b> <span class="when">at ${esc(fmtMs(f.t))}, ${f.ms > 0 ? `for ${esc(fmtMs(f.ms))}` : 'never undone'}:</span> ${esc(f.text)}</li>`,
           )
-          .join('')}</ol>`;
+          .join('')}</ul>`;
   return chart({
     id: 'faults',
     title: 'Faults',

@@ -2,7 +2,7 @@
 // and failed per second, and the WAL's mean fsync latency.
 import { memberColor } from './colors.js';
 import { fmtInt, px } from './format.js';
-import { fsyncMeanMs, M, rateSeries, sinceStart, valuesOf, type Series } from './metric-series.js';
+import { fsyncMeanMs, M, rateSeries, sinceStart, valuesOf, type Point, type Series } from './metric-series.js';
 import { linearY, type TimeScale } from './scale.js';
 import { chart, swatch, yAxis } from './svg.js';
 import type { MetricSample, ReportFault } from './types.js';
@@ -46,8 +46,28 @@ const PANELS: Panel[] = [
   },
 ];
 
+/** At most one point per pixel column (the highest: a spike must stay visible), so long runs keep a small page. */
+export function thinLine(line: readonly Point[], x: (t: number) => number): Point[] {
+  const out: Point[] = [];
+  let col = NaN;
+  for (const p of line) {
+    const c = Math.round(x(p.t));
+    const last = out[out.length - 1];
+    if (c === col && last) {
+      if (p.v > last.v) out[out.length - 1] = p;
+    } else out.push(p);
+    col = c;
+  }
+  return out;
+}
+
 function linePath(lines: Series, s: TimeScale, y: (v: number) => number): string {
-  return lines.map((l) => l.map((p, i) => `${i === 0 ? 'M' : 'L'}${px(s.x(p.t))} ${px(y(p.v))}`).join('') + (l.length === 1 ? 'h0' : '')).join('');
+  return lines
+    .map((raw) => {
+      const l = thinLine(raw, s.x);
+      return l.map((p, i) => `${i === 0 ? 'M' : 'L'}${px(s.x(p.t))} ${px(y(p.v))}`).join('') + (l.length === 1 ? 'h0' : '');
+    })
+    .join('');
 }
 
 export function metricsCharts(samples: readonly MetricSample[], members: readonly string[], faults: readonly ReportFault[], s: TimeScale): string {

@@ -40,7 +40,7 @@ svg .vop text { fill: var(--fg); font: 11.5px ui-monospace, SFMono-Regular, Menl
 svg .vop.open rect { fill-opacity: .45; stroke: #f08c00; stroke-dasharray: 4 2; }
 .legend { display: flex; flex-wrap: wrap; gap: 14px; margin: 2px 0 6px; font-size: 12.5px; }
 .swatch i { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 5px; vertical-align: -1px; }
-.fault-list { margin: 4px 0 6px; padding-left: 22px; font-size: 12.5px; columns: 2; column-gap: 32px; }
+.fault-list { list-style: none; margin: 4px 0 6px; padding-left: 4px; font-size: 12.5px; columns: 2; column-gap: 32px; }
 .fault-list li { break-inside: avoid; margin-bottom: 2px; }
 .fault-list .when { color: var(--muted); font-variant-numeric: tabular-nums; }
 .badge { display: inline-block; border-radius: 999px; padding: 1px 10px; font-size: 12px; font-weight: 600; vertical-align: middle; }

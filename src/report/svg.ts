@@ -45,7 +45,7 @@ export function yAxis(y: YScale, s: TimeScale, fmt: (v: number) => string = fmtA
 export interface ChartSpec {
   id: string;
   title: string;
-  /** One line under the title: what is drawn and how to read it. */
+  /** One line under the title: what is drawn and how to read it. HTML: callers escape what comes from the run. */
   note?: string;
   height: number;
   /** Top and bottom of the plot area (the axis labels go below `bottom`). */

@@ -7,10 +7,14 @@ import { chart, yAxis } from './svg.js';
 import type { ReportFault } from './types.js';
 import type { RegisterOperation } from '../check/history.js';
 
-/** The bucket width: 1 s, or less so that a short run still has about 30 bars (100, 200, 250 or 500 ms). */
+/**
+ * The bucket width: 1 s; less for a short run so that it still has about 30 bars (100, 200, 250 or 500 ms); more for
+ * a run over 10 minutes so that there are at most ~600 bars (2, 5, 10, 30 s, 1 min, ...).
+ */
 export function bucketMs(endMs: number): number {
   for (const w of [100, 200, 250, 500]) if (endMs / w <= 40) return w;
-  return 1000;
+  for (const w of [1000, 2000, 5000, 10_000, 30_000, 60_000, 300_000, 600_000]) if (endMs / w <= 600) return w;
+  return 3_600_000;
 }
 
 /** ok operations per bucket of `width` ms: index i counts returns in [i*width, (i+1)*width). */
@@ -45,6 +49,6 @@ export function throughputChart(ops: readonly RegisterOperation[], faults: reado
     .join('');
   const okTotal = ops.filter((o) => o.outcome === 'ok').length;
   const mean = okTotal / Math.max(s.endMs / 1000, 0.001);
-  const note = `ok operations per second, counted per ${width === 1000 ? 'second' : `${width} ms`}. Peak <span data-stat="peak-ok-per-s" data-value="${Math.round(peak)}">${fmtInt(peak)}</span>/s, mean ${fmtInt(mean)}/s.`;
+  const note = `ok operations per second, counted per ${width === 1000 ? 'second' : fmtMs(width)}. Peak <span data-stat="peak-ok-per-s" data-value="${Math.round(peak)}">${fmtInt(peak)}</span>/s, mean ${fmtInt(mean)}/s.`;
   return chart({ id: 'throughput', title: 'Throughput', note, height: bottom + 22, top, bottom, scale: s, faults, under: yAxis(y, s), body: `<g class="bars" fill="${OUTCOME_COLOR.ok}">${bars}</g>` });
 }

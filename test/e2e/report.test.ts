@@ -171,7 +171,7 @@ test('the sampler got every metric from every member, and the killed member has 
   assert.equal(report.verdicts[0]!.verdict, 'passed', report.verdicts[0]!.detail);
 });
 
-test('etcd-lab report DIR re-renders the same page from run.json; a bad run.json is refused naming the field', { timeout: 60_000 }, async () => {
+test('etcd-lab report DIR re-renders the same page from run.json; a bad run.json is refused naming the field', { timeout: 180_000 }, async () => {
   rmSync(join(tmp, 'report.html'));
   const r = await runCli(['report', tmp, '--json']);
   assert.equal(r.code, 0, r.stderr);
@@ -198,7 +198,7 @@ test('etcd-lab report DIR re-renders the same page from run.json; a bad run.json
   assert.match(help.stdout, /\$ etcd-lab report run-7 /);
 });
 
-test('the page in headless Chromium shows the run’s numbers, and its screenshot is not blank', { timeout: 120_000, skip: hasChromium() ? false : `${CHROMIUM} is not installed (Debian package chromium)` }, async () => {
+test('the page in headless Chromium shows the run’s numbers, and its screenshot is not blank', { timeout: 240_000, skip: hasChromium() ? false : `${CHROMIUM} is not installed (Debian package chromium)` }, async () => {
   const page = join(tmp, 'report.html');
   writeFileSync(page, renderReportHtml(report));
   const dom = await runChromium(['--dump-dom', `file://${page}`]);
@@ -230,7 +230,8 @@ test('the page in headless Chromium shows the run’s numbers, and its screensho
   assert.ok(c.count(0x2f9e44, 30) > 200, 'green ok points are drawn');
   assert.ok(c.count(0xffe3e3, 6) > 2000, 'the fault window is shaded');
   if (process.env.REPORT_EXAMPLE_PNG) copyFileSync(png, process.env.REPORT_EXAMPLE_PNG);
-  assert.deepEqual(await waitNoProcesses(tmp, 5000), [], 'no chromium left');
+  // runChromium failed the test if chromium had left a process behind; nothing mentions the page's folder either.
+  assert.deepEqual(await waitNoProcesses(tmp, 5000), []);
 });
 
 test('no etcd is left running', async () => {

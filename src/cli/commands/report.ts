@@ -7,6 +7,8 @@ interface ReportFlags {
   json?: boolean;
 }
 
+const n = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
+
 export function registerReport(program: Command): void {
   program
     .command('report')
@@ -56,7 +58,7 @@ Examples:
         return;
       }
       process.stdout.write(
-        `wrote ${out} (${Math.round(bytes / 1024)} KiB, ${renderMs} ms): ${t.operations} operations (${t.byOutcome.ok} ok, ${t.byOutcome.fail} failed, ${t.byOutcome.unknown} unknown), ${t.faults} faults, ${t.checks} checks${t.checksFailed ? ` (${t.checksFailed} failed)` : ''}\n` +
+        `wrote ${out} (${Math.round(bytes / 1024)} KiB, ${renderMs} ms): ${n(t.operations, 'operation')} (${t.byOutcome.ok} ok, ${t.byOutcome.fail} failed, ${t.byOutcome.unknown} unknown), ${n(t.faults, 'fault')}, ${n(t.checks, 'check')}${t.checksFailed ? ` (${t.checksFailed} failed)` : ''}\n` +
           `open it in a browser, e.g. xdg-open ${out}\n`,
       );
     });

@@ -6,6 +6,7 @@ import { leaderChanges, leaderSpans } from '../../../src/report/leader-chart.js'
 import { fsyncMeanMs, rateSeries, sinceStart } from '../../../src/report/metric-series.js';
 import { bucketMs, okPerBucket } from '../../../src/report/throughput-chart.js';
 import { thinPoints } from '../../../src/report/downsample.js';
+import { thinLine } from '../../../src/report/metrics-charts.js';
 
 test('leader spans merge equal neighbours; a new term of the same leader is a change, the first leader is not', () => {
   const spans = leaderSpans(
@@ -83,9 +84,14 @@ test('ok operations per bucket count by return time; fail and unknown do not cou
   assert.deepEqual(okPerBucket([mk(10, 'ok'), mk(999, 'ok'), mk(1000, 'ok'), mk(1500, 'fail'), mk(undefined, 'unknown'), mk(2500, 'ok')], 3000), [2, 1, 1]);
   assert.deepEqual(okPerBucket([mk(10, 'ok'), mk(260, 'ok')], 500, 250), [1, 1]);
   assert.deepEqual(okPerBucket([], 0), [0]);
-  assert.deepEqual([3000, 8000, 10_000, 20_000, 60_000].map(bucketMs), [100, 200, 250, 500, 1000]);
+  assert.deepEqual([3000, 8000, 10_000, 20_000, 60_000, 600_000, 3_600_000].map(bucketMs), [100, 200, 250, 500, 1000, 1000, 10_000]);
 });
 
 test('thinPoints keeps one point per cell, the first', () => {
   assert.deepEqual(thinPoints([{ x: 0, y: 0 }, { x: 1, y: 1 }, { x: 3, y: 0 }, { x: 0.5, y: 2.6 }], 2.5), [{ x: 0, y: 0 }, { x: 3, y: 0 }, { x: 0.5, y: 2.6 }]);
+});
+
+test('thinLine keeps one point per pixel column, the highest', () => {
+  const pts = [{ t: 0, v: 1 }, { t: 0.2, v: 5 }, { t: 0.4, v: 2 }, { t: 3, v: 0 }];
+  assert.deepEqual(thinLine(pts, (t) => t), [{ t: 0.2, v: 5 }, { t: 3, v: 0 }]);
 });
