@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { LabError } from '../errors.js';
 import type { LinearizabilityResult } from '../check/check-history.js';
 import { checkParsed, parseHistory, type Format } from '../check/parse/index.js';
+import { parseWatchJsonl } from '../check/run-files.js';
+import { checkWatches, type WatchCheckResult } from '../check/watch.js';
 
 export interface FileCheck {
   file: string;
@@ -21,8 +23,8 @@ export interface CheckSettings {
 }
 
 /**
- * The history files an argument stands for. A directory is a chaos run's report folder: its history.jsonl.
- * (The watch checks of such a folder will be added here, next to the linearizability check of its history.)
+ * The history files an argument stands for. A directory is a chaos run's report folder: its history.jsonl
+ * (and its watch.jsonl: see watchFileFor).
  */
 export async function filesFor(arg: string): Promise<string[]> {
   let s;
@@ -56,5 +58,32 @@ export async function checkFile(file: string, settings: CheckSettings): Promise<
   } catch (e) {
     if (e instanceof LabError) return { file, format: settings.format, error: e };
     throw e;
+  }
+}
+
+export interface WatchFileCheck {
+  file: string;
+  result?: WatchCheckResult;
+  error?: LabError;
+}
+
+/** A report folder's watch.jsonl, when the argument is a folder that has one. */
+export async function watchFileFor(arg: string): Promise<string | null> {
+  try {
+    if (!(await stat(arg)).isDirectory()) return null;
+    const file = join(arg, 'watch.jsonl');
+    return (await stat(file)).isFile() ? file : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The five watch checks of a watch.jsonl (watchers' logs and the final key history). */
+export async function checkWatchFile(file: string): Promise<WatchFileCheck> {
+  try {
+    const { log, final } = parseWatchJsonl(await readFile(file, 'utf8'), file);
+    return { file, result: checkWatches(log, final) };
+  } catch (e) {
+    return { file, error: e instanceof LabError ? e : new LabError('BAD_HISTORY', `${file}: ${(e as Error).message.replace(`${file} `, '')}`) };
   }
 }

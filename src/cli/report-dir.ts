@@ -51,13 +51,3 @@ export function writeReportDir(dir: string, files: ReportFiles): void {
     throw new LabError('USAGE', `cannot write the report to ${dir}: ${(e as Error).message}`, { hint: 'check the folder is writable and the disk not full' });
   }
 }
-
-/** history.jsonl and watch.jsonl of a report folder, as text (for `etcd-lab check DIR`). */
-export function readRunFiles(dir: string): { history: string; watch: string | null } {
-  const h = join(dir, 'history.jsonl');
-  if (!existsSync(h)) {
-    throw new LabError('USAGE', `no history.jsonl in ${dir}`, { hint: '`etcd-lab chaos --report DIR` writes it; give that folder' });
-  }
-  const w = join(dir, 'watch.jsonl');
-  return { history: readFileSync(h, 'utf8'), watch: existsSync(w) ? readFileSync(w, 'utf8') : null };
-}

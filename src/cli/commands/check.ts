@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { LabError } from '../../errors.js';
-import type { FileCheck } from '../check-files.js';
+import type { FileCheck, WatchFileCheck } from '../check-files.js';
 
 /** Exit codes of `etcd-lab check`, most important first when files differ. */
 export const CHECK_EXIT = { linearizable: 0, notLinearizable: 1, badInput: 2, unknown: 4 } as const;
@@ -12,11 +12,25 @@ interface CheckFlags {
   minimize?: boolean;
 }
 
-export function exitCodeFor(checks: FileCheck[]): number {
+export function exitCodeFor(checks: FileCheck[], watch: WatchFileCheck[] = []): number {
   if (checks.some((c) => c.result?.verdict === 'not-linearizable')) return CHECK_EXIT.notLinearizable;
-  if (checks.some((c) => c.error)) return CHECK_EXIT.badInput;
+  if (watch.some((w) => w.result?.checks.some((c) => c.verdict === 'failed'))) return CHECK_EXIT.notLinearizable;
+  if (checks.some((c) => c.error) || watch.some((w) => w.error)) return CHECK_EXIT.badInput;
   if (checks.some((c) => c.result?.verdict === 'unknown')) return CHECK_EXIT.unknown;
+  if (watch.some((w) => w.result?.checks.some((c) => c.verdict === 'unknown'))) return CHECK_EXIT.unknown;
   return CHECK_EXIT.linearizable;
+}
+
+/** A report folder's watch checks: one line per check, then each violation in words. */
+function renderWatch(w: WatchFileCheck, color: { red: (s: string) => string; green: (s: string) => string; yellow: (s: string) => string }): string {
+  if (w.error) return `${w.file}: ${color.red('error')}: ${w.error.message}\n`;
+  const r = w.result!;
+  const lines = r.checks.map((c) => {
+    const v = c.verdict === 'passed' ? color.green('passed') : c.verdict === 'failed' ? color.red('FAILED') : color.yellow('unknown');
+    return `${w.file}: watch ${c.name} ${v} (${c.detail})`;
+  });
+  for (const v of r.violations) lines.push(`  ${v.check}: ${v.explanation}`);
+  return `${lines.join('\n')}\n`;
 }
 
 function render(c: FileCheck, color: { red: (s: string) => string; green: (s: string) => string; yellow: (s: string) => string }): string {
@@ -72,18 +86,20 @@ still shows it. An operation that timed out (outcome unknown, Jepsen :info) may 
 call, or never; one that certainly failed is dropped. See README.md, "Check a history".
 
 Examples:
-  $ etcd-lab check run-report/                  # a chaos run's report folder: its history.jsonl
+  $ etcd-lab check run-report/                  # a chaos run's report folder: history.jsonl, and watch.jsonl's
+                                                # ordered/unique/atomic/reliable/resumable checks
   $ etcd-lab check test/fixtures/histories/jepsen-etcd/*.log
   $ etcd-lab check history.txt --format edn --budget 2m --json
 
 Exit codes: 0 all linearizable, 1 a history is not linearizable, 2 a file cannot be read or parsed (or bad
 usage), 4 a verdict is unknown (the budget ran out). With several files the first that applies in that order
-(1, 2, 4) wins.`,
+(1, 2, 4) wins. A folder's watch checks count the same way: a failed one is 1, an unknown one (a watch.jsonl
+without a final history) 4.`,
     )
     .action(async (paths: string[], opts: CheckFlags) => {
       const { parseDuration } = await import('../../plan/duration.js');
       const { FORMATS } = await import('../../check/parse/index.js');
-      const { filesFor, checkFile } = await import('../check-files.js');
+      const { filesFor, checkFile, watchFileFor, checkWatchFile } = await import('../check-files.js');
       const { outColors } = await import('../output.js');
       if (opts.format !== undefined && !(FORMATS as readonly string[]).includes(opts.format)) {
         throw new LabError('USAGE', `--format ${opts.format} is not one of ${FORMATS.join(', ')}`, { hint: 'leave it out to detect the format from the file' });
@@ -92,6 +108,7 @@ usage), 4 a verdict is unknown (the budget ran out). With several files the firs
       if (budgetMs <= 0) throw new LabError('USAGE', '--budget must be more than 0', { hint: 'e.g. --budget 30s' });
       const settings = { format: opts.format as FileCheck['format'], budgetMs, minimize: opts.minimize !== false };
       const checks: FileCheck[] = [];
+      const watch: WatchFileCheck[] = [];
       for (const p of paths) {
         let files: string[];
         try {
@@ -107,7 +124,14 @@ usage), 4 a verdict is unknown (the budget ran out). With several files the firs
           checks.push(c);
           process.stdout.write(opts.json ? `${JSON.stringify(json(c))}\n` : render(c, outColors));
         }
+        const wf = await watchFileFor(p);
+        if (wf) {
+          const w = await checkWatchFile(wf);
+          watch.push(w);
+          const line = w.error ? { file: w.file, verdict: 'error', error: { code: w.error.code, message: w.error.message } } : { file: w.file, watch: w.result!.checks, violations: w.result!.violations };
+          process.stdout.write(opts.json ? `${JSON.stringify(line)}\n` : renderWatch(w, outColors));
+        }
       }
-      process.exitCode = exitCodeFor(checks);
+      process.exitCode = exitCodeFor(checks, watch);
     });
 }
