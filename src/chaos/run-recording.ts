@@ -64,9 +64,13 @@ export class RunRecording {
     this.clients = lab.memberNames.map((m) => lab.etcdClient(m, CALL_MS));
   }
 
-  /** Reads the current revision, opens the watchers from the next one, starts the clients. */
+  /**
+   * Reads the current revision, opens the watchers from the next one, starts the clients. A serializable read
+   * (no leader needed, no wait): a revision a little behind is as good, since no key under the run's fresh prefix
+   * existed before.
+   */
   async start(): Promise<void> {
-    const rev = await anyMember(this.clients, 10_000, async (c) => Number((await c.get(`${this.prefix}start`)).revision));
+    const rev = await anyMember(this.clients, 10_000, async (c) => Number((await c.get(`${this.prefix}start`, { serializable: true })).revision));
     this.startRevision = rev + 1;
     this.watchers = new Watchers(this.lab, this.prefix, this.startRevision, () => this.recorder.now());
     this.watchers.start();
