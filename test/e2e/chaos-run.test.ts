@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { planSchedule, FAULT_KINDS, type PlannedFault } from '../../src/chaos/schedule.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
+import { toRunReport } from '../../src/report/validate.js';
 import { claimPorts } from '../helpers/ports.js';
 import { killMentioning, waitNoProcesses } from '../helpers/procs.js';
 
@@ -77,10 +78,12 @@ test('chaos --report DIR: every operation recorded from 8 clients over every mem
   assert.ok(ops.some((o) => o.client.startsWith('seq-')), "the writer's puts are in the history too");
   const watch = readFileSync(join(dir, 'watch.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { watcher: string; kind: string });
   assert.deepEqual([...new Set(watch.map((e) => e.watcher))].sort(), ['final', 'w-m1', 'w-m2', 'w-m3']);
-  const run = JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')) as { meta: { members: string[]; seed: number }; operations: unknown[]; leaders: unknown[]; verdicts: { name: string; verdict: string }[] };
+  const run = toRunReport(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')), 'run.json');
   assert.deepEqual(run.meta.members, ['m1', 'm2', 'm3']);
   assert.equal(run.operations.length, ops.length);
   assert.ok(run.leaders.length >= 1);
+  assert.equal(run.meta.seed, 5);
+  assert.ok(run.faults.length >= 1 && run.faults.every((f) => f.t >= 0 && f.t <= run.meta.durationMs + 1000), JSON.stringify(run.faults));
   assert.deepEqual(
     Object.fromEntries(run.verdicts.map((v) => [v.name, v.verdict])),
     { 'writes: acknowledged present': 'passed', linearizability: 'linearizable', 'watch: ordered': 'passed', 'watch: unique': 'passed', 'watch: atomic': 'passed', 'watch: reliable': 'passed', 'watch: resumable': 'passed' },
