@@ -1,5 +1,8 @@
-/** Exit codes used by the CLI. 2 = the user's input was refused (usage), 1 = something failed at run time. */
-export const EXIT = { ok: 0, failure: 1, usage: 2, notRunning: 3 } as const;
+/**
+ * Exit codes used by the CLI. 2 = the user's input was refused (usage), 1 = something failed at run time (or a
+ * check found a violation), 4 = a check could not decide (e.g. linearizability ran out of its time budget).
+ */
+export const EXIT = { ok: 0, failure: 1, usage: 2, notRunning: 3, undecided: 4 } as const;
 
 export type ErrorCode =
   | 'USAGE'
@@ -29,6 +32,7 @@ export type ErrorCode =
   | 'BAD_TARGET'
   | 'BAD_PARTITION'
   | 'CHECK_FAILED'
+  | 'BAD_HISTORY'
   | 'MEMBERSHIP'
   | 'SNAPSHOT'
   | 'TLS'
@@ -37,7 +41,7 @@ export type ErrorCode =
 
 const usageCodes: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'USAGE', 'EVEN_MEMBERS', 'MEMBER_COUNT', 'BAD_NAME', 'BAD_PORT', 'BAD_TIMING', 'BAD_VERSION', 'BAD_CONFIG',
-  'BAD_PROCFILE', 'BAD_DURATION', 'FILE_EXISTS', 'UNKNOWN_MEMBER', 'BAD_TARGET', 'BAD_PARTITION', 'NO_CHAOS',
+  'BAD_PROCFILE', 'BAD_DURATION', 'FILE_EXISTS', 'UNKNOWN_MEMBER', 'BAD_TARGET', 'BAD_PARTITION', 'NO_CHAOS', 'BAD_HISTORY',
 ]);
 
 /**

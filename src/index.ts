@@ -8,3 +8,5 @@ export { EtcdClient, EtcdRequestError, isEtcdRequestError, type EtcdErrorKind } 
 export { startCluster, type StartClusterOptions, type LabCluster, type MemberInfo } from './start-cluster.js';
 export type { Lab, FaultResult, Target, DelayTarget } from './chaos/lab.js';
 export type { StatusReport, MemberStatus } from './supervisor/status.js';
+export type { Operation, RegisterOperation, RegisterInput, RegisterOutput, Outcome } from './check/history.js';
+export type { RegisterClient } from './chaos/register-client.js';

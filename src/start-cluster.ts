@@ -4,10 +4,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DelayTarget, FaultResult, Target } from './chaos/lab.js';
+import { LabError } from './errors.js';
 import { parsePortsOption } from './plan/ports.js';
 import { resolveSettings, type RestartPolicy, type Settings } from './plan/settings.js';
 import type { ClusterPlan, Profile } from './plan/types.js';
 import type { StatusReport } from './supervisor/status.js';
+import type { RegisterOperation } from './check/history.js';
+import type { EtcdClient } from './etcd/client.js';
+import { HistoryRecorder } from './chaos/history-recorder.js';
+import { CLUSTER, RegisterClient } from './chaos/register-client.js';
 import type { Supervisor } from './supervisor/supervisor.js';
 
 export interface StartClusterOptions {
@@ -61,6 +66,14 @@ export interface LabCluster extends AsyncDisposable {
   cut(from: string, to: string): Promise<FaultResult>;
   delay(target: DelayTarget, delayMs: number, jitterMs?: number): Promise<FaultResult>;
   heal(): Promise<FaultResult>;
+  /**
+   * A register client (get, put, cas through a txn) whose every operation is recorded in `history()`: on one
+   * member, or, without `member`, on every member in turn, moving on when one refuses the connection.
+   * Each call makes a new sequential client ("c1", "c2", ... unless named); use one per concurrent task.
+   */
+  registerClient(opts?: { member?: string; name?: string; timeoutMs?: number }): RegisterClient;
+  /** Every operation made through registerClient() so far, as the linearizability checker reads them. */
+  history(): RegisterOperation[];
   /** Stops every member and the proxies; idempotent. */
   stop(): Promise<void>;
 }
@@ -121,6 +134,14 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<LabC
   const { clientTlsFiles } = await import('./supervisor/pki.js');
   const lab = (): Supervisor['lab'] => sup.lab;
   let stopped: Promise<void> | null = null;
+  const recorder = new HistoryRecorder();
+  const kvClients: EtcdClient[] = [];
+  let registerClients = 0;
+  const newClient = (member: string, timeoutMs: number): EtcdClient => {
+    const c = lab().etcdClient(member, timeoutMs);
+    kvClients.push(c);
+    return c;
+  };
   const handle: LabCluster = {
     endpoints: plan.members.map((m) => m.clientURL),
     members: plan.members.map((m) => ({ name: m.name, clientURL: m.clientURL, peerURL: m.peerURL })),
@@ -151,7 +172,16 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<LabC
     cut: (a, b) => lab().cut(a, b),
     delay: (t, d, j = 0) => lab().delay(t, d, j),
     heal: () => lab().heal(),
+    registerClient: ({ member, name, timeoutMs = 1000 } = {}) => {
+      if (member !== undefined && !plan.members.some((m) => m.name === member)) {
+        throw new LabError('UNKNOWN_MEMBER', `there is no member "${member}"`, { hint: `members: ${plan.members.map((m) => m.name).join(', ')}` });
+      }
+      const clients = member !== undefined ? [newClient(member, timeoutMs)] : plan.members.map((m) => newClient(m.name, timeoutMs));
+      return new RegisterClient(name ?? `c${++registerClients}`, member ?? CLUSTER, clients, recorder);
+    },
+    history: () => recorder.history(),
     stop: () => {
+      for (const c of kvClients) c.close();
       stopped ??= sup.shutdown().finally(() => {
         live.delete(sup);
         cleanup();

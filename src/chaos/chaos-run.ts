@@ -7,6 +7,13 @@ import type { ElectionObserver, FaultIntent } from './observer.js';
 import { describePlannedFault, planSchedule, resolveFaultMembers, type FaultKind, type PlannedFault } from './schedule.js';
 import type { TimelineEntry, TimelineSummary } from './timeline.js';
 import { Writer } from './writer.js';
+import { checkRegisterHistory } from '../check/linearizability.js';
+import { checkWatches } from '../check/watch.js';
+import { linearizabilityVerdicts, overallVerdict, watchVerdicts } from '../check/run-verdicts.js';
+import type { CheckVerdict, MetricSample, Violation } from '../report/types.js';
+import { startMetricsSampler, type MetricsSampler } from './metrics-sampler.js';
+import { WORKLOAD_DEFAULTS } from './register-workload.js';
+import { RunRecording, type Recorded, type RecordingOptions } from './run-recording.js';
 
 export interface ChaosOptions {
   seed: number;
@@ -21,6 +28,12 @@ export interface ChaosOptions {
   /** A note with the write counts this often. Default 5 s; 0 for none. */
   progressEveryMs?: number;
   signal?: AbortSignal;
+  /** The register workload (clients, keys, rate, timeout); its keys live under `<prefix>reg/`. */
+  workload?: RecordingOptions;
+  /** Time the linearizability checker may take before it says unknown. Default 10 s. */
+  linearizabilityBudgetMs?: number;
+  /** Sample every member's /metrics once a second (for the run report). Default false. */
+  sampleMetrics?: boolean;
 }
 
 export interface AppliedFault {
@@ -60,6 +73,30 @@ export interface ChaosReport {
   summary: TimelineSummary;
   /** Faults, elections and notes (no per-write entries). */
   timeline: TimelineEntry[];
+  /** passed: every verdict passed; failed: one found a violation; unknown: none did, but one could not decide. */
+  verdict: 'passed' | 'failed' | 'unknown';
+  /** Acknowledged writes present, linearizability of the register history, the five watch checks. */
+  verdicts: CheckVerdict[];
+  violations: Violation[];
+  workload: WorkloadSummary;
+  /** ms to subtract from observer times (timeline, faults) to get run times (history, watch log, metrics). */
+  observerOffsetMs: number;
+  /** The history, watch log and final key history (null when interrupted): for --report, not for --json. */
+  recorded: Recorded | null;
+  metrics: MetricSample[];
+}
+
+export interface WorkloadSummary {
+  clients: number;
+  keys: number;
+  /** Register operations by outcome. */
+  operations: { ok: number; fail: number; unknown: number };
+  opsPerSecond: number;
+  /** Two-key txns (watch: atomic). */
+  txns: number;
+  /** Watch events received, all watchers together; re-opens after a stream ended. */
+  watchEvents: number;
+  watchReopens: number;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -149,7 +186,9 @@ async function restoreAll(lab: Lab, obs: ElectionObserver, restartEvery: boolean
 
 export async function runChaos(lab: Lab, obs: ElectionObserver, o: ChaosOptions): Promise<ChaosReport> {
   const schedule = planSchedule({ seed: o.seed, durationMs: o.durationMs, members: lab.memberNames, faults: o.faults });
-  const writer = new Writer(lab, { prefix: o.prefix, timeoutMs: o.writeTimeoutMs ?? 2000 });
+  const recording = new RunRecording(lab, `${o.prefix}reg/`, o.seed, o.workload ?? {});
+  const writer = new Writer(lab, { prefix: o.prefix, timeoutMs: o.writeTimeoutMs ?? 2000, recorder: recording.recorder });
+  await recording.start();
   const applied: AppliedFault[] = [];
   const start = Date.now();
   const progressEvery = o.progressEveryMs ?? 5000;
@@ -160,6 +199,8 @@ export async function runChaos(lab: Lab, obs: ElectionObserver, o: ChaosOptions)
         }, progressEvery)
       : null;
   obs.record({ kind: 'note', text: `seed ${o.seed}: ${schedule.length} faults planned over ${formatDuration(o.durationMs)} (${o.faults.join(', ')}); writing through ${lab.memberNames.join(', ')}` });
+  const observerOffsetMs = obs.now() - recording.recorder.now();
+  const sampler: MetricsSampler | null = o.sampleMetrics ? startMetricsSampler(lab, { t0: recording.recorder.t0 }) : null;
   writer.start();
   try {
     for (const f of schedule) {
@@ -187,32 +228,65 @@ export async function runChaos(lab: Lab, obs: ElectionObserver, o: ChaosOptions)
     await sleep(start + o.durationMs - Date.now(), o.signal);
   } finally {
     if (progress) clearInterval(progress);
-    await writer.stop();
+    await Promise.all([writer.stop(), recording.stopWorkload()]);
   }
   const interrupted = o.signal?.aborted === true;
   obs.record({ kind: 'note', text: `writer stopped: ${writer.acked.size} acknowledged, ${writer.failed} failed or timed out; ${interrupted ? 'restoring the cluster' : 'healing, restarting every member, then checking'}` });
-  await restoreAll(lab, obs, !interrupted);
   let check: CheckReport | null = null;
-  if (!interrupted) {
-    check = await checkWrites(lab, {
-      prefix: o.prefix,
-      acked: writer.acked,
-      attempted: writer.attempted,
-      withinMs: o.convergeWithinMs ?? 30_000,
-      ...(o.signal ? { signal: o.signal } : {}),
-    });
-    const c = check.converge;
-    obs.record({
-      kind: 'check',
-      ok: check.passed,
-      text: check.passed
-        ? `every acknowledged write (${check.acknowledged}) is on all ${lab.memberNames.length} members; revision ${c.revision}, hash ${c.hash}, one leader ${c.leader} (term ${c.term})`
-        : `check failed: ${check.problem ?? 'unknown'}`,
-    });
+  try {
+    await restoreAll(lab, obs, !interrupted);
+    if (!interrupted) {
+      check = await checkWrites(lab, {
+        prefix: o.prefix,
+        acked: writer.acked,
+        attempted: writer.attempted,
+        withinMs: o.convergeWithinMs ?? 30_000,
+        ...(o.signal ? { signal: o.signal } : {}),
+      });
+      const c = check.converge;
+      obs.record({
+        kind: 'check',
+        ok: check.passed,
+        text: check.passed
+          ? `every acknowledged write (${check.acknowledged}) is on all ${lab.memberNames.length} members; revision ${c.revision}, hash ${c.hash}, one leader ${c.leader} (term ${c.term})`
+          : `check failed: ${check.problem ?? 'unknown'}`,
+      });
+    }
+  } catch (e) {
+    // No watcher or sampler may outlive a run that could not be finished.
+    await recording.abandon();
+    await sampler?.stop();
+    throw e;
   }
+  const verdicts: CheckVerdict[] = [];
+  const violations: Violation[] = [];
+  let recorded: Recorded | null = null;
+  if (interrupted) await recording.abandon();
+  else {
+    recorded = await recording.finish();
+    if (recorded.finalProblem) obs.record({ kind: 'note', text: `watch check: ${recorded.finalProblem}` });
+    verdicts.push({
+      name: 'writes: acknowledged present',
+      verdict: check?.passed ? 'passed' : 'failed',
+      detail: check?.passed ? `${check.acknowledged} acknowledged writes on all ${lab.memberNames.length} members` : (check?.problem ?? 'not checked'),
+    });
+    const lin = linearizabilityVerdicts(checkRegisterHistory(recorded.history, { budgetMs: o.linearizabilityBudgetMs ?? 10_000 }));
+    const watch = watchVerdicts(checkWatches(recorded.watchLog, recorded.finalHistory));
+    verdicts.push(...lin.verdicts, ...watch.verdicts);
+    violations.push(...lin.violations, ...watch.violations);
+    for (const v of [...lin.verdicts, ...watch.verdicts]) {
+      const text = `${v.name}: ${v.verdict} (${v.detail})`;
+      obs.record(v.verdict === 'unknown' ? { kind: 'note', text } : { kind: 'check', ok: v.verdict === 'passed' || v.verdict === 'linearizable', text });
+    }
+  }
+  const metrics = sampler ? await sampler.stop() : [];
+  const verdict = interrupted ? 'unknown' : overallVerdict(verdicts);
+  const ops = recorded?.history ?? recording.recorder.history();
+  const count = (x: string): number => ops.filter((op) => op.outcome === x).length;
+  const watchLog = recorded?.watchLog ?? [];
   const summary = obs.summary();
   return {
-    passed: !interrupted && check !== null && check.passed,
+    passed: !interrupted && check !== null && check.passed && verdict === 'passed',
     interrupted,
     seed: o.seed,
     durationMs: o.durationMs,
@@ -233,5 +307,20 @@ export async function runChaos(lab: Lab, obs: ElectionObserver, o: ChaosOptions)
     check,
     summary,
     timeline: [...obs.entries].sort((a, b) => a.t - b.t),
+    verdict,
+    verdicts,
+    violations,
+    workload: {
+      clients: o.workload?.clients ?? WORKLOAD_DEFAULTS.clients,
+      keys: o.workload?.keys ?? WORKLOAD_DEFAULTS.keys,
+      operations: { ok: count('ok'), fail: count('fail'), unknown: count('unknown') },
+      opsPerSecond: Math.round((ops.length / (o.durationMs / 1000)) * 10) / 10,
+      txns: recorded?.txns ?? 0,
+      watchEvents: watchLog.reduce((n, e) => n + (e.kind === 'response' ? e.events.length : 0), 0),
+      watchReopens: watchLog.filter((e) => e.kind === 'open').length - new Set(watchLog.map((e) => e.watcher)).size,
+    },
+    observerOffsetMs,
+    recorded,
+    metrics,
   };
 }

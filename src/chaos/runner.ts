@@ -18,6 +18,12 @@ const RETRIED_READ_ERRORS = new Set(['leader changed', 'no leader']);
 /** At least this long between two tries of such a read (etcd's client backs off ~25 ms). */
 const RETRY_PAUSE_MS = 50;
 
+import type { RegisterOperation } from '../check/history.js';
+import { HistoryRecorder } from './history-recorder.js';
+
+/** The client name of a scenario's steps in the history (one sequential client). */
+const SCENARIO_CLIENT = 'scenario';
+
 export interface ClaimResult {
   /** 1-based step number. */
   step: number;
@@ -44,10 +50,17 @@ export interface ScenarioReport {
   vars: Record<string, string[]>;
   timeline: TimelineEntry[];
   summary: TimelineSummary;
+  /**
+   * Every put and linearizable get the steps made (client "scenario"), as Operations. Serializable gets are
+   * left out: they read one member's copy and do not promise linearizability.
+   */
+  history: RegisterOperation[];
 }
 
 export interface RunOptions {
   signal?: AbortSignal;
+  /** Records the put and linearizable get steps (client "scenario"); a new one when not given. */
+  recorder?: HistoryRecorder;
   onClaim?: (c: ClaimResult) => void;
 }
 
@@ -76,6 +89,7 @@ class Run {
     private readonly lab: Lab,
     private readonly obs: ElectionObserver,
     private readonly signal: AbortSignal | undefined,
+    private readonly recorder: HistoryRecorder,
   ) {
     this.quorum = quorumOf(lab.memberNames.length);
   }
@@ -274,7 +288,8 @@ class Run {
         const claim = `put ${step.key} via ${label} ${step.expect === 'ok' ? 'succeeds' : 'fails or times out'}`;
         const t0 = performance.now();
         try {
-          const r = await this.client(member).put(step.key, step.value, { timeoutMs: step.timeoutMs ?? this.s.requestTimeoutMs });
+          const put = () => this.client(member).put(step.key, step.value, { timeoutMs: step.timeoutMs ?? this.s.requestTimeoutMs });
+          const r = await this.recorder.wrap(SCENARIO_CLIENT, member, { f: 'put', key: step.key, value: step.value }, put, (x) => ({ output: { f: 'put' }, revision: x.revision }));
           const ms = Math.round(performance.now() - t0);
           this.obs.record({ kind: 'write-ok', member, key: step.key, value: step.value, ms, revision: r.revision });
           return { claim, ok: step.expect === 'ok', detail: `ok in ${formatDuration(ms)} (revision ${r.revision})` };
@@ -297,7 +312,10 @@ class Run {
           const t1 = performance.now();
           try {
             const timeoutMs = Math.max(1, Math.round(budgetMs - (t1 - t0)));
-            const r = await this.client(member).get(step.key, { serializable: !step.linearizable, timeoutMs });
+            const get = () => this.client(member).get(step.key, { serializable: !step.linearizable, timeoutMs });
+            const r = step.linearizable
+              ? await this.recorder.wrap(SCENARIO_CLIENT, member, { f: 'get', key: step.key }, get, (x) => ({ output: { f: 'get', value: x.value }, revision: x.revision }))
+              : await get();
             const ms = Math.round(performance.now() - t0);
             this.obs.record({ kind: 'read-ok', member, key: step.key, value: r.value, ms: Math.round(performance.now() - t1), revision: r.revision });
             const got = r.value === null ? 'no such key' : JSON.stringify(r.value);
@@ -392,7 +410,8 @@ class Run {
 
 /** Runs every step in order. The observer must be started (and is left running: the caller stops it). */
 export async function runScenario(s: Scenario, lab: Lab, obs: ElectionObserver, opts: RunOptions = {}): Promise<ScenarioReport> {
-  const run = new Run(s, lab, obs, opts.signal);
+  const recorder = opts.recorder ?? new HistoryRecorder();
+  const run = new Run(s, lab, obs, opts.signal, recorder);
   const claims: ClaimResult[] = [];
   let error: ScenarioReport['error'] = null;
   let done = 0;
@@ -435,5 +454,6 @@ export async function runScenario(s: Scenario, lab: Lab, obs: ElectionObserver, 
     vars: Object.fromEntries(run.vars),
     timeline: [...obs.entries].sort((a, b) => a.t - b.t),
     summary: obs.summary(),
+    history: recorder.history(),
   };
 }

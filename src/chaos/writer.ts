@@ -2,6 +2,7 @@
 // acknowledged. One lane per member, so a member that hangs (paused, in a minority) does not hold up the others;
 // the sequence numbers are shared, so every key is written once.
 import { EtcdClient, isEtcdRequestError } from '../etcd/client.js';
+import type { HistoryRecorder } from './history-recorder.js';
 import type { Lab } from './lab.js';
 
 export interface WriteRecord {
@@ -21,6 +22,8 @@ export interface WriterOptions {
   pauseMs?: number;
   /** Pause after a failed put (a dead member refuses at once). Default 100 ms. */
   backoffMs?: number;
+  /** Records every put (client `seq-<member>`) in this history too. */
+  recorder?: HistoryRecorder;
 }
 
 export const SEQ_DIGITS = 8;
@@ -103,8 +106,11 @@ export class Writer {
       const value = `${seq}@${member}`;
       const t0 = performance.now();
       let ok = false;
+      const rec = this.opts.recorder;
       try {
-        await client.put(key, value);
+        const put = (): Promise<{ revision: string }> => client.put(key, value);
+        if (rec) await rec.wrap(`seq-${member}`, member, { f: 'put', key, value }, put, (r) => ({ output: { f: 'put' }, revision: r.revision }));
+        else await put();
         ok = true;
         this.acked.set(seq, { seq, key, value, member, ms: Math.round(performance.now() - t0) });
       } catch (e) {

@@ -21,6 +21,7 @@ const COMMANDS: { names: string[]; load: () => Promise<Register> }[] = [
   { names: ['demo'], load: async () => (await import('./commands/demo.js')).registerDemo },
   { names: ['chaos'], load: async () => (await import('./commands/chaos.js')).registerChaos },
   { names: ['report'], load: async () => (await import('./commands/report.js')).registerReport },
+  { names: ['check'], load: async () => (await import('./commands/check.js')).registerCheck },
   { names: ['member'], load: async () => (await import('./commands/member.js')).registerMember },
   { names: ['env'], load: async () => (await import('./commands/env.js')).registerEnv },
   { names: ['snapshot'], load: async () => (await import('./commands/snapshot.js')).registerSnapshot },

@@ -4,6 +4,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { LabError } from '../errors.js';
 import { parseJsonSafe } from './json.js';
+import { openWatch, type WatchHandle, type WatchRequest, type WatchResponse } from './watch.js';
 
 export const DEFAULT_TIMEOUT_MS = 1500;
 
@@ -117,6 +118,9 @@ export interface EtcdKv {
   value: string;
   modRevision: string;
 }
+
+/** One comparison of a txn: the key's value equals `value`, or its create revision equals `createRevision` ("0": absent). */
+export type TxnCompare = { key: string; value: string } | { key: string; createRevision: string };
 
 export interface PeerVersion {
   etcdserver: string;
@@ -401,6 +405,29 @@ export class EtcdClient {
   async put(key: string, value: string, opts?: CallOptions): Promise<{ revision: string }> {
     const b = await this.post('/v3/kv/put', { key: b64(key), value: b64(value) }, opts, false);
     return { revision: str(header(b).revision) };
+  }
+
+  /**
+   * `POST /v3/kv/txn`: if every comparison holds (EQUAL), put every pair, as one revision. The gateway leaves
+   * `succeeded` out when it is false.
+   */
+  async txn(compares: TxnCompare[], puts: { key: string; value: string }[], opts?: CallOptions): Promise<{ succeeded: boolean; revision: string }> {
+    const compare = compares.map((c) =>
+      'value' in c
+        ? { key: b64(c.key), target: 'VALUE', result: 'EQUAL', value: b64(c.value) }
+        : { key: b64(c.key), target: 'CREATE', result: 'EQUAL', create_revision: c.createRevision },
+    );
+    const success = puts.map((p) => ({ request_put: { key: b64(p.key), value: b64(p.value) } }));
+    const b = await this.post('/v3/kv/txn', { compare, success }, opts, false);
+    return { succeeded: b.succeeded === true, revision: str(header(b).revision) };
+  }
+
+  /**
+   * `POST /v3/watch`, streamed: every key with this prefix from `startRevision` on. See watch.ts; the caller
+   * cancels the handle (or aborts its signal).
+   */
+  watch(req: WatchRequest, onResponse: (r: WatchResponse) => void, opts?: { signal?: AbortSignal; timeoutMs?: number }): WatchHandle {
+    return openWatch({ url: this.url('/v3/watch'), agent: this.agent, timeoutMs: opts?.timeoutMs ?? this.timeoutMs, req, onResponse, ...(opts?.signal ? { signal: opts.signal } : {}) });
   }
 
   /** Reads one key. `serializable` reads this member's local copy (answers without a leader). */

@@ -1,6 +1,7 @@
 // PURE. Everything a run's report shows. `etcd-lab chaos --report DIR` saves it as DIR/run.json and renders it
 // as DIR/report.html (html.ts); `etcd-lab check DIR` reads it back.
 import type { RegisterOperation } from '../check/history.js';
+import type { WatchedEvent } from '../check/watch.js';
 
 export type Verdict = 'linearizable' | 'not-linearizable' | 'unknown' | 'passed' | 'failed';
 
@@ -49,6 +50,8 @@ export interface Violation {
   explanation: string;
   /** The smallest set of operations that shows it. */
   operations: RegisterOperation[];
+  /** Watch checks: the watch events that show it (their `operations` is empty). */
+  events?: WatchedEvent[];
 }
 
 export interface RunReport {

@@ -1,11 +1,12 @@
 // `etcd-lab chaos` through the CLI: seeded faults, a writer on every member, and the check that nothing was lost.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { planSchedule, FAULT_KINDS, type PlannedFault } from '../../src/chaos/schedule.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
+import { toRunReport } from '../../src/report/validate.js';
 import { claimPorts } from '../helpers/ports.js';
 import { killMentioning, waitNoProcesses } from '../helpers/procs.js';
 
@@ -62,6 +63,51 @@ test('chaos --duration 15s --seed 1: faults, elections, no acknowledged write lo
   assert.match(r.stderr, /PASS {2}every acknowledged write \(\d+\) is on all 5 members/);
   assert.deepEqual(await waitNoProcesses(tmp), [], 'no etcd left running');
   assert.deepEqual(clusterDirs(), [], 'the throw-away cluster dir is removed');
+});
+
+test('chaos --report DIR: every operation recorded from 8 clients over every member and "cluster"; linearizable, watch checks passed', async () => {
+  const dir = join(tmp, 'report-1');
+  const r = await runCli(['chaos', '--duration', '8s', '-n', '3', '--seed', '5', '--faults', 'kill,pause', '--report', dir, '--json', '--ports', String(base + 20)], { env, timeoutMs: 90_000 });
+  assert.equal(r.code, 0, show(r));
+  assert.deepEqual(readdirSync(dir).sort(), ['history.jsonl', 'report.html', 'run.json', 'watch.jsonl']);
+  const ops = readFileSync(join(dir, 'history.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { client: string; member: string; outcome: string; input: { f: string } });
+  const registerClients = new Set(ops.filter((o) => /^c\d+$/.test(o.client)).map((o) => o.client));
+  assert.ok(registerClients.size >= 8, `register clients: ${[...registerClients].join(', ')}`);
+  assert.deepEqual([...new Set(ops.filter((o) => /^c\d+$/.test(o.client)).map((o) => o.member))].sort(), ['cluster', 'm1', 'm2', 'm3']);
+  assert.deepEqual(new Set(ops.map((o) => o.input.f)), new Set(['get', 'put', 'cas']));
+  assert.ok(ops.some((o) => o.client.startsWith('seq-')), "the writer's puts are in the history too");
+  const watch = readFileSync(join(dir, 'watch.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { watcher: string; kind: string });
+  assert.deepEqual([...new Set(watch.map((e) => e.watcher))].sort(), ['final', 'w-m1', 'w-m2', 'w-m3']);
+  const run = toRunReport(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')), 'run.json');
+  assert.deepEqual(run.meta.members, ['m1', 'm2', 'm3']);
+  assert.equal(run.operations.length, ops.length);
+  assert.ok(run.leaders.length >= 1);
+  assert.equal(run.meta.seed, 5);
+  assert.ok(run.faults.length >= 1 && run.faults.every((f) => f.t >= 0 && f.t <= run.meta.durationMs + 1000), JSON.stringify(run.faults));
+  assert.deepEqual(
+    Object.fromEntries(run.verdicts.map((v) => [v.name, v.verdict])),
+    { 'writes: acknowledged present': 'passed', linearizability: 'linearizable', 'watch: ordered': 'passed', 'watch: unique': 'passed', 'watch: atomic': 'passed', 'watch: reliable': 'passed', 'watch: resumable': 'passed' },
+  );
+  assert.match(readFileSync(join(dir, 'report.html'), 'utf8'), /^<!doctype html>/i);
+  const rep = JSON.parse(r.stdout) as { verdict: string; verdicts: unknown[]; violations: unknown[]; recorded?: unknown };
+  assert.equal(rep.verdict, 'passed');
+  assert.deepEqual(rep.violations, []);
+  assert.equal(rep.verdicts.length, 7);
+  assert.equal(rep.recorded, undefined, '--json leaves the history to --report');
+  assert.deepEqual(await waitNoProcesses(tmp), [], 'no etcd left running');
+  assert.deepEqual(clusterDirs(), [], 'the throw-away cluster dir is removed');
+});
+
+test('chaos --report refuses a folder that holds something else, before starting a cluster', async () => {
+  const dir = join(tmp, 'not-a-report');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'notes.txt'), 'mine');
+  const r = await runCli(['chaos', '--report', dir], { env });
+  assert.equal(r.code, 2, show(r));
+  assert.match(r.stderr, /--report .*not-a-report is not empty and not an etcd-lab report folder \(it holds notes\.txt\)/);
+  assert.deepEqual(readdirSync(dir), ['notes.txt']);
+  assert.equal(existsSync(join(dir, 'run.json')), false);
+  assert.deepEqual(clusterDirs(), []);
 });
 
 test('chaos refuses bad input before starting anything', async () => {

@@ -53,9 +53,16 @@ test('demo failover passes, with a JSON report', async () => {
     vars: Record<string, string[]>;
     timeline: { kind: string; member?: string; withoutLeaderMs?: number; action?: string; text?: string; same?: boolean }[];
     summary: { elections: number; longestWithoutLeaderMs: number; faults: number; writes: { ok: number; failed: number } };
+    history: { client: string; member: string; input: { f: string; key: string }; outcome: string; output?: unknown }[];
   };
   assert.equal(rep.passed, true);
   assert.equal(rep.demo, 'failover');
+  // The two puts and the linearizable get are recorded (the serializable get is not a register operation).
+  assert.deepEqual(
+    rep.history.map((o) => [o.client, o.input.f, o.input.key, o.outcome]),
+    [['scenario', 'put', '/demo/before', 'ok'], ['scenario', 'put', '/demo/after', 'ok'], ['scenario', 'get', '/demo/after', 'ok']],
+  );
+  assert.deepEqual(rep.history[2]!.output, { f: 'get', value: '2' });
   assert.deepEqual(rep.members, ['m1', 'm2', 'm3']);
   assert.equal(rep.claims.length, 8);
   assert.ok(rep.claims.every((c) => c.ok), JSON.stringify(rep.claims, null, 1));

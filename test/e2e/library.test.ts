@@ -31,6 +31,15 @@ test('startCluster gives a handle whose faults and stop work; stop removes its t
     assert.ok(termOf(await c.status(), next) > oldTerm, 'the new leader is not in a later term');
     await c.heal();
     assert.ok(c.members.every((m) => m.clientURL.startsWith('http://127.0.0.1:')));
+    // Operations through registerClient() are recorded, in the checker's terms.
+    const any = c.registerClient();
+    const one = c.registerClient({ member: 'm2', name: 'reader' });
+    assert.equal((await any.put('lib/k', 'a')).outcome, 'ok');
+    assert.deepEqual((await any.cas('lib/k', 'a', 'b')).output, { f: 'cas', succeeded: true });
+    assert.deepEqual((await any.cas('lib/k', null, 'c')).output, { f: 'cas', succeeded: false });
+    assert.deepEqual((await one.get('lib/k')).output, { f: 'get', value: 'b' });
+    assert.deepEqual(c.history().map((o) => [o.client, o.member, o.input.f, o.outcome]), [['c1', 'cluster', 'put', 'ok'], ['c1', 'cluster', 'cas', 'ok'], ['c1', 'cluster', 'cas', 'ok'], ['reader', 'm2', 'get', 'ok']]);
+    assert.throws(() => c.registerClient({ member: 'm9' }), /there is no member "m9"/);
   } finally {
     await c.stop();
   }

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
-import { LabError } from '../../errors.js';
+import { EXIT, LabError } from '../../errors.js';
 import type { ChaosReport } from '../../chaos/chaos-run.js';
 import type { Lab } from '../../chaos/lab.js';
+import type { RegisterOperation } from '../../check/history.js';
 
 interface ChaosFlags {
   duration?: string;
@@ -13,11 +14,29 @@ interface ChaosFlags {
   keep?: boolean;
   ports?: string;
   etcd?: string;
+  clients?: string;
+  keys?: string;
+  rate?: string;
+  report?: string;
+}
+
+function positiveInt(v: string | undefined, flag: string, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > max) throw new LabError('USAGE', `${flag} must be a whole number from 1 to ${max}, got "${v}"`);
+  return Number(v);
+}
+
+function describeOp(op: RegisterOperation): string {
+  const i = op.input;
+  const what = i.f === 'get' ? `get ${i.key}` : i.f === 'put' ? `put ${i.key}=${i.value}` : `cas ${i.key} ${i.expect ?? '(absent)'} -> ${i.value}`;
+  const out = op.output ? (op.output.f === 'get' ? ` -> ${op.output.value ?? '(absent)'}` : op.output.f === 'cas' ? ` -> ${op.output.succeeded ? 'succeeded' : 'compare failed'}` : ' -> ok') : '';
+  const end = op.return !== undefined ? `${op.return.toFixed(1)}` : '?';
+  return `#${op.id} ${op.client} via ${op.member ?? '?'} [${op.invoke.toFixed(1)}, ${end}] ms ${what}${out} (${op.outcome}${op.error ? `: ${op.error}` : ''})`;
 }
 
 function renderChaosReport(r: ChaosReport, fmt: (ms: number) => string): string {
   const out: string[] = [];
-  const verdict = r.interrupted ? 'INTERRUPTED' : r.passed ? 'PASS' : 'FAIL';
+  const verdict = r.interrupted ? 'INTERRUPTED' : r.passed ? 'PASS' : r.verdict === 'unknown' && r.check?.passed ? 'UNDECIDED' : 'FAIL';
   out.push(`chaos: ${verdict} (seed ${r.seed}, ${fmt(r.durationMs)}, ${r.members.length} members; repeat with --seed ${r.seed})`);
   const byKind = new Map<string, number>();
   for (const f of r.faults) byKind.set(f.kind, (byKind.get(f.kind) ?? 0) + 1);
@@ -42,6 +61,17 @@ function renderChaosReport(r: ChaosReport, fmt: (ms: number) => string): string 
     out.push(`lost writes: ${r.lost}${r.lost > 0 ? ` — e.g. ${r.check.lost.map((l) => `${l.key} (acknowledged by ${l.via}, missing on ${l.missingOn.join(', ')})`).slice(0, 3).join('; ')}` : ''}`);
     if (!r.passed && r.check.problem && r.lost === 0) out.push(`problem: ${r.check.problem}`);
   }
+  const w = r.workload;
+  out.push(
+    `recorded: ${w.operations.ok + w.operations.fail + w.operations.unknown} operations, the writer's puts and ${w.clients} register clients' on ${w.keys} keys (${w.operations.ok} ok, ${w.operations.fail} failed, ${w.operations.unknown} unknown; ${w.opsPerSecond}/s), ${w.txns} two-key txns`,
+  );
+  out.push(`watchers: ${w.watchEvents} events, ${w.watchReopens} re-opens`);
+  for (const v of r.verdicts) out.push(`  ${v.verdict.toUpperCase().padEnd(16)} ${v.name}: ${v.detail}`);
+  for (const v of r.violations.slice(0, 10)) {
+    out.push(`violation (${v.checker}): ${v.explanation}`);
+    for (const op of v.operations.slice(0, 6)) out.push(`    ${describeOp(op)}`);
+  }
+  if (r.violations.length > 10) out.push(`... and ${r.violations.length - 10} more violations (see --json or --report)`);
   return `${out.join('\n')}\n`;
 }
 
@@ -57,6 +87,12 @@ async function chaos(opts: ChaosFlags): Promise<number> {
     seed = Number(opts.seed);
   } else seed = Math.floor(Math.random() * 1_000_000);
   let faults = opts.faults !== undefined ? parseFaultKinds(opts.faults) : [...FAULT_KINDS];
+  const clients = positiveInt(opts.clients, '--clients', 64);
+  const keys = positiveInt(opts.keys, '--keys', 1000);
+  const rate = positiveInt(opts.rate, '--rate', 5000);
+  const { resolve: resolvePath } = await import('node:path');
+  const reportDir = opts.report !== undefined ? resolvePath(opts.report) : null;
+  if (reportDir) (await import('../report-dir.js')).checkReportDir(reportDir);
 
   const abort = new AbortController();
   const { onInterrupt, showLive, startThrowawayCluster } = await import('./demo.js');
@@ -125,6 +161,8 @@ async function chaos(opts: ChaosFlags): Promise<number> {
         faults,
         prefix: `etcd-lab-chaos/${seed}-${Date.now().toString(36)}/`,
         signal: abort.signal,
+        workload: { ...(clients ? { clients } : {}), ...(keys ? { keys } : {}), ...(rate ? { rate } : {}) },
+        sampleMetrics: reportDir !== null,
       });
     } finally {
       await obs.stop();
@@ -133,10 +171,27 @@ async function chaos(opts: ChaosFlags): Promise<number> {
     await teardown();
     offSignals();
   }
-  if (opts.json) printJson({ etcdVersion, ...report });
+  if (reportDir && report.recorded) {
+    const { writeReportDir } = await import('../report-dir.js');
+    const { chaosRunReport } = await import('../../chaos/run-report.js');
+    const { renderReportHtml } = await import('../../report/html.js');
+    const { historyJsonl, watchJsonl } = await import('../../check/run-files.js');
+    const rec = report.recorded;
+    const run = chaosRunReport(report, { command: ['etcd-lab', ...process.argv.slice(2)].join(' '), etcdVersion: etcdVersion ?? 'unknown' });
+    writeReportDir(reportDir, {
+      'history.jsonl': historyJsonl(rec.history),
+      'watch.jsonl': watchJsonl(rec.watchLog, rec.finalHistory ? { events: rec.finalHistory, startRevision: rec.startRevision, endRevision: rec.endRevision, t: run.meta.durationMs } : null),
+      'run.json': `${JSON.stringify(run, null, 1)}\n`,
+      'report.html': renderReportHtml(run),
+    });
+    info(`wrote ${reportDir}: history.jsonl (${rec.history.length} operations), watch.jsonl, run.json, report.html`);
+  } else if (reportDir) warn(`nothing written to ${reportDir}: the run was interrupted before the checks`);
+  const { recorded: _recorded, metrics: _metrics, ...shown } = report;
+  if (opts.json) printJson({ etcdVersion, ...shown });
   else process.stdout.write(renderChaosReport(report, formatDuration));
   if (report.interrupted) return 130;
-  return report.passed ? 0 : 1;
+  if (report.verdict === 'unknown' && report.check?.passed) return EXIT.undecided;
+  return report.passed ? EXIT.ok : EXIT.failure;
 }
 
 export function registerChaos(program: Command): void {
@@ -152,6 +207,10 @@ export function registerChaos(program: Command): void {
     .option('--keep', 'keep the throw-away cluster\'s temp dir (data and logs) afterwards')
     .option('--ports <layout>', 'ports of the throw-away cluster: auto (free ports) or a base port number', 'auto')
     .option('--etcd <path>', 'etcd binary for the throw-away cluster')
+    .option('--clients <n>', 'concurrent register clients, spread over every member and a "cluster" client (default 8)')
+    .option('--keys <n>', 'register keys the clients share (default 3)')
+    .option('--rate <ops/s>', 'register operations per second, all clients together (default 40)')
+    .option('--report <dir>', 'write history.jsonl, watch.jsonl, run.json and report.html to this (new or empty) folder')
     .addHelpText(
       'after',
       `
@@ -159,14 +218,28 @@ One fault at a time, each undone before the next (kill -> restart, pause -> resu
 each hitting at most a minority of the members, half of the time including the leader. Meanwhile one writer
 lane per member puts keys etcd-lab-chaos/<run>/<seq>. At the end: heal, resume, restart every member one
 after the other, wait until all agree on one leader, revision and hash, and read every key back from every
-member. Exit 0 when no acknowledged write is missing, 1 otherwise.
+member.
 
-The live timeline (faults, leaders lost and elected) goes to stderr; the report to stdout.
+Meanwhile --clients register clients (default 8: one per member in turn, and "cluster" clients that fail over
+to the next member when one refuses) get, put and compare-and-set --keys keys at --rate operations a second,
+and one watcher per member watches them. Every operation (the writer's puts too) is recorded with its
+outcome: ok, fail (certainly not applied) or unknown (timed out or cut off: may have been applied). At the
+end: the history is checked for linearizability (10 s budget), the watchers' events against a fresh watch of
+the whole run (ordered, unique, atomic, reliable, resumable).
+
+Exit codes: 0 every check passed; 1 a write was lost, the cluster did not converge, or a check found a
+violation (printed in words); 4 no violation found, but a check could not decide (e.g. the linearizability
+checker ran out of its budget); 130 interrupted.
+
+The live timeline (faults, leaders lost and elected) goes to stderr; the report to stdout. --json prints it
+as JSON (verdicts and violations included; the history itself only goes to --report).
 
 Examples:
   $ etcd-lab chaos --seed 1                        # 60 s on a throw-away 5-member cluster
   $ etcd-lab chaos --duration 15s --faults kill,partition -n 3
   $ etcd-lab chaos --seed 7 --json > chaos.json
+  $ etcd-lab chaos --duration 20s -n 3 --report run-1 && xdg-open run-1/report.html
+  $ etcd-lab chaos --clients 12 --keys 5 --rate 80 --faults partition
   $ etcd-lab up --chaos -d --dir /tmp/lab && etcd-lab chaos --dir /tmp/lab --duration 30s`,
     )
     .action(async (opts: ChaosFlags) => {

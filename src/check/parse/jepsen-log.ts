@@ -1,0 +1,88 @@
+// PURE. Jepsen's log of its etcd test (a single register): one event a line,
+//   INFO  jepsen.util - 3	:invoke	:cas	[1 2]
+// with the process, the type (:invoke, :ok, :fail, :info), the function (:read, :write, :cas) and a value
+// (nil, 4, [1 2], :timed-out), separated by tabs or spaces. Lines of other loggers, and the nemesis's, are skipped.
+//
+// How each event is read (porcupine's reading of these logs, whose verdicts the tests compare against):
+//   :invoke :read nil / :write v / :cas [a b]   a call by that process
+//   :ok :read v (nil: absent), :ok :write v, :ok :cas [a b]   it happened, with that result
+//   :fail :cas [a b]   the cas completed and found a value other than a: an ok operation with `ok: false`
+//   :fail :read ...    (e.g. :timed-out) nothing is known about that read: dropped (it constrains nothing)
+//   :fail :write ...   it did not happen (Jepsen's :fail): dropped
+//   :info ...          timed out: unknown, it may take effect at any time after its call, or never
+//   no completion      the same as :info
+// The time of an event is its line number.
+import type { JepsenInput, JepsenOperation, JepsenOutput } from '../models/jepsen-register.js';
+import { ednText, EdnError, parseEdn, type Edn } from './edn.js';
+import { badLine, pairEvents, type EventType, type JepsenEvent, type Pairing } from './events.js';
+
+const LINE = /jepsen\.util\s+-\s+(\S+)\s+:(invoke|ok|fail|info)\s+:(\S+)\s*(.*?)\s*$/;
+
+export const looksLikeJepsenLog = (line: string): boolean => /\bjepsen\.util\s+-\s/.test(line);
+
+export function parseJepsenLog(text: string, file = 'history'): JepsenOperation[] {
+  const events: JepsenEvent[] = [];
+  const lines = text.split('\n');
+  for (let n = 0; n < lines.length; n++) {
+    const line = lines[n]!;
+    if (!looksLikeJepsenLog(line)) continue;
+    const m = LINE.exec(line);
+    if (!m) return badLine(file, n + 1, 'a Jepsen event "<process> :invoke|:ok|:fail|:info :<f> <value>"', JSON.stringify(line.slice(0, 80)));
+    const [, process, type, f, rest] = m;
+    if (process!.startsWith(':')) continue; // :nemesis and other non-client processes
+    let value: Edn;
+    try {
+      value = rest === '' ? null : parseEdn(rest!);
+    } catch (e) {
+      if (!(e instanceof EdnError)) throw e;
+      return badLine(file, n + 1, `an EDN value after :${f} (${e.message})`, JSON.stringify(rest));
+    }
+    events.push({ process: process!, type: type as EventType, f: f!, value, line: n + 1 });
+  }
+  return pairEvents(events, file, registerPairing, (ev) => `${ev.process} :${ev.type} :${ev.f} ${ednText(ev.value) ?? 'nil'}`);
+}
+
+const scalar = (v: Edn): string | null | undefined => (v === null ? null : typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
+
+const pair = (v: Edn): [string, string] | undefined => {
+  if (!Array.isArray(v) || v.length !== 2) return undefined;
+  const a = scalar(v[0]!);
+  const b = scalar(v[1]!);
+  return a == null || b == null ? undefined : [a, b];
+};
+
+const registerPairing: Pairing<JepsenInput, JepsenOutput> = {
+  input(ev, bad) {
+    switch (ev.f) {
+      case 'read':
+        return { f: 'read' };
+      case 'write': {
+        const v = scalar(ev.value);
+        return v == null ? bad('a value to write (:write 3)') : { f: 'write', value: v };
+      }
+      case 'cas': {
+        const p = pair(ev.value);
+        return p ? { f: 'cas', from: p[0], to: p[1] } : bad('the cas arguments as [from to] (:cas [1 2])');
+      }
+      default:
+        return bad('the register functions :read, :write or :cas');
+    }
+  },
+  complete(input, ev, bad) {
+    if (ev.f !== input.f) return bad(`a completion of :${input.f}, the function this process invoked`);
+    if (ev.type === 'fail') {
+      if (input.f === 'cas' && pair(ev.value)) return { outcome: 'ok', output: { f: 'cas', ok: false } };
+      return { outcome: 'fail' };
+    }
+    switch (input.f) {
+      case 'read': {
+        const v = scalar(ev.value);
+        return v === undefined ? bad('the value read (nil or a value)') : { outcome: 'ok', output: { f: 'read', value: v } };
+      }
+      case 'write':
+        return { outcome: 'ok', output: { f: 'write' } };
+      case 'cas':
+        return { outcome: 'ok', output: { f: 'cas', ok: true } };
+    }
+  },
+};

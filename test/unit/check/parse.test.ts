@@ -1,0 +1,103 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { LabError } from '../../../src/errors.js';
+import { checkParsed, detectFormat, parseHistory } from '../../../src/check/parse/index.js';
+import { parseJepsenLog } from '../../../src/check/parse/jepsen-log.js';
+import { parseEdnKv } from '../../../src/check/parse/edn-kv.js';
+import { parseJsonl } from '../../../src/check/parse/jsonl.js';
+
+const J = (lines: string[]): string => lines.map((l) => `INFO  jepsen.util - ${l}`).join('\n');
+
+test('Jepsen log: every event type, tabs or spaces, any process number, other loggers and the nemesis skipped', () => {
+  const text = [
+    '2014-06-01 INFO  jepsen.core - running test',
+    J(['17\t:invoke\t:write\t4', '230 :invoke :read nil', ':nemesis\t:info\t:start\tnil', '17\t:ok\t:write\t4', '230\t:ok\t:read\t4']),
+    J(['5\t:invoke\t:cas\t[4 2]', '6\t:invoke\t:cas\t[1 3]', '5\t:ok\t:cas\t[4 2]', '6\t:fail\t:cas\t[1 3]']),
+    J(['8\t:invoke\t:read\tnil', '8\t:fail\t:read\t:timed-out', '9\t:invoke\t:write\t7', '9\t:info\t:write\t:timed-out', '10\t:invoke\t:cas\t[2 0]']),
+    J(['11\t:invoke\t:read\tnil', '11\t:ok\t:read\tnil']),
+  ].join('\n');
+  assert.equal(detectFormat(text), 'jepsen');
+  const ops = parseJepsenLog(text, 'x.log');
+  const brief = ops.map((o) => [o.client, o.input.f, o.outcome, o.output ?? null, o.invoke, o.return ?? null]);
+  assert.deepEqual(brief, [
+    ['17', 'write', 'ok', { f: 'write' }, 2, 5],
+    ['230', 'read', 'ok', { f: 'read', value: '4' }, 3, 6],
+    ['5', 'cas', 'ok', { f: 'cas', ok: true }, 7, 9],
+    ['6', 'cas', 'ok', { f: 'cas', ok: false }, 8, 10],
+    ['8', 'read', 'fail', null, 11, 12],
+    ['9', 'write', 'unknown', null, 13, null],
+    ['10', 'cas', 'unknown', null, 15, null],
+    ['11', 'read', 'ok', { f: 'read', value: null }, 16, 17],
+  ]);
+  assert.deepEqual(ops[2]!.input, { f: 'cas', from: '4', to: '2' });
+});
+
+test('Jepsen log: a malformed event names the file, the line and what was expected', () => {
+  const throwsAt = (lines: string[], line: number, what: RegExp) =>
+    assert.throws(() => parseJepsenLog(J(lines), 'h.log'), (e: unknown) => e instanceof LabError && e.code === 'BAD_HISTORY' && e.message.startsWith(`h.log:${line}: expected`) && what.test(e.message));
+  throwsAt(['1\t:invoke\t:cas\t5'], 1, /\[from to\]/);
+  throwsAt(['1\t:invoke\t:write\t3', '2\t:ok\t:write\t3'], 2, /process 2 invoked earlier/);
+  throwsAt(['1\t:invoke\t:write\t3', '1\t:ok\t:read\t3'], 2, /completion of :write/);
+  throwsAt(['1\t:invoke\t:inc\t3'], 1, /:read, :write or :cas/);
+  throwsAt(['1\t:invoke\t:write\t[1'], 1, /EDN value/);
+});
+
+test('EDN key-value: get/put/append, fail dropped, info unknown, nil read as ""', () => {
+  const text = [
+    '{:process 0, :type :invoke, :f :append, :key "0", :value "x 0 0 y"}',
+    '{:process 1, :type :invoke, :f :get, :key "0", :value nil}',
+    '{:process 0, :type :ok, :f :append, :key "0", :value "x 0 0 y"}',
+    '{:process 1, :type :ok, :f :get, :key "0", :value "x 0 0 y"}',
+    '{:process 2, :type :invoke, :f :put, :key 7, :value "a"}',
+    '{:process 2, :type :fail, :f :put, :key 7, :value "a"}',
+    '{:process 3, :type :invoke, :f :put, :key "7", :value "b \\"q\\""}',
+    '{:process 3, :type :info, :f :put, :key "7", :value "b"}',
+    '{:process :nemesis, :type :info, :f :start, :value nil}',
+    '{:process 4, :type :invoke, :f :get, :key "9", :value nil}',
+    '{:process 4, :type :ok, :f :get, :key "9", :value nil}',
+  ].join('\n');
+  assert.equal(detectFormat(text), 'edn');
+  const ops = parseEdnKv(text, 'kv.txt');
+  assert.deepEqual(
+    ops.map((o) => [o.client, o.input, o.outcome, o.output ?? null]),
+    [
+      ['0', { f: 'append', key: '0', value: 'x 0 0 y' }, 'ok', { f: 'append' }],
+      ['1', { f: 'get', key: '0' }, 'ok', { f: 'get', value: 'x 0 0 y' }],
+      ['2', { f: 'put', key: '7', value: 'a' }, 'fail', null],
+      ['3', { f: 'put', key: '7', value: 'b "q"' }, 'unknown', null],
+      ['4', { f: 'get', key: '9' }, 'ok', { f: 'get', value: '' }],
+    ],
+  );
+  const r = checkParsed({ format: 'edn', ops });
+  assert.equal(r.verdict, 'linearizable');
+  assert.equal(r.partitions, 3);
+  assert.throws(() => parseEdnKv('{:process 1, :type :invoke, :f :get, :key "0" :value nil', 'kv.txt'), /kv\.txt:1: expected an EDN map/);
+  assert.throws(() => parseEdnKv('{:process 1, :type :done, :f :get, :key "0"}', 'kv.txt'), /kv\.txt:1: expected :type :invoke, :ok, :fail or :info/);
+});
+
+test('jsonl: etcd-lab operations, checked strictly', () => {
+  const line = (o: object) => JSON.stringify(o);
+  const good = [
+    line({ id: 1, client: 'c1', input: { f: 'put', key: 'k', value: 'v' }, invoke: 1, return: 2, outcome: 'ok', output: { f: 'put' } }),
+    line({ id: 2, client: 'c2', input: { f: 'cas', key: 'k', expect: null, value: 'w' }, invoke: 1.5, outcome: 'unknown', error: 'timed out' }),
+    line({ id: 3, client: 'c3', input: { f: 'get', key: 'k' }, invoke: 3, return: 4, outcome: 'ok', output: { f: 'get', value: 'v' }, revision: '7' }),
+  ].join('\n');
+  assert.equal(detectFormat(good), 'jsonl');
+  const ops = parseJsonl(good, 'history.jsonl');
+  assert.equal(ops.length, 3);
+  assert.equal(ops[1]!.error, 'timed out');
+  assert.equal(checkParsed(parseHistory(good, 'history.jsonl')).verdict, 'linearizable');
+  const bad = (text: string, re: RegExp) => assert.throws(() => parseJsonl(text, 'h.jsonl'), re);
+  bad(`${good}\n{"id":4`, /h\.jsonl:4: expected a JSON object/);
+  bad(line({ id: 1, client: 'c', input: { f: 'get', key: 'k' }, invoke: 1, return: 2, outcome: 'ok' }), /h\.jsonl:1: expected "output" for an ok get \(\{"f":"get","value":"…"\|null\}\)/);
+  bad(line({ id: 1, client: 'c', input: { f: 'del', key: 'k' }, invoke: 1, outcome: 'fail' }), /expected "input"/);
+  bad(line({ id: 1, client: 'c', input: { f: 'get', key: 'k' }, invoke: 5, return: 2, outcome: 'ok', output: { f: 'get', value: null } }), /not before "invoke"/);
+  bad(`${good.split('\n')[0]}\n${good.split('\n')[0]}`, /h\.jsonl:2: expected a unique "id"/);
+});
+
+test('a file of no known format says so and how to name it', () => {
+  assert.throws(
+    () => parseHistory('hello\nworld\n', 'notes.txt'),
+    (e: unknown) => e instanceof LabError && /notes\.txt: cannot tell the history format/.test(e.message) && /--format/.test(e.hint ?? ''),
+  );
+});
