@@ -1,11 +1,12 @@
 // `npm run bench` — every figure in BENCHMARKS.md. `-- --quick`: a reduced set in under 2 minutes, printed only.
-// `-- --only ready,failover,proxy,supervisor,cold-start`: measures those sections again and keeps the others in
+// `-- --only ready,failover,proxy,supervisor,cold-start,check`: measures those sections again and keeps the others in
 // BENCHMARKS.md. `--out FILE` writes elsewhere (also for --quick); `--no-build` uses dist/ as it is.
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { benchCheck } from './check.js';
 import { benchColdStart } from './cold-start.js';
 import { BIN, REPO } from './cli.js';
 import { benchFailover } from './failover.js';
@@ -65,6 +66,11 @@ const sections: Section[] = [
     key: 'cold-start',
     title: '5. CLI cold start: `etcd-lab --version` and `etcd-lab status`',
     run: (log) => benchColdStart({ runs: quick ? 5 : 10, log }),
+  },
+  {
+    key: 'check',
+    title: '6. Linearizability check: the 52 Jepsen etcd histories and the key-value ones, vs porcupine',
+    run: (log) => benchCheck({ runs: 3, log }),
   },
 ];
 
