@@ -115,3 +115,13 @@ test('the budget counts from the start: a clock that has run out gives unknown f
   const r = checkRegisterHistory(recordedHistory(400), { budgetMs: 40, now });
   assert.equal(r.verdict, 'unknown');
 });
+
+test('a search that outgrows its memory limit gives unknown with the reason, and the other keys are still checked', () => {
+  const u = checkRegisterHistory(recordedHistory(3000), { maxBytes: 1 });
+  assert.equal(u.verdict, 'unknown');
+  assert.match(u.reason!, /the search of key k\d \(\d+ operations\) outgrew 0 MiB; 0 of 3 keys checked/);
+  // a small key with a lost write is still decided, and a violation wins over unknown
+  const r = checkRegisterHistory([...recordedHistory(3000), put('c9', 'z', 'a', 0, 1), get('c9', 'z', null, 2, 3)], { maxBytes: 1 });
+  assert.equal(r.verdict, 'not-linearizable');
+  assert.equal(r.violation?.key, 'z');
+});
