@@ -101,8 +101,8 @@ export function searchPartition<S, I, O>(model: Model<S, I, O>, ops: readonly Op
   }
 
   // Interned states and the memo of transitions: trans[state * n + op] is 0 (not computed yet), -1 (illegal) or
-  // 1 + the next state.
-  // The memo has a row per state up to MEMO_ENTRIES in all; states beyond it are stepped every time.
+  // 1 + the next state. The memo has a row per state up to MEMO_ENTRIES in all; states beyond it are stepped
+  // every time.
   const stateIds = new Map<StateKey, number>();
   const stateVals: S[] = [];
   let stateBytes = 0;
@@ -117,7 +117,7 @@ export function searchPartition<S, I, O>(model: Model<S, I, O>, ops: readonly Op
     }
     return id;
   };
-  let rows = 16;
+  let rows = Math.max(1, Math.min(16, Math.floor(MEMO_ENTRIES / n)));
   let trans = new Int32Array(rows * n);
   const transition = (state: number, op: number): number => {
     const s = model.step(stateVals[state]!, inputs[op]!, outputs[op]);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkRegisterHistory } from '../../../src/check/linearizability.js';
-import { cas, get, put, recordedHistory } from './register-history.js';
+import { cas, get, put, recordedHistory } from '../../helpers/histories.js';
 
 const ids = (ops: { id: number }[]): number[] => ops.map((o) => o.id).sort((a, b) => a - b);
 
