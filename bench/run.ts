@@ -1,11 +1,12 @@
 // `npm run bench` — every figure in BENCHMARKS.md. `-- --quick`: a reduced set in under 2 minutes, printed only.
-// `-- --only ready,failover,proxy,supervisor,cold-start,report`: measures those sections again and keeps the others in
+// `-- --only ready,failover,proxy,supervisor,cold-start,report,check`: measures those sections again and keeps the others in
 // BENCHMARKS.md. `--out FILE` writes elsewhere (also for --quick); `--no-build` uses dist/ as it is.
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { benchCheck } from './check.js';
 import { benchColdStart } from './cold-start.js';
 import { BIN, REPO } from './cli.js';
 import { benchFailover } from './failover.js';
@@ -71,6 +72,11 @@ const sections: Section[] = [
     key: 'report',
     title: '6. The run report: render time and page size for 50,000 operations; the metrics sampler\'s CPU',
     run: (log) => benchReportCost(quick ? { operations: 50_000, renders: 3, samplerMs: 3000, log } : { operations: 50_000, renders: 7, samplerMs: 10_000, log }),
+  },
+  {
+    key: 'check',
+    title: '7. Linearizability check: the 52 Jepsen etcd histories and the key-value ones, vs porcupine',
+    run: (log) => benchCheck({ runs: 3, log }),
   },
 ];
 

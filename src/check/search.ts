@@ -36,6 +36,8 @@ export interface SearchResult {
 
 /** How often (in steps) the clock and the memory are looked at. */
 const CHECK_EVERY = 1023;
+/** At most this many memoized transitions (4 bytes each). */
+const MEMO_ENTRIES = 1 << 24;
 
 function zobrist(n: number): Int32Array {
   const z = new Int32Array(n);
@@ -99,9 +101,11 @@ export function searchPartition<S, I, O>(model: Model<S, I, O>, ops: readonly Op
   }
 
   // Interned states and the memo of transitions: trans[state * n + op] is 0 (not computed yet), -1 (illegal) or
-  // 1 + the next state.
+  // 1 + the next state. The memo has a row per state up to MEMO_ENTRIES in all; states beyond it are stepped
+  // every time.
   const stateIds = new Map<StateKey, number>();
   const stateVals: S[] = [];
+  let stateBytes = 0;
   const intern = (s: S): number => {
     const k = model.key(s);
     let id = stateIds.get(k);
@@ -109,21 +113,22 @@ export function searchPartition<S, I, O>(model: Model<S, I, O>, ops: readonly Op
       id = stateVals.length;
       stateIds.set(k, id);
       stateVals.push(s);
+      stateBytes += 48 + (typeof k === 'string' ? 2 * k.length : 0);
     }
     return id;
   };
-  let rows = 16;
+  let rows = Math.max(1, Math.min(16, Math.floor(MEMO_ENTRIES / n)));
   let trans = new Int32Array(rows * n);
   const transition = (state: number, op: number): number => {
     const s = model.step(stateVals[state]!, inputs[op]!, outputs[op]);
     const t = s === ILLEGAL ? -1 : intern(s) + 1;
-    if (stateVals.length > rows) {
-      while (stateVals.length > rows) rows *= 2;
+    if (stateVals.length > rows && rows * 2 * n <= MEMO_ENTRIES) {
+      while (stateVals.length > rows && rows * 2 * n <= MEMO_ENTRIES) rows *= 2;
       const bigger = new Int32Array(rows * n);
       bigger.set(trans);
       trans = bigger;
     }
-    trans[state * n + op] = t;
+    if (state < rows) trans[state * n + op] = t;
     return t;
   };
 
@@ -147,7 +152,7 @@ export function searchPartition<S, I, O>(model: Model<S, I, O>, ops: readonly Op
   for (;;) {
     if ((++steps & CHECK_EVERY) === 0) {
       if (limits.now() > limits.deadline) return { outcome: 'budget', steps };
-      if (cache.bytes + trans.byteLength > limits.maxBytes) return { outcome: 'memory', steps };
+      if (cache.bytes + trans.byteLength + stateBytes > limits.maxBytes) return { outcome: 'memory', steps };
     }
     if (entry !== -1 && (entry & 1) === 1) {
       const op = (entry - 1) >>> 1;
@@ -155,7 +160,7 @@ export function searchPartition<S, I, O>(model: Model<S, I, O>, ops: readonly Op
         entry = next[entry]!;
         continue;
       }
-      let t = trans[state * n + op]!;
+      let t = state < rows ? trans[state * n + op]! : 0;
       if (t === 0) t = transition(state, op);
       if (t > 0) {
         const ns = t - 1;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCli } from '../helpers/cli.js';
-import { get, put, recordedHistory } from '../unit/check/register-history.js';
+import { get, put, recordedHistory } from '../helpers/histories.js';
 
 const FIX = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
 const tmp = realpathSync(mkdtempSync(join(tmpdir(), 'etcd-lab-check-e2e-')));

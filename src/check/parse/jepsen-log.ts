@@ -1,7 +1,8 @@
 // PURE. Jepsen's log of its etcd test (a single register): one event a line,
 //   INFO  jepsen.util - 3	:invoke	:cas	[1 2]
 // with the process, the type (:invoke, :ok, :fail, :info), the function (:read, :write, :cas) and a value
-// (nil, 4, [1 2], :timed-out), separated by tabs or spaces. Lines of other loggers, and the nemesis's, are skipped.
+// (nil, 4, [1 2], :timed-out), separated by tabs or spaces. Lines that are not such events (other loggers, other
+// messages) and the nemesis's events are skipped; an event that cannot be read is an error naming its line.
 //
 // How each event is read (porcupine's reading of these logs, whose verdicts the tests compare against):
 //   :invoke :read nil / :write v / :cas [a b]   a call by that process
@@ -16,9 +17,11 @@ import type { JepsenInput, JepsenOperation, JepsenOutput } from '../models/jepse
 import { ednText, EdnError, parseEdn, type Edn } from './edn.js';
 import { badLine, pairEvents, type EventType, type JepsenEvent, type Pairing } from './events.js';
 
-const LINE = /jepsen\.util\s+-\s+(\S+)\s+:(invoke|ok|fail|info)\s+:(\S+)\s*(.*?)\s*$/;
+/** An event: the process and the type after `jepsen.util -`; anything else of that logger is not one. */
+const EVENT = /\bjepsen\.util\s*[-:]?\s+(\S+)\s+:(invoke|ok|fail|info)\b/;
+const LINE = /\bjepsen\.util\s*[-:]?\s+(\S+)\s+:(invoke|ok|fail|info)\s+:(\S+)\s*(.*?)\s*$/;
 
-export const looksLikeJepsenLog = (line: string): boolean => /\bjepsen\.util\s+-\s/.test(line);
+export const looksLikeJepsenLog = (line: string): boolean => EVENT.test(line);
 
 export function parseJepsenLog(text: string, file = 'history'): JepsenOperation[] {
   const events: JepsenEvent[] = [];

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkRegisterHistory } from '../../../src/check/linearizability.js';
-import { cas, get, put, recordedHistory } from './register-history.js';
+import { cas, get, put, recordedHistory } from '../../helpers/histories.js';
 
 const ids = (ops: { id: number }[]): number[] => ops.map((o) => o.id).sort((a, b) => a - b);
 
@@ -114,4 +114,14 @@ test('the budget counts from the start: a clock that has run out gives unknown f
   const now = () => (t += 50);
   const r = checkRegisterHistory(recordedHistory(400), { budgetMs: 40, now });
   assert.equal(r.verdict, 'unknown');
+});
+
+test('a search that outgrows its memory limit gives unknown with the reason, and the other keys are still checked', () => {
+  const u = checkRegisterHistory(recordedHistory(3000), { maxBytes: 1 });
+  assert.equal(u.verdict, 'unknown');
+  assert.match(u.reason!, /the search of key k\d \(\d+ operations\) outgrew 0 MiB; 0 of 3 keys checked/);
+  // a small key with a lost write is still decided, and a violation wins over unknown
+  const r = checkRegisterHistory([...recordedHistory(3000), put('c9', 'z', 'a', 0, 1), get('c9', 'z', null, 2, 3)], { maxBytes: 1 });
+  assert.equal(r.verdict, 'not-linearizable');
+  assert.equal(r.violation?.key, 'z');
 });

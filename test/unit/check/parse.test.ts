@@ -15,6 +15,7 @@ test('Jepsen log: every event type, tabs or spaces, any process number, other lo
     J(['5\t:invoke\t:cas\t[4 2]', '6\t:invoke\t:cas\t[1 3]', '5\t:ok\t:cas\t[4 2]', '6\t:fail\t:cas\t[1 3]']),
     J(['8\t:invoke\t:read\tnil', '8\t:fail\t:read\t:timed-out', '9\t:invoke\t:write\t7', '9\t:info\t:write\t:timed-out', '10\t:invoke\t:cas\t[2 0]']),
     J(['11\t:invoke\t:read\tnil', '11\t:ok\t:read\tnil']),
+    'INFO  jepsen.util - worker 3 starting',
   ].join('\n');
   assert.equal(detectFormat(text), 'jepsen');
   const ops = parseJepsenLog(text, 'x.log');

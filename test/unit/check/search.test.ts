@@ -6,7 +6,7 @@ import type { RegisterOperation } from '../../../src/check/history.js';
 import { checkRegisterHistory } from '../../../src/check/linearizability.js';
 import { ILLEGAL } from '../../../src/check/model.js';
 import { registerModel } from '../../../src/check/models/register.js';
-import { cas, get, put } from './register-history.js';
+import { cas, get, put } from '../../helpers/histories.js';
 
 function rng(seed: number): () => number {
   let x = seed;

@@ -1,6 +1,6 @@
 // Register histories in etcd-lab's own format for the checker's tests: a recorded-looking base history, and
 // helpers to splice operations into it.
-import type { RegisterInput, RegisterOperation, RegisterOutput } from '../../../src/check/history.js';
+import type { RegisterInput, RegisterOperation, RegisterOutput } from '../../src/check/history.js';
 
 let nextId = 1000;
 
