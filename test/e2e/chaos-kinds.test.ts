@@ -44,8 +44,8 @@ async function chaos(kind: string, nodes: number): Promise<Report> {
   assert.equal(rep.lost, 0);
   assert.ok(rep.faults.length >= 1, 'a fault was planned and applied');
   assert.deepEqual(rep.faults.filter((f) => f.error), [], 'the lab carried out every fault');
-  assert.ok(rep.faults.every((f) => f.kind === kind && f.ms > 0));
-  assert.ok(rep.writes.acknowledged > 0);
+  assert.ok(rep.faults.every((f) => f.kind === kind && f.ms > 0), JSON.stringify(rep.faults));
+  assert.ok(rep.writes.acknowledged > 0, `no write was acknowledged: ${JSON.stringify(rep.writes)}`);
   assert.deepEqual(await waitNoProcesses(tmp), [], 'no etcd left running');
   assert.deepEqual(readdirSync(tmp).filter((n) => n.startsWith('etcd-lab-')), [], 'the throw-away cluster dir is removed');
   return rep;
