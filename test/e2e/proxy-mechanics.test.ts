@@ -345,16 +345,17 @@ describe('peer proxy over plain HTTP servers', () => {
   it('drop: a dropped stream chunk ends the stream (framed messages cannot be skipped)', async () => {
     setLinks(drop(emptyLinks(NAMES), { from: 'm2', to: 'm1' }, 50));
     openStreams.length = 0;
-    const res = await viaProxy('GET', 'm2', '/raft/stream/message/1'); // the GET goes m1->m2: no rate there, no draw
+    // The GET goes m1->m2: no rate there, no draw. Every chunk back is a draw: the response head, 'one', 'two'.
+    draws.push(0.9, 0.9, 0.2);
+    const res = await viaProxy('GET', 'm2', '/raft/stream/message/1');
     assert.equal(res.statusCode, 200);
-    draws.push(0.9, 0.2);
     const first = nextChunk(res, 500);
     openStreams[0]!.write('one');
     assert.equal(await first, 'one');
     const gone = closed(res);
     openStreams[0]!.write('two');
     await gone;
-    assert.deepEqual(proxy.stats().messages['m2->m1'], { relayed: 1, dropped: 1 });
+    assert.deepEqual(proxy.stats().messages['m2->m1'], { relayed: 2, dropped: 1 });
     setLinks(heal(links));
   });
 
