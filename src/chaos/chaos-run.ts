@@ -128,18 +128,43 @@ async function act(obs: ElectionObserver, intent: FaultIntent, text: string, fn:
   }
 }
 
+function injectText(f: PlannedFault, members: string[], rest: string[], leader: string | undefined): string {
+  const who = members.map((m) => (m === leader ? `${m} (the leader)` : m)).join(', ');
+  const hold = formatDuration(f.holdMs);
+  switch (f.kind) {
+    case 'partition':
+      return `partition ${members.join(',')} | ${rest.join(',')}${leader && members.includes(leader) ? ' (the leader on the minority side)' : ''} for ${hold}`;
+    case 'delay':
+      return `delay ${who} by ${f.delayMs}${f.jitterMs ? `±${f.jitterMs}` : ''} ms for ${hold}`;
+    case 'drop':
+      return `drop ${f.dropPct}% of the messages to and from ${who} for ${hold}`;
+    case 'ring':
+      return `majorities ring ${members.join(' - ')} - ${members[0]} (each sees its ring neighbours only) for ${hold}`;
+    case 'term-leader':
+      return `SIGTERM ${who}: a graceful stop, etcd hands leadership over first; restart after ${hold}`;
+    case 'replace':
+      return `replace ${who}: remove it, delete its data dir, add a new member of that name and wait until it caught up`;
+    default:
+      return `${f.kind} ${who} for ${hold}`;
+  }
+}
+
+/** After a SIGTERM of the leader: whether a new leader was seen before the old one had exited (a transfer). */
+function transferNote(obs: ElectionObserver, f: PlannedFault, old: string, sentAt: number, exitedAt: number): string {
+  const next = obs.entries.find((e) => e.kind === 'leader-elected' && e.t >= sentAt && e.member !== old);
+  if (next === undefined) return `#${f.n} ${old} exited ${exitedAt - sentAt} ms after SIGTERM; no new leader seen yet`;
+  const how = next.t <= exitedAt ? `while ${old} was still stopping (it exited ${exitedAt - sentAt} ms after SIGTERM): a transfer, not an election by timeout` : `after ${old} had exited (${exitedAt - sentAt} ms after SIGTERM)`;
+  return `#${f.n} leadership passed from ${old} to ${next.member} (term ${next.term}) ${next.t - sentAt} ms after SIGTERM, ${how}`;
+}
+
 async function inject(lab: Lab, obs: ElectionObserver, f: PlannedFault, members: string[]): Promise<void> {
   const leader = obs.leader()?.name;
-  const who = members.map((m) => (m === leader ? `${m} (the leader)` : m)).join(', ');
   const rest = lab.memberNames.filter((m) => !members.includes(m));
   const groups = [members, rest];
-  const text =
-    f.kind === 'partition'
-      ? `partition ${members.join(',')} | ${rest.join(',')}${leader && members.includes(leader) ? ' (the leader on the minority side)' : ''}`
-      : f.kind === 'delay'
-        ? `delay ${who} by ${f.delayMs}${f.jitterMs ? `±${f.jitterMs}` : ''} ms`
-        : `${f.kind} ${who}`;
-  await act(obs, { action: f.kind, members, ...(f.kind === 'partition' ? { groups } : {}) }, `#${f.n} ${text} for ${formatDuration(f.holdMs)}`, async () => {
+  // A SIGTERM does not take the leader away at once (it hands over first), so it is not told as a kill.
+  const action = f.kind === 'term-leader' ? 'sigterm' : f.kind;
+  let afterwards: string | null = null;
+  await act(obs, { action, members, ...(f.kind === 'partition' ? { groups } : {}) }, `#${f.n} ${injectText(f, members, rest, leader)}`, async () => {
     switch (f.kind) {
       case 'kill':
         for (const m of members) await lab.kill(m, { signal: 'SIGKILL' });
@@ -153,15 +178,39 @@ async function inject(lab: Lab, obs: ElectionObserver, f: PlannedFault, members:
       case 'delay':
         for (const m of members) await lab.delay({ member: m }, f.delayMs ?? 100, f.jitterMs ?? 0);
         break;
+      case 'drop':
+        for (const m of members) await lab.drop({ member: m }, f.dropPct ?? 30);
+        break;
+      case 'ring':
+        await lab.ring(members);
+        break;
+      case 'term-leader': {
+        const sentAt = obs.now();
+        const r = await lab.kill(members[0]!, { signal: 'SIGTERM' });
+        const exitedAt = Math.max(sentAt, Date.parse(r.at) - (Date.now() - obs.now()));
+        if (members[0] === leader) afterwards = transferNote(obs, f, members[0]!, sentAt, exitedAt);
+        break;
+      }
+      case 'replace': {
+        const r = await lab.replace(members[0]!);
+        afterwards = `#${f.n} ${members[0]} replaced${r.note ? `: ${r.note}` : ''}`;
+        break;
+      }
     }
   });
+  if (afterwards !== null) obs.record({ kind: 'note', text: afterwards });
 }
 
 async function undo(lab: Lab, obs: ElectionObserver, f: PlannedFault, members: string[]): Promise<void> {
-  const action = f.kind === 'kill' ? 'restart' : f.kind === 'pause' ? 'resume' : 'heal';
+  if (f.kind === 'replace') {
+    // Nothing to take back: the new member is in and caught up. Said so, so every fault has its end on the timeline.
+    obs.record({ kind: 'note', text: `#${f.n} replace of ${members.join(', ')} done: nothing to undo` });
+    return;
+  }
+  const action = f.kind === 'kill' || f.kind === 'term-leader' ? 'restart' : f.kind === 'pause' ? 'resume' : 'heal';
   await act(obs, { action, members }, `#${f.n} ${action} ${action === 'heal' ? 'every link' : members.join(', ')}`, async () => {
-    if (f.kind === 'kill') for (const m of members) await lab.restart(m);
-    else if (f.kind === 'pause') for (const m of members) await lab.resume(m);
+    if (action === 'restart') for (const m of members) await lab.restart(m);
+    else if (action === 'resume') for (const m of members) await lab.resume(m);
     else await lab.heal();
   });
 }

@@ -25,7 +25,11 @@ export function labHandlers(lab: () => Lab | Promise<Lab>): Record<string, Contr
     'chaos.isolate': async (a) => (await lab()).isolate(str(a, 'target'), seedOf(a)),
     'chaos.cut': async (a) => (await lab()).cut(str(a, 'from'), str(a, 'to')),
     'chaos.delay': async (a) => (await lab()).delay(a.target as DelayTarget, Number(a.delayMs), Number(a.jitterMs ?? 0)),
+    'chaos.drop': async (a) => (await lab()).drop(a.target as DelayTarget, Number(a.pct), seedOf(a)),
+    'chaos.ring': async (a) => (await lab()).ring(Array.isArray(a.order) ? (a.order as string[]) : undefined, seedOf(a)),
+    'chaos.replace': async (a) => (await lab()).replace(str(a, 'target'), seedOf(a)),
     'chaos.heal': async () => (await lab()).heal(),
+    'chaos.link-stats': async () => (await lab()).linkStats(),
     'chaos.links': async () => (await lab()).links(),
   };
 }

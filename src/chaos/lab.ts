@@ -2,6 +2,7 @@
 // control socket (RemoteLab), so scenarios, demos and the CLI run the same way against either.
 import type { EtcdClient } from '../etcd/client.js';
 import type { StatusReport } from '../supervisor/status.js';
+import type { LinkStats } from './network.js';
 
 /** A member name, or one resolved against live status: leader | follower | random | quorum | all. */
 export type Target = string;
@@ -38,7 +39,18 @@ export interface Lab {
   isolate(target: Target, opts?: { seed?: number }): Promise<FaultResult>;
   cut(from: string, to: string): Promise<FaultResult>;
   delay(target: DelayTarget, delayMs: number, jitterMs: number): Promise<FaultResult>;
+  /** Drops `pct` percent (0-100) of the messages of one directed link or of a member's links; `seed` makes it repeatable. */
+  drop(target: DelayTarget, pct: number, opts?: { seed?: number }): Promise<FaultResult>;
+  /** Jepsen's majorities ring over `order` (every member once); without it, plan order, or a seeded shuffle with `seed`. */
+  ring(order?: string[], opts?: { seed?: number }): Promise<FaultResult>;
+  /**
+   * Replaces a member by a new one: removed from the cluster, its data dir deleted, added back (new member ID, same
+   * name and ports) and caught up with the leader. The same as `etcd-lab member replace --fresh`.
+   */
+  replace(target: Target, opts?: { seed?: number }): Promise<FaultResult>;
   heal(): Promise<FaultResult>;
+  /** Every directed link's rule and its proxy's counters (empty without chaos mode). */
+  linkStats(): Promise<LinkStats[]>;
   /** The current link table, described; empty when every link is open. */
   links(): Promise<string[]>;
   /** Subscribes to member log lines (raw zap JSON); returns an unsubscribe function. */

@@ -3,6 +3,7 @@
 // Faults accumulate (a partition adds cuts, it never reopens a link); only `heal` and `delay(..., 0, 0)` remove.
 import { LabError } from '../errors.js';
 import { closest } from '../plan/suggest.js';
+import { majoritiesRing } from './ring.js';
 
 export interface LinkRule {
   /** Nothing passes from `from` to `to`. */
@@ -10,6 +11,8 @@ export interface LinkRule {
   /** Every message on the link is held this long (plus or minus jitter). */
   readonly delayMs: number;
   readonly jitterMs: number;
+  /** Percent (0-100) of the link's messages that are dropped; see `dropsMessage`. */
+  readonly dropPct: number;
 }
 
 export interface LinkTable {
@@ -20,7 +23,7 @@ export interface LinkTable {
 
 export type DelayTarget = { member: string } | { from: string; to: string };
 
-export const OPEN_LINK: LinkRule = Object.freeze({ cut: false, delayMs: 0, jitterMs: 0 });
+export const OPEN_LINK: LinkRule = Object.freeze({ cut: false, delayMs: 0, jitterMs: 0, dropPct: 0 });
 
 export function emptyLinks(members: readonly string[]): LinkTable {
   const seen = new Set<string>();
@@ -68,6 +71,22 @@ export function partition(t: LinkTable, groups: readonly (readonly string[])[]):
   return update(t, (from, to, r) => (groupOf.get(from) !== groupOf.get(to) ? { ...r, cut: true } : r));
 }
 
+/**
+ * Jepsen's majorities ring (see ring.ts): members are placed on a ring in `order` (every member exactly once) and
+ * every link between two members that do not see each other is cut, both ways.
+ */
+export function ring(t: LinkTable, order: readonly string[]): LinkTable {
+  for (const m of order) {
+    if (!isMember(t, m)) throw new LabError('BAD_PARTITION', `the ring names "${m}", which is not a member`, { hint: memberHint(t, m) });
+  }
+  const left = t.members.filter((m) => !order.includes(m));
+  if (left.length > 0) {
+    throw new LabError('BAD_PARTITION', `the ring leaves out ${left.map((m) => `"${m}"`).join(', ')}`, { hint: 'place every member on the ring once' });
+  }
+  const sees = majoritiesRing(order);
+  return update(t, (from, to, r) => (sees.get(from)!.has(to) ? r : { ...r, cut: true }));
+}
+
 /** Cuts every link to and from `member`. */
 export function isolate(t: LinkTable, member: string): LinkTable {
   requireMember(t, member);
@@ -88,18 +107,47 @@ export function cut(t: LinkTable, from: string, to: string): LinkTable {
 export function delay(t: LinkTable, target: DelayTarget, delayMs: number, jitterMs = 0): LinkTable {
   checkMs('delay', delayMs);
   checkMs('jitter', jitterMs);
-  let hits: (from: string, to: string) => boolean;
-  if ('member' in target) {
-    requireMember(t, target.member);
-    hits = (f, d) => f === target.member || d === target.member;
-  } else {
-    requirePair(t, target.from, target.to);
-    hits = (f, d) => f === target.from && d === target.to;
-  }
+  const hits = targetHits(t, target);
   return update(t, (f, d, r) => (hits(f, d) ? { ...r, delayMs, jitterMs } : r));
 }
 
-/** Every link open, no delay. */
+function targetHits(t: LinkTable, target: DelayTarget): (from: string, to: string) => boolean {
+  if ('member' in target) {
+    requireMember(t, target.member);
+    return (f, d) => f === target.member || d === target.member;
+  }
+  requirePair(t, target.from, target.to);
+  return (f, d) => f === target.from && d === target.to;
+}
+
+/**
+ * Drops a share of the messages of one directed link, or of every link to and from a member (both ways).
+ * `pct` is a percentage, 0 to 100 (up to two decimals); 100 behaves like a cut, 0 removes the drop.
+ */
+export function drop(t: LinkTable, target: DelayTarget, pct: number): LinkTable {
+  if (!Number.isFinite(pct) || pct < 0 || pct > 100 || Math.round(pct * 100) !== pct * 100) {
+    throw new LabError('USAGE', `a drop rate must be a percentage from 0 to 100 (at most two decimals), got ${pct}`, { hint: 'e.g. 30%' });
+  }
+  const hits = targetHits(t, target);
+  return update(t, (f, d, r) => (hits(f, d) ? { ...r, dropPct: pct } : r));
+}
+
+/** Whether this message on this link is dropped: a fresh draw for every message, so drops are independent. */
+export function dropsMessage(rule: LinkRule, rand: () => number): boolean {
+  return rule.dropPct > 0 && rand() * 100 < rule.dropPct;
+}
+
+/** Parses `30%` (or `30`, `12.5%`) into a percentage from 0 to 100. */
+export function parseDropRate(text: string): number {
+  const m = /^\s*(\d+(?:\.\d{1,2})?)\s*%?\s*$/.exec(text);
+  const pct = m ? Number(m[1]) : NaN;
+  if (!m || pct > 100) {
+    throw new LabError('USAGE', `"${text}" is not a drop rate: expected a percentage from 0% to 100%`, { hint: 'e.g. 30% (100% behaves like a cut, 0% removes the drop)' });
+  }
+  return pct;
+}
+
+/** Every link open, no delay, no drop. */
 export function heal(t: LinkTable): LinkTable {
   return emptyLinks(t.members);
 }
@@ -116,15 +164,20 @@ export function isClean(t: LinkTable): boolean {
   return t.members.every((f) => t.members.every((d) => f === d || isOpen(t.rules[f][d])));
 }
 
-/** One line per faulty directed link, e.g. `m1 -x-> m2`, `m1 ~200ms±50~> m3`; empty when all links are clean. */
+/**
+ * One line per faulty directed link, e.g. `m1 -x-> m2`, `m1 ~200ms±50~> m3`, `m1 -30%-> m2`, `m1 -30% ~200ms~> m2`;
+ * empty when all links are clean.
+ */
 export function describe(t: LinkTable): string[] {
   const lines: string[] = [];
   for (const from of t.members) {
     for (const to of t.members) {
       if (from === to) continue;
       const r = t.rules[from][to];
+      const delayed = r.delayMs > 0 || r.jitterMs > 0 ? `~${r.delayMs}ms${r.jitterMs > 0 ? `±${r.jitterMs}` : ''}~>` : '';
       if (r.cut) lines.push(`${from} -x-> ${to}`);
-      else if (r.delayMs > 0 || r.jitterMs > 0) lines.push(`${from} ~${r.delayMs}ms${r.jitterMs > 0 ? `±${r.jitterMs}` : ''}~> ${to}`);
+      else if (r.dropPct > 0) lines.push(`${from} -${r.dropPct}%${delayed ? ` ${delayed}` : '->'} ${to}`);
+      else if (delayed) lines.push(`${from} ${delayed} ${to}`);
     }
   }
   return lines;
@@ -158,7 +211,7 @@ export function sampleDelay(rule: LinkRule, rand: () => number): number {
 }
 
 function isOpen(r: LinkRule): boolean {
-  return !r.cut && r.delayMs === 0 && r.jitterMs === 0;
+  return !r.cut && r.delayMs === 0 && r.jitterMs === 0 && r.dropPct === 0;
 }
 
 function isMember(t: { members: readonly string[] }, m: string): boolean {

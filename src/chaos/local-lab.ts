@@ -4,12 +4,13 @@ import { LabError } from '../errors.js';
 import { shellQuote } from '../plan/quote.js';
 import { EtcdClient, type EtcdTlsOptions } from '../etcd/client.js';
 import type { Cluster } from '../supervisor/cluster.js';
+import type { Membership } from '../supervisor/membership.js';
 import { clientTlsFor } from '../supervisor/pki.js';
 import type { StatusReport } from '../supervisor/status.js';
 import type { DelayTarget, FaultResult, Lab, Target } from './lab.js';
 import * as L from './links.js';
-import type { PeerNetwork } from './network.js';
-import { resolveTarget, seededRandom } from './targets.js';
+import type { LinkStats, PeerNetwork } from './network.js';
+import { resolveTarget, seededRandom, shuffle } from './targets.js';
 
 const EXIT_WAIT_MS = 10_000;
 
@@ -36,6 +37,8 @@ export class LocalLab implements Lab {
     private readonly cluster: Cluster,
     private readonly network: PeerNetwork | null,
     private readonly dir: string,
+    /** The supervisor's membership changes (replace reuses `member replace --fresh`); absent, replace is refused. */
+    private readonly membership?: () => Promise<Membership>,
   ) {}
 
   /** Read on every use: members join and leave at run time (etcd-lab member add/remove). */
@@ -175,9 +178,40 @@ export class LocalLab implements Lab {
     return this.result('delay', members, { links: net.apply(L.delay(net.links, target, delayMs, jitterMs)) });
   }
 
+  async drop(target: DelayTarget, pct: number, opts: { seed?: number } = {}): Promise<FaultResult> {
+    const net = this.net();
+    if (opts.seed !== undefined) net.seedDrops(opts.seed);
+    const members = 'member' in target ? [target.member] : [target.from, target.to];
+    const links = net.apply(L.drop(net.links, target, pct));
+    const note = this.cluster.plan.tls
+      ? 'TLS peers: the proxies see only encrypted CONNECT tunnels, so a dropped chunk tears down the whole tunnel (both directions)'
+      : undefined;
+    return this.result('drop', members, { links, ...(note ? { note } : {}) });
+  }
+
+  async ring(order?: string[], opts: { seed?: number } = {}): Promise<FaultResult> {
+    const net = this.net();
+    const names = [...this.memberNames];
+    const ringOrder = order ?? (opts.seed === undefined ? names : shuffle(names, seededRandom(opts.seed)));
+    const links = net.apply(L.ring(net.links, ringOrder));
+    return this.result('ring', ringOrder, { links, note: `ring ${ringOrder.join(' - ')} - ${ringOrder[0]}: each member sees a majority, each a different one`, ...this.symmetricNote() });
+  }
+
+  async replace(target: Target, opts: { seed?: number } = {}): Promise<FaultResult> {
+    if (!this.membership) throw new LabError('INTERNAL', 'this lab cannot change membership');
+    const names = await this.targets(target, opts.seed, (m) => m.state === 'running');
+    if (names.length !== 1) throw new LabError('BAD_TARGET', `replace takes one member, and "${target}" is ${names.length}`);
+    const change = await (await this.membership()).replace(names[0]!, () => undefined, { fresh: true });
+    return this.result('replace', names, { note: change.notes.join('; ') });
+  }
+
   async heal(): Promise<FaultResult> {
     const net = this.net();
     return this.result('heal', [...this.memberNames], { links: net.apply(L.heal(net.links)) });
+  }
+
+  async linkStats(): Promise<LinkStats[]> {
+    return this.network ? this.network.linkStats() : [];
   }
 
   async links(): Promise<string[]> {

@@ -2,13 +2,30 @@
 import { LabError } from '../errors.js';
 import type { ClusterPlan, MemberPlan } from '../plan/types.js';
 import * as L from './links.js';
-import { startPeerProxy, type PeerProxy } from './proxy.js';
+import { startPeerProxy, type MessageCounts, type PeerProxy } from './proxy.js';
+import { seededRandom } from './targets.js';
+
+/** One directed link's rule and what its sender's proxy did on it. */
+export interface LinkStats {
+  from: string;
+  to: string;
+  /** The rule, described as in `links` (`-x->`, `-30%->`, `~200ms~>`), or `open`. */
+  rule: string;
+  /** Requests refused because the link was cut. */
+  blocked: number;
+  /** Messages relayed or dropped under a drop rate (see PeerProxyStats.messages). */
+  relayed: number;
+  dropped: number;
+}
 
 export class PeerNetwork {
   private table: L.LinkTable;
   private readonly proxies = new Map<string, PeerProxy>();
   /** Peer port -> member name, shared by every proxy (members join, leave and move at run time). */
   private readonly peers = new Map<number, string>();
+  /** Per proxy owner, the generator of its drop decisions (seeded by `seedDrops`). */
+  private readonly dropRandoms = new Map<string, () => number>();
+  private dropSeed: number | null = null;
 
   private constructor(private readonly plan: ClusterPlan) {
     this.table = L.emptyLinks(plan.members.map((m) => m.name));
@@ -35,6 +52,7 @@ export class PeerNetwork {
       port: m.proxyPort,
       peers: this.peers,
       getLink: (from, to) => L.link(this.table, from, to),
+      dropRandom: () => this.dropRandomOf(m.name)(),
     });
     this.proxies.set(m.name, proxy);
   }
@@ -79,6 +97,50 @@ export class PeerNetwork {
   movePeer(name: string, peerPort: number): void {
     for (const [port, owner] of this.peers) if (owner === name) this.peers.delete(port);
     this.peers.set(peerPort, name);
+  }
+
+  /**
+   * Makes drop decisions repeatable: each proxy draws from its own generator seeded from `seed` and its member's
+   * position, so one member's traffic does not shift another's draws. Without a seed they come from Math.random.
+   */
+  seedDrops(seed: number | null): void {
+    this.dropSeed = seed;
+    this.dropRandoms.clear();
+  }
+
+  private dropRandomOf(owner: string): () => number {
+    let r = this.dropRandoms.get(owner);
+    if (r === undefined) {
+      const i = this.table.members.indexOf(owner);
+      r = this.dropSeed === null ? Math.random : seededRandom((this.dropSeed + Math.imul(i + 1, 0x9e3779b1)) >>> 0);
+      this.dropRandoms.set(owner, r);
+    }
+    return r;
+  }
+
+  /** Every directed link: its rule and the counters of its sender's proxy. */
+  linkStats(): LinkStats[] {
+    const out: LinkStats[] = [];
+    const t = this.table;
+    for (const from of t.members) {
+      const s = this.proxies.get(from)?.stats();
+      for (const to of t.members) {
+        if (from === to) continue;
+        const desc = L.describe({ members: [from, to], rules: { [from]: { [to]: t.rules[from]![to]! }, [to]: { [from]: L.OPEN_LINK } } })[0];
+        // A stream opened by `to` through its own proxy carries from->to messages: count them where they are decided.
+        const m: MessageCounts = s?.messages[`${from}->${to}`] ?? { relayed: 0, dropped: 0 };
+        const back: MessageCounts = this.proxies.get(to)?.stats().messages[`${from}->${to}`] ?? { relayed: 0, dropped: 0 };
+        out.push({
+          from,
+          to,
+          rule: desc === undefined ? 'open' : desc.slice(from.length + 1, desc.length - to.length - 1),
+          blocked: s?.blockedTo[to] ?? 0,
+          relayed: m.relayed + back.relayed,
+          dropped: m.dropped + back.dropped,
+        });
+      }
+    }
+    return out;
   }
 
   get links(): L.LinkTable {

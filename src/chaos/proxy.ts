@@ -7,7 +7,7 @@ import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import type { LinkRule } from './links.js';
-import { sampleDelay } from './links.js';
+import { dropsMessage, sampleDelay } from './links.js';
 
 /**
  * - `stream`: `GET /raft/stream/...` from S to D; the responder writes raft messages, so it carries D->S.
@@ -19,6 +19,7 @@ export type FlowKind = 'stream' | 'push' | 'exchange' | 'tunnel';
 
 export type PeerProxyEvent =
   | { type: 'blocked'; owner: string; to: string; kind: FlowKind; method: string; path: string }
+  | { type: 'dropped'; owner: string; from: string; to: string; kind: FlowKind; method: string; path: string }
   | { type: 'severed'; owner: string; to: string; kind: FlowKind; method: string; path: string }
   | { type: 'unknown-destination'; owner: string; target: string }
   | { type: 'upstream-error'; owner: string; to: string; method: string; path: string; message: string };
@@ -36,6 +37,14 @@ export interface PeerProxyOptions {
   targetHost?: string;
   /** For delay jitter; Math.random by default. */
   random?: () => number;
+  /** For drop decisions (one draw per message on a link with a drop rate); Math.random by default. */
+  dropRandom?: () => number;
+}
+
+/** Messages of one directed link that met a drop rate decision: relayed or dropped. */
+export interface MessageCounts {
+  relayed: number;
+  dropped: number;
 }
 
 export interface PeerProxyStats {
@@ -45,6 +54,12 @@ export interface PeerProxyStats {
   blockedTo: Record<string, number>;
   /** Requests, streams and tunnels in flight. */
   open: number;
+  /**
+   * Per directed link `from->to`: the messages the proxy relayed or dropped because of the link's drop rate. A message
+   * is a request that carries data one way (a `POST /raft` or snapshot, the opening `GET` of a stream, each direction
+   * of any other request) or one chunk a stream or tunnel relays. Only counted while the link has a drop rate.
+   */
+  messages: Record<string, MessageCounts>;
 }
 
 export interface PeerProxy {
@@ -153,6 +168,7 @@ export async function startPeerProxy(opts: PeerProxyOptions): Promise<PeerProxy>
   const { owner, peers, getLink } = opts;
   const targetHost = opts.targetHost ?? '127.0.0.1';
   const random = opts.random ?? Math.random;
+  const dropRandom = opts.dropRandom ?? Math.random;
   const emit = (e: PeerProxyEvent): void => {
     try {
       opts.onEvent?.(e);
@@ -163,6 +179,7 @@ export async function startPeerProxy(opts: PeerProxyOptions): Promise<PeerProxy>
   const flows = new Set<Flow>();
   const requestsTo: Record<string, number> = {};
   const blockedTo: Record<string, number> = {};
+  const messages: Record<string, MessageCounts> = {};
   // Per destination, so requests on one link leave in the order they arrived even with jitter.
   const outbound = new Map<string, OrderedRelease>();
   const agent = new http.Agent({ keepAlive: true });
@@ -173,6 +190,17 @@ export async function startPeerProxy(opts: PeerProxyOptions): Promise<PeerProxy>
   const count = (to: string, wasBlocked: boolean): void => {
     requestsTo[to] = (requestsTo[to] ?? 0) + 1;
     if (wasBlocked) blockedTo[to] = (blockedTo[to] ?? 0) + 1;
+  };
+  /** One message from `from` to `to`: drawn against the link's drop rate and counted; true when it is dropped. */
+  const drops = (from: string, to: string): boolean => {
+    if (from === to) return false;
+    const rule = getLink(from, to);
+    if (rule.dropPct <= 0) return false;
+    const dropped = dropsMessage(rule, dropRandom);
+    const c = (messages[`${from}->${to}`] ??= { relayed: 0, dropped: 0 });
+    if (dropped) c.dropped++;
+    else c.relayed++;
+    return dropped;
   };
   const releaseFor = (to: string): OrderedRelease => {
     let r = outbound.get(to);
@@ -222,6 +250,15 @@ export async function startPeerProxy(opts: PeerProxyOptions): Promise<PeerProxy>
       emit({ type: 'blocked', owner, to, kind, method, path });
       req.resume();
       refuse(res, 503, `etcd-lab: link between ${owner} and ${to} is cut`);
+      return;
+    }
+
+    // A dropped request vanishes: its connection is reset without an answer, as if the network had lost it.
+    // Anything other than a stream or a push carries data both ways, so it meets both directions' rates.
+    const droppedOn = drops(owner, to) ? owner : kind === 'exchange' && drops(to, owner) ? to : null;
+    if (droppedOn !== null) {
+      emit({ type: 'dropped', owner, from: droppedOn, to: droppedOn === owner ? to : owner, kind, method, path });
+      req.socket.destroy();
       return;
     }
 
@@ -343,6 +380,15 @@ export async function startPeerProxy(opts: PeerProxyOptions): Promise<PeerProxy>
         else refuse(res, 502, `etcd-lab proxy of ${owner}: ${to} (127.0.0.1:${port}) failed: ${err.message}`);
       });
       up.on('data', (chunk: Buffer) => {
+        // A stream is one long flow of framed raft messages: losing a chunk breaks it, so a dropped chunk ends
+        // the stream (the member reconnects, and meanwhile sends over POST /raft, each meeting the rate again).
+        if (drops(to, owner)) {
+          if (!flows.has(flow)) return;
+          emit({ type: 'dropped', owner, from: to, to: owner, kind: 'stream', method: 'GET', path });
+          flows.delete(flow);
+          flow.kill();
+          return;
+        }
         inbound.push(delayOf(to, owner), () => {
           answered = true;
           if (!client.write(chunk) && !up.isPaused()) {
@@ -406,8 +452,14 @@ export async function startPeerProxy(opts: PeerProxyOptions): Promise<PeerProxy>
     });
     upstream.on('connect', () => {
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      relay(client, upstream, () => delayOf(owner, to), head);
-      relay(upstream, client, () => delayOf(to, owner));
+      const lost = (from: string, dest: string) => (): boolean => {
+        if (!drops(from, dest)) return false;
+        emit({ type: 'dropped', owner, from, to: dest, kind: 'tunnel', method: 'CONNECT', path });
+        drop();
+        return true;
+      };
+      relay(client, upstream, () => delayOf(owner, to), lost(owner, to), head);
+      relay(upstream, client, () => delayOf(to, owner), lost(to, owner));
     });
   }
 
@@ -437,7 +489,12 @@ export async function startPeerProxy(opts: PeerProxyOptions): Promise<PeerProxy>
       }
     },
     stats(): PeerProxyStats {
-      return { requestsTo: { ...requestsTo }, blockedTo: { ...blockedTo }, open: flows.size };
+      return {
+        requestsTo: { ...requestsTo },
+        blockedTo: { ...blockedTo },
+        open: flows.size,
+        messages: Object.fromEntries(Object.entries(messages).map(([k, v]) => [k, { ...v }])),
+      };
     },
     close(): Promise<void> {
       closing = true;
@@ -454,10 +511,15 @@ export async function startPeerProxy(opts: PeerProxyOptions): Promise<PeerProxy>
   };
 }
 
-/** Copies `from` to `to` chunk by chunk, each held by its own sampled delay, in order, with backpressure. */
-function relay(from: Duplex, to: Duplex, delayMs: () => number, first?: Buffer): void {
+/**
+ * Copies `from` to `to` chunk by chunk, each held by its own sampled delay, in order, with backpressure. `lost` is
+ * asked once per chunk; when it says the chunk is dropped it has torn the tunnel down (an encrypted stream cannot
+ * skip bytes).
+ */
+function relay(from: Duplex, to: Duplex, delayMs: () => number, lost: () => boolean, first?: Buffer): void {
   const release = new OrderedRelease();
   const send = (chunk: Buffer): void => {
+    if (lost()) return;
     release.push(delayMs(), () => {
       if (!to.destroyed && !to.write(chunk)) {
         from.pause();

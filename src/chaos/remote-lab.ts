@@ -5,8 +5,11 @@ import { clientTlsFor } from '../supervisor/pki.js';
 import type { ControlClient } from '../supervisor/control.js';
 import type { StatusReport } from '../supervisor/status.js';
 import type { DelayTarget, FaultResult, Lab, Target } from './lab.js';
+import type { LinkStats } from './network.js';
 
 const FAULT_TIMEOUT_MS = 30_000;
+/** A replace waits out etcd's reconfiguration checks twice (remove, add) and the new member's catch-up. */
+const REPLACE_TIMEOUT_MS = 90_000;
 
 export class RemoteLab implements Lab {
   readonly memberNames: readonly string[];
@@ -40,8 +43,8 @@ export class RemoteLab implements Lab {
     return this.client.request('status', {}, 5000) as Promise<StatusReport>;
   }
 
-  private fault(op: string, args: Record<string, unknown>): Promise<FaultResult> {
-    return this.client.request(`chaos.${op}`, args, FAULT_TIMEOUT_MS) as Promise<FaultResult>;
+  private fault(op: string, args: Record<string, unknown>, timeoutMs = FAULT_TIMEOUT_MS): Promise<FaultResult> {
+    return this.client.request(`chaos.${op}`, args, timeoutMs) as Promise<FaultResult>;
   }
 
   kill(target: Target, opts: { signal?: 'SIGKILL' | 'SIGTERM'; seed?: number } = {}): Promise<FaultResult> {
@@ -68,8 +71,20 @@ export class RemoteLab implements Lab {
   delay(target: DelayTarget, delayMs: number, jitterMs: number): Promise<FaultResult> {
     return this.fault('delay', { target, delayMs, jitterMs });
   }
+  drop(target: DelayTarget, pct: number, opts: { seed?: number } = {}): Promise<FaultResult> {
+    return this.fault('drop', { target, pct, ...opts });
+  }
+  ring(order?: string[], opts: { seed?: number } = {}): Promise<FaultResult> {
+    return this.fault('ring', { ...(order ? { order } : {}), ...opts });
+  }
+  replace(target: Target, opts: { seed?: number } = {}): Promise<FaultResult> {
+    return this.fault('replace', { target, ...opts }, REPLACE_TIMEOUT_MS);
+  }
   heal(): Promise<FaultResult> {
     return this.fault('heal', {});
+  }
+  linkStats(): Promise<LinkStats[]> {
+    return this.client.request('chaos.link-stats', {}, 5000) as Promise<LinkStats[]>;
   }
   links(): Promise<string[]> {
     return this.client.request('chaos.links', {}, 5000) as Promise<string[]>;

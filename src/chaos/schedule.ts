@@ -1,13 +1,18 @@
 // PURE. A seeded schedule of faults for `etcd-lab chaos`: the same seed, duration, members and fault kinds give
 // the same schedule. One fault at a time, each undone before the next, each hitting at most a minority, so the
-// cluster is never left without a quorum for longer than one fault's hold time.
+// cluster is never left without a quorum for longer than one fault's hold time. A ring cuts links of every member, but
+// each still sees a majority.
 import { LabError } from '../errors.js';
 import { faultToleranceOf } from '../plan/count.js';
 import { didYouMean } from '../plan/suggest.js';
 import { seededRandom } from './targets.js';
 
-export const FAULT_KINDS = ['kill', 'pause', 'partition', 'delay'] as const;
+export const FAULT_KINDS = ['kill', 'pause', 'partition', 'delay', 'drop', 'ring', 'term-leader', 'replace'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
+/** What `chaos` injects without --faults; the others are asked for by name. */
+export const DEFAULT_FAULT_KINDS: readonly FaultKind[] = ['kill', 'pause', 'partition', 'delay'];
+/** The kinds that need chaos mode's proxies. */
+export const NETWORK_FAULT_KINDS: readonly FaultKind[] = ['partition', 'delay', 'drop', 'ring'];
 
 /** Stands for the member that leads when the fault fires. */
 export const LEADER = 'leader';
@@ -20,10 +25,15 @@ export interface PlannedFault {
   /** How long it lasts before it is undone. */
   holdMs: number;
   kind: FaultKind;
-  /** kill/pause/delay: the members hit; partition: the minority side. May hold LEADER. */
+  /**
+   * kill/pause/delay/drop/replace: the members hit; partition: the minority side; ring: every member, in ring order;
+   * term-leader: LEADER. May hold LEADER.
+   */
   members: string[];
   delayMs?: number;
   jitterMs?: number;
+  /** drop: percent of the member's messages (both ways) dropped. */
+  dropPct?: number;
 }
 
 export interface ScheduleOptions {
@@ -34,10 +44,26 @@ export interface ScheduleOptions {
 }
 
 const FIRST_AT = [300, 1000] as const;
-const HOLD = { kill: [500, 2500], pause: [400, 2000], partition: [600, 3000], delay: [500, 2500] } as const;
+const HOLD = {
+  kill: [500, 2500],
+  pause: [400, 2000],
+  partition: [600, 3000],
+  delay: [500, 2500],
+  drop: [500, 2500],
+  ring: [600, 3000],
+  'term-leader': [500, 2500],
+  // How long the run waits after the new member caught up.
+  replace: [300, 1000],
+} as const;
+/**
+ * Time set aside for a replace itself (remove, add, catch up; etcd may wait up to 5 s for its health checks): the
+ * schedule plans the next fault after it, and the run starts that one late when the replace took longer.
+ */
+export const REPLACE_BUDGET_MS = 4000;
 const GAP = [400, 1500] as const;
 const DELAY = [40, 300] as const;
 const JITTER = [0, 40] as const;
+const DROP = [10, 50] as const;
 
 /** `kill,pause` -> kinds, refusing unknown ones. */
 export function parseFaultKinds(text: string, where = '--faults'): FaultKind[] {
@@ -59,26 +85,29 @@ export function planSchedule(o: ScheduleOptions): PlannedFault[] {
   const between = (r: readonly [number, number]): number => Math.round(r[0] + rand() * (r[1] - r[0]));
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
   const tolerance = faultToleranceOf(o.members.length);
-  const kinds = o.faults.filter((k) => k === 'delay' ? o.members.length > 1 : tolerance > 0);
+  const kinds = o.faults.filter((k) => (k === 'delay' || k === 'drop' ? o.members.length > 1 : k === 'ring' ? o.members.length >= 3 : tolerance > 0));
   const out: PlannedFault[] = [];
   if (kinds.length === 0) return out;
   let at = between(FIRST_AT);
   for (;;) {
     const kind = pick(kinds);
     const holdMs = between(HOLD[kind]);
-    if (at + holdMs > o.durationMs) break;
+    const busy = kind === 'replace' ? REPLACE_BUDGET_MS : 0;
+    if (at + busy + holdMs > o.durationMs) break;
     // At most a minority; half the time the leader is one of them.
-    const count = kind === 'delay' ? 1 : 1 + Math.floor(rand() * tolerance);
+    const one = kind === 'delay' || kind === 'drop' || kind === 'replace';
+    const count = one ? 1 : 1 + Math.floor(rand() * tolerance);
     const withLeader = rand() < 0.5;
     const others = shuffled(o.members, rand);
-    const members = withLeader ? [LEADER, ...others.slice(0, count - 1)] : others.slice(0, count);
+    const members = kind === 'ring' ? others : kind === 'term-leader' ? [LEADER] : withLeader ? [LEADER, ...others.slice(0, count - 1)] : others.slice(0, count);
     const f: PlannedFault = { n: out.length + 1, atMs: at, holdMs, kind, members };
     if (kind === 'delay') {
       f.delayMs = between(DELAY);
       f.jitterMs = between(JITTER);
     }
+    if (kind === 'drop') f.dropPct = between(DROP);
     out.push(f);
-    at += holdMs + between(GAP);
+    at += busy + holdMs + between(GAP);
   }
   return out;
 }
@@ -103,7 +132,7 @@ export function resolveFaultMembers(f: PlannedFault, leader: string | null, memb
   return sub === undefined ? named : [sub, ...named];
 }
 
-/** e.g. `kill leader+m3 for 1.20 s`, `delay m2 by 120±20 ms for 900 ms`. */
+/** e.g. `kill leader+m3 for 1.20 s`, `delay m2 by 120±20 ms for 900 ms`, `drop 30% of m2's messages for 1.00 s`. */
 export function describePlannedFault(f: PlannedFault): string {
   const who = f.members.join('+');
   const hold = f.holdMs < 1000 ? `${f.holdMs} ms` : `${(f.holdMs / 1000).toFixed(2)} s`;
@@ -112,6 +141,14 @@ export function describePlannedFault(f: PlannedFault): string {
       return `partition ${who} from the rest for ${hold}`;
     case 'delay':
       return `delay ${who} by ${f.delayMs}${f.jitterMs ? `±${f.jitterMs}` : ''} ms for ${hold}`;
+    case 'drop':
+      return `drop ${f.dropPct}% of ${who}'s messages for ${hold}`;
+    case 'ring':
+      return `majorities ring ${f.members.join('-')} for ${hold}`;
+    case 'term-leader':
+      return `SIGTERM the leader (a leadership transfer), restart it after ${hold}`;
+    case 'replace':
+      return `replace ${who} by a new member (empty data dir), then ${hold} of quiet`;
     default:
       return `${f.kind} ${who} for ${hold}`;
   }

@@ -22,7 +22,7 @@ function pick<T>(items: readonly T[], rand: () => number): T {
   return items[Math.floor(rand() * items.length)]!;
 }
 
-function shuffle<T>(items: readonly T[], rand: () => number): T[] {
+export function shuffle<T>(items: readonly T[], rand: () => number): T[] {
   const out = [...items];
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(rand() * (i + 1));

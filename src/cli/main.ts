@@ -15,7 +15,7 @@ const COMMANDS: { names: string[]; load: () => Promise<Register> }[] = [
   { names: ['run'], load: async () => (await import('./commands/run.js')).registerRun },
   { names: ['down'], load: async () => (await import('./commands/down.js')).registerDown },
   {
-    names: ['kill', 'pause', 'resume', 'restart', 'partition', 'isolate', 'cut', 'delay', 'heal'],
+    names: ['kill', 'pause', 'resume', 'restart', 'partition', 'isolate', 'cut', 'delay', 'drop', 'heal', 'links'],
     load: async () => (await import('./commands/faults.js')).registerFaults,
   },
   { names: ['demo'], load: async () => (await import('./commands/demo.js')).registerDemo },

@@ -1,5 +1,6 @@
 // Membership changes of the running cluster, done by its supervisor so that etcd's member list, plan.json and
-// state.json stay one truth: add (voter or learner), promote, remove, replace (a node migration), list.
+// state.json stay one truth: add (voter or learner), promote, remove, replace (a node migration, or with `fresh` a
+// new member in place of the old one), list.
 import { lookup } from 'node:dns/promises';
 import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -124,8 +125,12 @@ export class Membership {
     return this.serial(() => this.doRemove(name, say));
   }
 
-  replace(name: string, say: Say = () => undefined): Promise<MemberChange> {
-    return this.serial(() => this.doReplace(name, say));
+  /**
+   * Without `fresh`: a node migration (new peer URL, same member ID and data). With `fresh`: the member is removed,
+   * its data dir deleted, and a new member (new ID) with the same name and ports is added and caught up.
+   */
+  replace(name: string, say: Say = () => undefined, opts: { fresh?: boolean } = {}): Promise<MemberChange> {
+    return this.serial(() => (opts.fresh ? this.doRenew(name, say) : this.doReplace(name, say)));
   }
 
   /** etcd's member list joined with the plan. */
@@ -154,7 +159,7 @@ export class Membership {
 
   // ---- add ----
 
-  private async doAdd(o: { name?: string; learner?: boolean }, say: Say): Promise<MemberChange> {
+  private async doAdd(o: { name?: string; learner?: boolean; ports?: MemberPorts }, say: Say): Promise<MemberChange> {
     const t0 = performance.now();
     this.requireUp();
     const learner = o.learner === true;
@@ -182,7 +187,7 @@ export class Membership {
     }
     if (this.plan.chaos) await this.requireChaosPeerHostResolves(name);
     const warnings = countWarnings(voters.size + (learner ? 0 : 1), this.plan.members.length + 1);
-    const ports = await this.choosePorts();
+    const ports = o.ports ?? (await this.choosePorts());
     const draft = joiningMemberPlan(this.plan, { name, ports, cluster: this.plan.members });
     const dataDir = this.dataDirOf(draft);
     if (existsSync(join(dataDir, 'member'))) {
@@ -411,6 +416,54 @@ export class Membership {
     } else notes.push(`same member ID ${entry.id}`);
     await this.ctx.network()?.verify(5000);
     return { ...this.change('replace', moved, entry.id, entry.isLearner, this.learnerNames(listed), [], notes, t0), previousPeerURL: mp.peerURL };
+  }
+
+  // ---- replace --fresh: remove, then add a new member of the same name on the same ports ----
+
+  private async doRenew(name: string, say: Say): Promise<MemberChange> {
+    const t0 = performance.now();
+    this.requireUp();
+    const mp = this.planned(name);
+    const entry = this.entryOf(await this.memberList(), mp);
+    if (!entry) throw this.notInEtcd(name);
+    const ports: MemberPorts = { client: mp.clientPort, peer: mp.peerPort, ...(mp.proxyPort !== null ? { proxy: mp.proxyPort } : {}) };
+    await this.doRemove(name, say);
+    say(`adding ${name} back as a new member with an empty data dir, on the same ports`);
+    const added = await this.doAdd({ name, learner: entry.isLearner, ports }, say);
+    const caughtUp = await this.waitCaughtUp(this.planned(name), say);
+    const notes = [
+      `new member ID ${added.id} (was ${entry.id}); its old data dir was deleted`,
+      `caught up with the leader at revision ${caughtUp}`,
+      ...added.notes,
+    ];
+    return { ...added, action: 'replace', notes, elapsedMs: Math.round(performance.now() - t0) };
+  }
+
+  /** Waits until the member's own revision reaches the leader's revision of now; returns it. */
+  private async waitCaughtUp(mp: MemberPlan, say: Say): Promise<string> {
+    const via = await this.leaderClient(mp.name);
+    let target: bigint;
+    try {
+      target = BigInt((await via.status()).revision);
+    } finally {
+      via.close();
+    }
+    const deadline = Date.now() + this.ctx.readyTimeoutMs;
+    let told = false;
+    for (;;) {
+      const own = await this.ownRevision(mp).catch(() => null);
+      if (own && BigInt(own.revision) >= target) return own.revision;
+      if (Date.now() > deadline) {
+        throw new LabError('NOT_READY', `${mp.name} did not catch up with the leader's revision ${target} within ${this.ctx.readyTimeoutMs} ms (it is at ${own?.revision ?? 'unknown'})`, {
+          hint: `see ${this.cluster.logFile(mp.name)}`,
+        });
+      }
+      if (!told) {
+        say(`waiting for ${mp.name} to catch up with revision ${target}`);
+        told = true;
+      }
+      await delay(POLL_MS);
+    }
   }
 
   // ---- helpers ----

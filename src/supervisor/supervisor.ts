@@ -69,7 +69,7 @@ export class Supervisor extends EventEmitter {
   }
 
   private loadLab(): Promise<LocalLab> {
-    this.labLoad ??= import('../chaos/local-lab.js').then(({ LocalLab }) => (this.lab = new LocalLab(this.cluster, this.network, this.dir)));
+    this.labLoad ??= import('../chaos/local-lab.js').then(({ LocalLab }) => (this.lab = new LocalLab(this.cluster, this.network, this.dir, () => this.membership())));
     return this.labLoad;
   }
 
@@ -263,7 +263,8 @@ export class Supervisor extends EventEmitter {
         ),
       'member.promote': async (args, ctx) => (await this.membership()).promote(this.memberArg(args), (text) => ctx.send({ event: 'progress', text })),
       'member.remove': async (args, ctx) => (await this.membership()).remove(this.memberArg(args), (text) => ctx.send({ event: 'progress', text })),
-      'member.replace': async (args, ctx) => (await this.membership()).replace(this.memberArg(args), (text) => ctx.send({ event: 'progress', text })),
+      'member.replace': async (args, ctx) =>
+        (await this.membership()).replace(this.memberArg(args), (text) => ctx.send({ event: 'progress', text }), { fresh: args.fresh === true }),
       logs: (args, ctx) =>
         new Promise<null>((resolve) => {
           const only = typeof args.member === 'string' ? args.member : null;

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { planSchedule, FAULT_KINDS, type PlannedFault } from '../../src/chaos/schedule.js';
+import { planSchedule, DEFAULT_FAULT_KINDS, type PlannedFault } from '../../src/chaos/schedule.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { toRunReport } from '../../src/report/validate.js';
 import { claimPorts } from '../helpers/ports.js';
@@ -48,7 +48,7 @@ test('chaos --duration 15s --seed 1: faults, elections, no acknowledged write lo
   assert.equal(rep.seed, 1);
   assert.deepEqual(rep.members, ['m1', 'm2', 'm3', 'm4', 'm5']);
   // The same seed gives the same schedule: the one the pure planner makes.
-  assert.deepEqual(rep.schedule, planSchedule({ seed: 1, durationMs: 15_000, members: rep.members, faults: FAULT_KINDS }));
+  assert.deepEqual(rep.schedule, planSchedule({ seed: 1, durationMs: 15_000, members: rep.members, faults: DEFAULT_FAULT_KINDS }));
   assert.equal(rep.faults.length, rep.schedule.length);
   assert.ok(rep.faults.length >= 3, `faults: ${rep.faults.length}`);
   assert.deepEqual(rep.faults.filter((f) => f.error), [], 'the lab carried out every fault');

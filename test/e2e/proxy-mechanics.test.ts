@@ -7,7 +7,7 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { claimPorts } from '../helpers/ports.js';
 import { startPeerProxy, classifyPeerRequest, flowBlocked, type PeerProxy, type PeerProxyEvent } from '../../src/chaos/proxy.js';
-import { cut, delay, emptyLinks, heal, isolate, link, type LinkTable } from '../../src/chaos/links.js';
+import { cut, delay, drop, emptyLinks, heal, isolate, link, type LinkTable } from '../../src/chaos/links.js';
 
 const NAMES = ['m1', 'm2', 'm3'];
 
@@ -47,6 +47,8 @@ describe('peer proxy over plain HTTP servers', () => {
   const peers: http.Server[] = [];
   const openStreams: http.ServerResponse[] = [];
   const seen: { peer: string; method: string; url: string; headers: http.IncomingHttpHeaders; body: string }[] = [];
+  /** The drop decisions' draws, in order; 0.99 (below no rate up to 99%) when the queue is empty. */
+  const draws: number[] = [];
 
   const peerPort = (name: string) => base + NAMES.indexOf(name);
 
@@ -82,6 +84,7 @@ describe('peer proxy over plain HTTP servers', () => {
       peers: new Map(NAMES.map((n) => [peerPort(n), n])),
       getLink: (f, d) => link(links, f, d),
       onEvent: (e) => events.push(e),
+      dropRandom: () => draws.shift() ?? 0.99,
     });
   });
 
@@ -319,6 +322,41 @@ describe('peer proxy over plain HTTP servers', () => {
       m3.listen(peerPort('m3'), '127.0.0.1');
       await once(m3, 'listening');
     }
+  });
+
+  it('drop: a dropped POST /raft is reset unanswered and never reaches the peer; each draw is counted on its link', async () => {
+    setLinks(drop(emptyLinks(NAMES), { from: 'm1', to: 'm2' }, 50));
+    seen.length = 0;
+    draws.push(0.1, 0.9); // the first message is dropped (0.1 * 100 < 50), the second relayed
+    await assert.rejects(viaProxy('POST', 'm2', '/raft', { body: 'lost' }), /socket hang up|ECONNRESET/);
+    const res = await viaProxy('POST', 'm2', '/raft', { body: 'kept' });
+    assert.equal(res.statusCode, 204);
+    await text(res);
+    assert.deepEqual(seen.map((x) => x.body), ['kept']);
+    assert.deepEqual(proxy.stats().messages['m1->m2'], { relayed: 1, dropped: 1 });
+    assert.ok(events.some((e) => e.type === 'dropped' && e.from === 'm1' && e.to === 'm2' && e.kind === 'push'));
+    // An open link draws nothing and counts nothing.
+    const r3 = await viaProxy('POST', 'm3', '/raft', { body: 'open' });
+    await text(r3);
+    assert.equal(proxy.stats().messages['m1->m3'], undefined);
+    setLinks(heal(links));
+  });
+
+  it('drop: a dropped stream chunk ends the stream (framed messages cannot be skipped)', async () => {
+    setLinks(drop(emptyLinks(NAMES), { from: 'm2', to: 'm1' }, 50));
+    openStreams.length = 0;
+    // The GET goes m1->m2: no rate there, no draw. Every chunk back is a draw: the response head, 'one', 'two'.
+    draws.push(0.9, 0.9, 0.2);
+    const res = await viaProxy('GET', 'm2', '/raft/stream/message/1');
+    assert.equal(res.statusCode, 200);
+    const first = nextChunk(res, 500);
+    openStreams[0]!.write('one');
+    assert.equal(await first, 'one');
+    const gone = closed(res);
+    openStreams[0]!.write('two');
+    await gone;
+    assert.deepEqual(proxy.stats().messages['m2->m1'], { relayed: 2, dropped: 1 });
+    setLinks(heal(links));
   });
 
   it('close() ends open streams and stops listening', async () => {

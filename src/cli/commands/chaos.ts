@@ -77,7 +77,7 @@ function renderChaosReport(r: ChaosReport, fmt: (ms: number) => string): string 
 
 async function chaos(opts: ChaosFlags): Promise<number> {
   const { parseDuration, formatDuration } = await import('../../plan/duration.js');
-  const { parseFaultKinds, FAULT_KINDS } = await import('../../chaos/schedule.js');
+  const { parseFaultKinds, DEFAULT_FAULT_KINDS, NETWORK_FAULT_KINDS } = await import('../../chaos/schedule.js');
   const { info, warn, printJson } = await import('../output.js');
   const durationMs = Math.round(parseDuration(opts.duration ?? '60s', '--duration'));
   if (durationMs < 1000) throw new LabError('USAGE', `--duration ${opts.duration} is too short for a fault and its repair`, { hint: 'e.g. --duration 15s' });
@@ -86,7 +86,8 @@ async function chaos(opts: ChaosFlags): Promise<number> {
     if (!/^\d+$/.test(opts.seed) || Number(opts.seed) > 0xffffffff) throw new LabError('USAGE', `--seed must be a whole number below 2^32, got "${opts.seed}"`);
     seed = Number(opts.seed);
   } else seed = Math.floor(Math.random() * 1_000_000);
-  let faults = opts.faults !== undefined ? parseFaultKinds(opts.faults) : [...FAULT_KINDS];
+  let faults = opts.faults !== undefined ? parseFaultKinds(opts.faults) : [...DEFAULT_FAULT_KINDS];
+  const needsProxies = faults.some((f) => NETWORK_FAULT_KINDS.includes(f));
   const clients = positiveInt(opts.clients, '--clients', 64);
   const keys = positiveInt(opts.keys, '--keys', 1000);
   const rate = positiveInt(opts.rate, '--rate', 5000);
@@ -111,13 +112,13 @@ async function chaos(opts: ChaosFlags): Promise<number> {
     }
     const state = readState(dir);
     if (state && !state.chaos) {
-      const network = faults.filter((f) => f === 'partition' || f === 'delay');
+      const network = faults.filter((f) => NETWORK_FAULT_KINDS.includes(f));
       if (opts.faults !== undefined && network.length > 0) {
         throw new LabError('NO_CHAOS', `the cluster in ${dir} was started without --chaos, so ${network.join(' and ')} cannot be injected`, {
-          hint: `use --faults kill,pause, or restart it with etcd-lab up --chaos --fresh -d --dir ${dir}`,
+          hint: `use --faults kill,pause,term-leader,replace, or restart it with etcd-lab up --chaos --fresh -d --dir ${dir}`,
         });
       }
-      faults = faults.filter((f) => f === 'kill' || f === 'pause');
+      faults = faults.filter((f) => !NETWORK_FAULT_KINDS.includes(f));
       warn(`the cluster in ${dir} runs without --chaos: injecting ${faults.join(' and ')} only`);
     }
     if (opts.nodes !== undefined) warn(`-n is ignored: the cluster in ${dir} is already running`);
@@ -133,13 +134,16 @@ async function chaos(opts: ChaosFlags): Promise<number> {
     const cluster = await startThrowawayCluster({
       nodes,
       label: 'chaos',
+      // Proxies only when a fault needs them: without them a replaced member can join on any machine (in chaos mode
+      // its peers' host localhost. must resolve).
+      chaos: needsProxies,
       ...(opts.ports !== undefined ? { ports: opts.ports } : {}),
       ...(opts.etcd !== undefined ? { etcd: opts.etcd } : {}),
       ...(opts.keep ? { keep: true } : {}),
     });
     lab = cluster.sup.lab;
     etcdVersion = cluster.etcdVersion;
-    where = `${nodes} members (etcd ${cluster.etcdVersion}, fast profile, chaos mode) in ${cluster.dir}`;
+    where = `${nodes} members (etcd ${cluster.etcdVersion}, fast profile${needsProxies ? ', chaos mode' : ''}) in ${cluster.dir}`;
     teardown = async (graceMs) => {
       await cluster.close(graceMs);
       if (opts.keep) info(`kept ${cluster.dir} (data and logs)`);
@@ -200,7 +204,7 @@ export function registerChaos(program: Command): void {
     .description('seeded random faults while a writer puts sequenced keys through every member; then heal, restart and check no acknowledged write was lost')
     .option('--duration <duration>', 'how long faults are injected', '60s')
     .option('--seed <n>', 'the same seed gives the same fault schedule (default: a random one, printed)')
-    .option('--faults <list>', 'comma-separated: kill, pause, partition, delay (default: all)')
+    .option('--faults <list>', 'comma-separated: kill, pause, partition, delay, drop, ring, term-leader, replace (default: kill,pause,partition,delay)')
     .option('-n, --nodes <count>', 'members of the throw-away cluster (default 5)')
     .option('--dir <dir>', 'run against the cluster an etcd-lab supervisor runs in this dir (up --chaos -d) instead')
     .option('--json', 'print the report as JSON on stdout')
@@ -214,8 +218,13 @@ export function registerChaos(program: Command): void {
     .addHelpText(
       'after',
       `
-One fault at a time, each undone before the next (kill -> restart, pause -> resume, partition/delay -> heal),
-each hitting at most a minority of the members, half of the time including the leader. Meanwhile one writer
+One fault at a time, each undone before the next (kill, term-leader -> restart, pause -> resume,
+partition/delay/drop/ring -> heal), each hitting at most a minority of the members, half of the time including
+the leader. drop loses 10-50 % of one member's messages; ring is Jepsen's majorities ring (every member sees a
+majority, each a different one); term-leader stops the leader with SIGTERM (etcd hands leadership over first);
+replace puts a new member (empty data dir, new ID, same name and ports) in the place of one. The throw-away
+cluster runs in chaos mode (proxies on the peer path) only when a network fault (partition, delay, drop, ring)
+is asked for. Meanwhile one writer
 lane per member puts keys etcd-lab-chaos/<run>/<seq>. At the end: heal, resume, restart every member one
 after the other, wait until all agree on one leader, revision and hash, and read every key back from every
 member.
@@ -240,6 +249,8 @@ Examples:
   $ etcd-lab chaos --seed 7 --json > chaos.json
   $ etcd-lab chaos --duration 20s -n 3 --report run-1 && xdg-open run-1/report.html
   $ etcd-lab chaos --clients 12 --keys 5 --rate 80 --faults partition
+  $ etcd-lab chaos --faults drop,ring,term-leader --duration 30s
+  $ etcd-lab chaos --faults replace,kill -n 3 --duration 20s
   $ etcd-lab up --chaos -d --dir /tmp/lab && etcd-lab chaos --dir /tmp/lab --duration 30s`,
     )
     .action(async (opts: ChaosFlags) => {

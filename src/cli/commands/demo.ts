@@ -33,7 +33,7 @@ export interface ThrowawayCluster {
  * A cluster for one run, in this process: a fresh temp dir, chaos mode, fast profile, free ports. Every path out
  * of the process kills its members (the exit hook is the last resort).
  */
-export async function startThrowawayCluster(o: { nodes: number; ports?: string; etcd?: string; keep?: boolean; label: string }): Promise<ThrowawayCluster> {
+export async function startThrowawayCluster(o: { nodes: number; ports?: string; etcd?: string; keep?: boolean; label: string; chaos?: boolean }): Promise<ThrowawayCluster> {
   const { mkdtempSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
@@ -50,7 +50,7 @@ export async function startThrowawayCluster(o: { nodes: number; ports?: string; 
   let sup: Supervisor | undefined;
   try {
     const settings = await loadSettings(
-      { nodes: String(o.nodes), dir, ports: o.ports ?? 'auto', chaos: true, profile: 'fast', ...(o.etcd ? { etcd: o.etcd } : {}) },
+      { nodes: String(o.nodes), dir, ports: o.ports ?? 'auto', ...(o.chaos === false ? {} : { chaos: true as const }), profile: 'fast', ...(o.etcd ? { etcd: o.etcd } : {}) },
       { defaultConfig: false },
     );
     const { plan, etcd } = await prepareUp({ settings, given: settings.given, fresh: false, onNote: info });

@@ -10,6 +10,7 @@ interface FaultFlags {
   seed?: string;
   signal?: string;
   jitter?: string;
+  ring?: boolean;
 }
 
 const TARGET_HELP = 'member name, or leader | follower | random | quorum | all';
@@ -43,6 +44,16 @@ function seed(opts: FaultFlags): { seed?: number } {
   if (opts.seed === undefined) return {};
   if (!/^\d+$/.test(opts.seed)) throw new LabError('USAGE', `--seed must be a whole number, got "${opts.seed}"`);
   return { seed: Number(opts.seed) };
+}
+
+/** A member name, or a target word that must pick exactly one member. */
+async function oneMember(lab: Lab, names: readonly string[], target: string, what: string, opts: FaultFlags): Promise<string> {
+  if (names.includes(target)) return target;
+  const { resolveTarget, seededRandom } = await import('../../chaos/targets.js');
+  const s = seed(opts).seed;
+  const picked = resolveTarget(target, await lab.status(), s === undefined ? Math.random : seededRandom(s));
+  if (picked.length !== 1) throw new LabError('BAD_TARGET', `${what} takes one member or one link, and "${target}" is ${picked.length}`);
+  return picked[0]!;
 }
 
 function faultCommand(program: Command, name: string, description: string, examples: string[]): Command {
@@ -83,13 +94,26 @@ export function registerFaults(program: Command): void {
     .argument('<target>', TARGET_HELP)
     .action(async (target: string, opts: FaultFlags) => withLab(opts, (lab) => lab.restart(target)));
 
-  faultCommand(program, 'partition', 'split the members into groups that cannot talk to each other (needs up --chaos)', [
+  faultCommand(program, 'partition', 'split the members into groups that cannot talk to each other, or into a majorities ring (needs up --chaos)', [
     'etcd-lab partition m1,m2 m3,m4,m5',
+    'etcd-lab partition --ring           # every member sees a majority, each a different one (ring in plan order)',
+    'etcd-lab partition --ring m1,m3,m5,m2,m4',
+    'etcd-lab partition --ring --seed 3  # a seeded random ring order',
   ])
-    .argument('<groups...>', 'comma-separated member groups; every member in exactly one group')
-    .action(async (groups: string[], opts: FaultFlags) =>
-      withLab(opts, (lab) => lab.partition(groups.map((g) => g.split(',').map((s) => s.trim()).filter(Boolean)))),
-    );
+    .argument('[groups...]', 'comma-separated member groups; every member in exactly one group (with --ring: the ring order)')
+    .option('--ring', "Jepsen's majorities ring: members on a ring, each sees only its nearest neighbours, a majority with itself")
+    .option('--seed <n>', 'with --ring and no order: seed of a random ring order')
+    .action(async (groups: string[], opts: FaultFlags) => {
+      const lists = groups.map((g) => g.split(',').map((s) => s.trim()).filter(Boolean));
+      if (opts.ring) {
+        if (lists.length > 1) {
+          throw new LabError('USAGE', `partition --ring takes one ring order (comma-separated), got ${lists.length} groups`, { hint: 'e.g. etcd-lab partition --ring m1,m3,m5,m2,m4' });
+        }
+        return withLab(opts, (lab) => lab.ring(lists[0], seed(opts)));
+      }
+      if (lists.length === 0) throw new LabError('USAGE', 'partition needs at least 2 groups, or --ring', { hint: 'e.g. etcd-lab partition m1,m2 m3,m4,m5' });
+      return withLab(opts, (lab) => lab.partition(lists));
+    });
 
   faultCommand(program, 'isolate', 'cut one member off from all others, both ways (needs up --chaos)', ['etcd-lab isolate leader'])
     .argument('<target>', TARGET_HELP)
@@ -123,18 +147,60 @@ export function registerFaults(program: Command): void {
           const { parseLinkSpec } = await import('../../chaos/links.js');
           return lab.delay(parseLinkSpec(target, names), delayMs, jitterMs);
         }
-        let member = target;
-        if (!names.includes(target)) {
-          const { resolveTarget } = await import('../../chaos/targets.js');
-          const picked = resolveTarget(target, await lab.status(), Math.random);
-          if (picked.length !== 1) throw new LabError('BAD_TARGET', `delay takes one member or one link, and "${target}" is ${picked.length}`);
-          member = picked[0]!;
-        }
-        return lab.delay({ member }, delayMs, jitterMs);
+        return lab.delay({ member: await oneMember(lab, names, target, 'delay', opts) }, delayMs, jitterMs);
+      }),
+    );
+
+  faultCommand(program, 'drop', "drop a share of a member's messages (both ways) or of one direction a->b (needs up --chaos)", [
+    'etcd-lab drop m1->m2 30%            # 30 % of what m1 sends to m2 is lost',
+    'etcd-lab drop m3 100%               # every message to and from m3: like isolate',
+    'etcd-lab drop leader 20% --seed 7   # repeatable drop decisions',
+    'etcd-lab drop m1->m2 0%             # remove it',
+    'etcd-lab links                      # relayed and dropped messages per link',
+  ])
+    .argument('<target>', 'member name, leader/follower/random, or a->b')
+    .argument('<rate>', 'a percentage, e.g. 30%')
+    .option('--seed <n>', 'seed of the drop decisions (and of random/follower choices)')
+    .action(async (target: string, rate: string, opts: FaultFlags) =>
+      withLab(opts, async (lab, names) => {
+        const { parseDropRate, parseLinkSpec } = await import('../../chaos/links.js');
+        const pct = parseDropRate(rate);
+        if (target.includes('->')) return lab.drop(parseLinkSpec(target, names), pct, seed(opts));
+        return lab.drop({ member: await oneMember(lab, names, target, 'drop', opts) }, pct, seed(opts));
       }),
     );
 
   faultCommand(program, 'heal', 'remove every network fault (cuts, partitions, delays)', ['etcd-lab heal']).action(async (opts: FaultFlags) =>
     withLab(opts, (lab) => lab.heal()),
   );
+
+  registerLinks(program);
+}
+
+/** `etcd-lab links`: the link table with what each sender's proxy did on each link. */
+function registerLinks(program: Command): void {
+  faultCommand(program, 'links', 'show every directed link: its fault and the messages its proxy blocked, relayed and dropped (needs up --chaos)', [
+    'etcd-lab links',
+    'etcd-lab links --json',
+  ]).action(async (opts: FaultFlags) => {
+    const dir = await stateDirFrom(opts);
+    const { RemoteLab } = await import('../../chaos/remote-lab.js');
+    const lab = await RemoteLab.connect(dir);
+    try {
+      const stats = await lab.linkStats();
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify(stats, null, 2)}\n`);
+        return;
+      }
+      if (stats.length === 0) throw new LabError('NO_CHAOS', `the cluster in ${dir} runs without --chaos: it has no links to show`, { hint: 'etcd-lab up --chaos' });
+      const head = ['LINK', 'RULE', 'BLOCKED', 'RELAYED', 'DROPPED'];
+      const rows = stats.map((l) => [`${l.from}->${l.to}`, l.rule, String(l.blocked), String(l.relayed), String(l.dropped)]);
+      const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+      const line = (r: string[]): string => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+      process.stdout.write(`${[head, ...rows].map(line).join('\n')}\n`);
+      process.stdout.write('relayed/dropped count only messages on links with a drop rate; blocked counts requests a cut refused\n');
+    } finally {
+      lab.close();
+    }
+  });
 }

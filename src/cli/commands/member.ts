@@ -7,9 +7,11 @@ interface MemberFlags {
   config?: string;
   json?: boolean;
   learner?: boolean;
+  fresh?: boolean;
 }
 
 const DONE: Record<MemberChange['action'], string> = { add: 'added', promote: 'promoted', remove: 'removed', replace: 'moved' };
+const DONE_FRESH = 'replaced';
 
 /** Sends a membership op to the running supervisor; its progress lines go to stderr, the result is returned. */
 async function change(opts: MemberFlags, op: string, args: Record<string, unknown>): Promise<void> {
@@ -33,7 +35,7 @@ async function change(opts: MemberFlags, op: string, args: Record<string, unknow
   const role = r.isLearner ? 'learner' : 'voting member';
   const size = `${r.members} member${r.members === 1 ? '' : 's'}${r.voters !== r.members ? ` (${r.voters} voting)` : ''}, quorum ${r.quorum}`;
   const lines = [
-    `${DONE[r.action]} ${r.member}${r.id ? ` (id ${r.id}, ${role})` : ''} in ${r.elapsedMs} ms: ${size}`,
+    `${r.action === 'replace' && r.previousPeerURL === undefined ? DONE_FRESH : DONE[r.action]} ${r.member}${r.id ? ` (id ${r.id}, ${role})` : ''} in ${r.elapsedMs} ms: ${size}`,
     ...(r.action === 'remove' ? [] : [`  client ${r.clientURL}  peer ${r.previousPeerURL ? `${r.previousPeerURL} -> ` : ''}${r.peerURL}`]),
     ...r.notes.map((n) => `  ${n}`),
   ];
@@ -111,12 +113,13 @@ The running supervisor makes the change, so etcd's member list, plan.json and st
   addDirOptions(
     member
       .command('replace')
-      .description('move a member to a new peer URL (node migration): stop, update, start with the same data and ID')
+      .description('move a member to a new peer URL (node migration): stop, update, start with the same data and ID; with --fresh: a new member in its place')
       .argument('<name>', 'the member')
+      .option('--fresh', 'remove it, delete its data dir, add a new member (new ID) with the same name and ports, wait until it caught up')
       .option('--json', 'print the result as JSON'),
   )
-    .addHelpText('after', '\nExamples:\n  $ etcd-lab member replace m2')
-    .action(async (name: string, opts: MemberFlags) => change(opts, 'member.replace', { member: name }));
+    .addHelpText('after', '\nExamples:\n  $ etcd-lab member replace m2\n  $ etcd-lab member replace m2 --fresh    # a replaced machine: empty data dir, new member ID')
+    .action(async (name: string, opts: MemberFlags) => change(opts, 'member.replace', { member: name, fresh: opts.fresh === true }));
 
   addDirOptions(
     member

@@ -5,6 +5,10 @@ import {
   OPEN_LINK,
   cut,
   delay,
+  drop,
+  dropsMessage,
+  parseDropRate,
+  ring,
   describe,
   emptyLinks,
   heal,
@@ -110,11 +114,11 @@ suite('link table', () => {
   it('delay on a member applies to all its links both ways; on a link to that direction only', () => {
     let t = delay(emptyLinks(M), { member: 'm1' }, 200, 50);
     for (const [f, d] of [['m1', 'm2'], ['m2', 'm1'], ['m1', 'm3'], ['m3', 'm1']]) {
-      assert.deepEqual(link(t, f, d), { cut: false, delayMs: 200, jitterMs: 50 });
+      assert.deepEqual(link(t, f, d), { cut: false, delayMs: 200, jitterMs: 50, dropPct: 0 });
     }
     assert.deepEqual(link(t, 'm2', 'm3'), OPEN_LINK);
     t = delay(t, { from: 'm2', to: 'm3' }, 30);
-    assert.deepEqual(link(t, 'm2', 'm3'), { cut: false, delayMs: 30, jitterMs: 0 });
+    assert.deepEqual(link(t, 'm2', 'm3'), { cut: false, delayMs: 30, jitterMs: 0, dropPct: 0 });
     assert.deepEqual(link(t, 'm3', 'm2'), OPEN_LINK);
     assert.deepEqual(describe(t), ['m1 ~200ms±50~> m2', 'm1 ~200ms±50~> m3', 'm2 ~200ms±50~> m1', 'm2 ~30ms~> m3', 'm3 ~200ms±50~> m1']);
   });
@@ -122,7 +126,7 @@ suite('link table', () => {
   it('delay and cut compose: a cut keeps its delay, describe shows the cut', () => {
     let t = delay(emptyLinks(M), { member: 'm2' }, 100);
     t = cut(t, 'm2', 'm3');
-    assert.deepEqual(link(t, 'm2', 'm3'), { cut: true, delayMs: 100, jitterMs: 0 });
+    assert.deepEqual(link(t, 'm2', 'm3'), { cut: true, delayMs: 100, jitterMs: 0, dropPct: 0 });
     assert.ok(describe(t).includes('m2 -x-> m3'));
     assert.ok(describe(t).includes('m3 ~100ms~> m2'));
     t = delay(t, { member: 'm2' }, 0, 0);
@@ -181,12 +185,78 @@ suite('parseLinkSpec', () => {
 
 suite('sampleDelay', () => {
   it('samples uniformly within delay ± jitter, never below 0', () => {
-    const rule = { cut: false, delayMs: 200, jitterMs: 50 };
+    const rule = { cut: false, delayMs: 200, jitterMs: 50, dropPct: 0 };
     assert.equal(sampleDelay(rule, () => 0), 150);
     assert.equal(sampleDelay(rule, () => 0.5), 200);
     assert.equal(sampleDelay(rule, () => 0.999999), 250);
-    assert.equal(sampleDelay({ cut: false, delayMs: 10, jitterMs: 30 }, () => 0), 0);
-    assert.equal(sampleDelay({ cut: false, delayMs: 7, jitterMs: 0 }, () => 0.9), 7);
+    assert.equal(sampleDelay({ cut: false, delayMs: 10, jitterMs: 30, dropPct: 0 }, () => 0), 0);
+    assert.equal(sampleDelay({ cut: false, delayMs: 7, jitterMs: 0, dropPct: 0 }, () => 0.9), 7);
     assert.equal(sampleDelay(OPEN_LINK, Math.random), 0);
+  });
+});
+
+suite('drop', () => {
+  it('sets a drop rate on one direction, or on every link of a member both ways, and describes it', () => {
+    const one = drop(emptyLinks(M), { from: 'm1', to: 'm2' }, 30);
+    assert.equal(link(one, 'm1', 'm2').dropPct, 30);
+    assert.equal(link(one, 'm2', 'm1').dropPct, 0);
+    assert.deepEqual(describe(one), ['m1 -30%-> m2']);
+    assert.equal(isClean(one), false);
+    const all = drop(emptyLinks(M), { member: 'm3' }, 12.5);
+    assert.deepEqual(describe(all), ['m1 -12.5%-> m3', 'm2 -12.5%-> m3', 'm3 -12.5%-> m1', 'm3 -12.5%-> m2']);
+  });
+
+  it('shows drop and delay together, and a cut over both', () => {
+    const t = delay(drop(emptyLinks(M), { from: 'm1', to: 'm2' }, 30), { from: 'm1', to: 'm2' }, 200, 0);
+    assert.deepEqual(describe(t), ['m1 -30% ~200ms~> m2']);
+    assert.deepEqual(describe(cut(t, 'm1', 'm2')), ['m1 -x-> m2']);
+  });
+
+  it('0 removes it and heal clears it', () => {
+    const t = drop(emptyLinks(M), { member: 'm1' }, 50);
+    assert.equal(isClean(drop(t, { member: 'm1' }, 0)), true);
+    assert.equal(isClean(heal(t)), true);
+  });
+
+  it('refuses rates outside 0-100 and unknown members', () => {
+    throwsLab(() => drop(emptyLinks(M), { member: 'm1' }, 101), 'USAGE', /0 to 100/);
+    throwsLab(() => drop(emptyLinks(M), { member: 'm1' }, -1), 'USAGE', /0 to 100/);
+    throwsLab(() => drop(emptyLinks(M), { member: 'm9' }, 10), 'UNKNOWN_MEMBER', /m9/);
+  });
+
+  it('parses 30%, 30 and 12.5%, refuses the rest', () => {
+    assert.equal(parseDropRate('30%'), 30);
+    assert.equal(parseDropRate('30'), 30);
+    assert.equal(parseDropRate('12.5%'), 12.5);
+    for (const bad of ['101%', '-5%', 'lots', '', '0.001%']) throwsLab(() => parseDropRate(bad), 'USAGE', /drop rate/);
+  });
+
+  it('dropsMessage draws once per message: never at 0, always at 100, the share of draws below the rate otherwise', () => {
+    const rule = (dropPct: number) => ({ ...OPEN_LINK, dropPct });
+    let draws = 0;
+    const counting = () => {
+      draws++;
+      return 0;
+    };
+    assert.equal(dropsMessage(rule(0), counting), false);
+    assert.equal(draws, 0, 'an open link must not consume random draws');
+    assert.equal(dropsMessage(rule(100), () => 0.999999), true);
+    assert.equal(dropsMessage(rule(30), () => 0.29), true);
+    assert.equal(dropsMessage(rule(30), () => 0.3), false);
+  });
+});
+
+suite('ring', () => {
+  const F = ['m1', 'm2', 'm3', 'm4', 'm5'];
+  it('cuts both ways every link between members that are not ring neighbours', () => {
+    const t = ring(emptyLinks(F), ['m1', 'm2', 'm3', 'm4', 'm5']);
+    assert.deepEqual(cuts(t).sort(), ['m1>m3', 'm1>m4', 'm2>m4', 'm2>m5', 'm3>m1', 'm3>m5', 'm4>m1', 'm4>m2', 'm5>m2', 'm5>m3']);
+    assert.equal(link(t, 'm1', 'm2').cut, false);
+    assert.equal(link(t, 'm5', 'm1').cut, false);
+  });
+
+  it('refuses a ring that leaves out or invents a member', () => {
+    throwsLab(() => ring(emptyLinks(F), ['m1', 'm2', 'm3', 'm4']), 'BAD_PARTITION', /leaves out "m5"/);
+    throwsLab(() => ring(emptyLinks(F), ['m1', 'm2', 'm3', 'm4', 'm6']), 'BAD_PARTITION', /"m6", which is not a member/);
   });
 });
