@@ -80,14 +80,21 @@ function runOn(t) {
   return new Promise((done) => {
     const t0 = Date.now();
     const child = spawn(process.execPath, ['scripts/test.mjs', '--built', ...files], { env, stdio: ['ignore', 'pipe', 'inherit'] });
-    let tail = '';
+    // node:test's totals ("ℹ tests 93", "ℹ pass 92", ...) come before its list of failures: keep those lines only.
+    const totals = {};
+    let partial = '';
     child.stdout.on('data', (d) => {
       process.stdout.write(d);
-      tail = (tail + d.toString('utf8')).slice(-4000);
+      const lines = (partial + d.toString('utf8')).split('\n');
+      partial = lines.pop();
+      for (const l of lines) {
+        const m = /^ℹ (tests|pass|fail|cancelled) (\d+)\s*$/.exec(l);
+        if (m) totals[m[1]] = Number(m[2]);
+      }
     });
     child.on('close', (code) => {
-      const count = (k) => Number(new RegExp(`^ℹ ${k} (\\d+)$`, 'm').exec(tail)?.[1] ?? NaN);
-      done({ code, pass: count('pass'), fail: count('fail'), tests: count('tests'), secs: Math.round((Date.now() - t0) / 1000) });
+      const count = (k) => totals[k] ?? '?';
+      done({ code, pass: count('pass'), fail: count('fail'), cancelled: count('cancelled'), tests: count('tests'), secs: Math.round((Date.now() - t0) / 1000) });
     });
   });
 }
@@ -100,7 +107,7 @@ for (const t of targets) {
   }
   console.log(`\n=== etcd ${t.version} (${t.folder ?? t.etcd}): ${suite === 'full' ? 'all e2e tests' : `${files.length} version-specific e2e files`} ===\n`);
   const r = await runOn(t);
-  rows.push({ t, ok: r.code === 0, note: `${r.pass}/${r.tests} passed, ${r.fail} failed, ${r.secs} s` });
+  rows.push({ t, ok: r.code === 0, note: `${r.pass}/${r.tests} passed, ${r.fail} failed, ${r.cancelled} cancelled, ${r.secs} s` });
 }
 
 const found = new Set(targets.filter((t) => t.version).map((t) => t.version.split('.').slice(0, 2).join('.')));
