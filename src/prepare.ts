@@ -24,14 +24,15 @@ export async function preparePlan(
 ): Promise<PreparedPlan> {
   const { parseVersionArg } = await import('./etcd/version.js');
   let etcd: PreparedPlan['etcd'] = null;
-  let version: EtcdVersion | undefined;
-  if (settings.etcdVersion !== undefined) version = parseVersionArg(settings.etcdVersion);
+  const want = settings.etcdVersion !== undefined ? parseVersionArg(settings.etcdVersion) : undefined;
+  let version: EtcdVersion | undefined = want;
   if (opts.needBinary || version === undefined) {
     const { findEtcd } = await import('./etcd/binary.js');
     try {
       const found = await findEtcd({
         ...(settings.etcd !== undefined ? { flag: settings.etcd } : {}),
         env: process.env,
+        ...(want !== undefined ? { want } : {}),
         allowDownload: opts.allowDownload ?? false,
         ...(opts.onDownloadProgress ? { onProgress: opts.onDownloadProgress } : {}),
       });
@@ -42,12 +43,7 @@ export async function preparePlan(
         hint: `pass --etcd-version 3.5 (or 3.4, 3.6) to plan without a binary; ${e.hint ?? ''}`.trim(),
       });
     }
-    if (version !== undefined && etcd && (etcd.version.major !== version.major || etcd.version.minor !== version.minor) && opts.needBinary) {
-      throw new LabError('BAD_VERSION', `--etcd-version ${settings.etcdVersion} does not match the binary ${etcd.path} (${etcd.version.text})`, {
-        hint: 'drop --etcd-version, or point --etcd at a binary of that version',
-      });
-    }
-    version ??= etcd.version;
+    version = etcd.version;
   }
   let spec = settings.spec;
   if (spec.ports.kind === 'auto') {

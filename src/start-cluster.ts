@@ -1,5 +1,4 @@
 // The library entry point: a real cluster for a test suite, with the same objects the CLI uses.
-import { LabError } from './errors.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -3,8 +3,8 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { LabError } from '../errors.js';
 import type { EtcdVersion } from '../plan/types.js';
-import { cachedVersionDir, downloadEtcd, PINNED_ETCD, releaseAsset, releaseDirUrl, type DownloadProgress } from './download.js';
-import { assertSupported, parseEtcdVersionOutput } from './version.js';
+import { cachedVersionDir, downloadEtcd, PINNED_ETCD, releaseAsset, releaseDirUrl, releaseFor, type DownloadProgress } from './download.js';
+import { assertSupported, parseEtcdVersionOutput, type VersionArg } from './version.js';
 import { runCapture, takePrefetchedVersion, VERSION_TIMEOUT_MS } from './run-capture.js';
 import { flagPath, findOnPath, isExecutableFile, scrubEtcdEnv } from './which.js';
 
@@ -27,23 +27,49 @@ export interface FindEtcdOptions {
   /** Download the pinned release when nothing else is found (default true). */
   allowDownload?: boolean;
   onProgress?: (p: DownloadProgress) => void;
-  /** The release looked up in the cache and downloaded (default PINNED_ETCD). */
+  /** The release looked up in the cache and downloaded (default: the release of `want`, else PINNED_ETCD). */
   version?: string;
+  /**
+   * `--etcd-version`: a binary given by --etcd/ETCD_BIN of another version is refused (BAD_VERSION); one on PATH is
+   * passed over (with a note) for the cached or downloaded release of that version.
+   */
+  want?: VersionArg;
+}
+
+/** Does `v` satisfy `want` ("3.5" any 3.5.x; "3.5.21" exactly)? */
+export function versionMatches(v: EtcdVersion, want: VersionArg): boolean {
+  if (v.major !== want.major || v.minor !== want.minor) return false;
+  return !want.exact || v.patch === want.patch;
+}
+
+function mismatch(found: FoundEtcd, want: VersionArg, where: string, how: string): LabError {
+  return new LabError('BAD_VERSION', `${where} is etcd ${found.version.text}, but --etcd-version ${want.text} was asked for`, {
+    hint: `drop --etcd-version to use etcd ${found.version.text}, or ${how} an etcd ${want.text} binary`,
+  });
 }
 
 
 export async function findEtcd(opts: FindEtcdOptions = {}): Promise<FoundEtcd> {
   const env = opts.env ?? process.env;
   const exe = process.platform === 'win32' ? '.exe' : '';
-  if (opts.flag) return checked(flagPath(opts.flag, env), 'flag', `--etcd ${opts.flag}`, env, []);
-  if (env.ETCD_BIN) return checked(resolve(env.ETCD_BIN), 'env', `ETCD_BIN=${env.ETCD_BIN}`, env, []);
+  const want = opts.want;
+  if (opts.flag || env.ETCD_BIN) {
+    const [path, source, where, how] = opts.flag
+      ? [flagPath(opts.flag, env), 'flag' as const, `--etcd ${opts.flag}`, 'point --etcd at']
+      : [resolve(env.ETCD_BIN!), 'env' as const, `ETCD_BIN=${env.ETCD_BIN}`, 'set ETCD_BIN to'];
+    const found = await checked(path, source, where, env, []);
+    if (want && !versionMatches(found.version, want)) throw mismatch(found, want, where, how);
+    return found;
+  }
 
   const notes: string[] = [];
   let pathProblem: LabError | null = null;
   const onPath = findOnPath('etcd', env);
   if (onPath) {
     try {
-      return await checked(onPath, 'path', onPath, env, notes);
+      const found = await checked(onPath, 'path', onPath, env, notes);
+      if (!want || versionMatches(found.version, want)) return found;
+      notes.push(`passed over ${onPath} on PATH: it is etcd ${found.version.text}, and --etcd-version ${want.text} was asked for`);
     } catch (e) {
       if (!(e instanceof LabError) || (e.code !== 'ETCD_TOO_OLD' && e.code !== 'NOT_ETCD')) throw e;
       pathProblem = e;
@@ -51,7 +77,7 @@ export async function findEtcd(opts: FindEtcdOptions = {}): Promise<FoundEtcd> {
     }
   }
 
-  const version = opts.version ?? PINNED_ETCD;
+  const version = opts.version ?? (want ? releaseFor(want) : null) ?? PINNED_ETCD;
   const cached = join(cachedVersionDir(version, env), `etcd${exe}`);
   if (existsSync(cached)) return checked(cached, 'cache', cached, env, notes);
 
@@ -73,24 +99,33 @@ export async function findEtcd(opts: FindEtcdOptions = {}): Promise<FoundEtcd> {
       cause: downloadProblem ?? undefined,
     });
   }
-  throw notFound(version, env, why, downloadProblem);
+  throw notFound(version, env, why, downloadProblem, notes);
 }
 
-function notFound(version: string, env: NodeJS.ProcessEnv, why: string, cause: LabError | null): LabError {
+/** The one command that installs etcd here: apt-get on Debian/Ubuntu, brew on macOS; null elsewhere. */
+export function installCommand(platform: NodeJS.Platform = process.platform, debian = existsSync('/etc/debian_version')): string | null {
+  if (platform === 'darwin') return 'brew install etcd';
+  if (platform === 'linux' && debian) return 'sudo apt-get install etcd-server etcd-client';
+  return null;
+}
+
+function notFound(version: string, env: NodeJS.ProcessEnv, why: string, cause: LabError | null, notes: string[]): LabError {
   const asset = releaseAsset(version);
   const url = asset ? `${releaseDirUrl(version, env)}/${asset.file}` : `https://github.com/etcd-io/etcd/releases/tag/v${version}`;
+  const install = installCommand();
+  const onPath = notes.length > 0 ? '' : ', no etcd on PATH';
   return new LabError(
     'ETCD_NOT_FOUND',
-    `no etcd binary: no --etcd flag, no ETCD_BIN, no etcd on PATH, none cached in ${cachedVersionDir(version, env)}, and ${why}`,
+    `no etcd binary: no --etcd flag, no ETCD_BIN${onPath}, none cached in ${cachedVersionDir(version, env)}, and ${why}`,
     {
       hint: [
-        'Install etcd 3.4 or newer, or tell etcd-lab where it is:',
-        '  Debian/Ubuntu: sudo apt-get install etcd-server etcd-client',
-        '  macOS:         brew install etcd',
-        '  any:           --etcd /path/to/etcd  or  ETCD_BIN=/path/to/etcd',
+        install ? `Install etcd with: ${install}` : 'Install etcd 3.4 or newer, or tell etcd-lab where it is:',
+        ...(install ? ['or tell etcd-lab where one is:'] : ['  Debian/Ubuntu: sudo apt-get install etcd-server etcd-client', '  macOS:         brew install etcd']),
+        '  --etcd /path/to/etcd  or  ETCD_BIN=/path/to/etcd',
         `  or download ${url}`,
         `     and put its etcd, etcdctl and etcdutl in ${cachedVersionDir(version, env)}${sep}`,
       ].join('\n'),
+      details: notes,
       cause: cause ?? undefined,
     },
   );

@@ -8,8 +8,19 @@ import { isAbsolute, join } from 'node:path';
 import { LabError } from '../errors.js';
 import { findOnPath } from './which.js';
 
-/** The release etcd-lab downloads when no etcd is installed. */
-export const PINNED_ETCD = '3.5.21';
+/** The release etcd-lab downloads when no etcd is installed: the newest 3.6 (README, "Which etcd"). */
+export const PINNED_ETCD = '3.6.14';
+
+/**
+ * The release downloaded for `--etcd-version MAJOR.MINOR`: the newest patch of each supported minor at the time
+ * of writing (3.4.41 per etcd's CHANGELOG-3.4; 3.5.30 and 3.6.14 are the ones the version matrix ran).
+ */
+export const RELEASE_OF_MINOR: Readonly<Record<string, string>> = { '3.4': '3.4.41', '3.5': '3.5.30', '3.6': PINNED_ETCD };
+
+/** The release to fetch for a wanted version: itself when exact ("3.5.21"), else the newest known patch of its minor. */
+export function releaseFor(want: { major: number; minor: number; text: string; exact: boolean }): string | null {
+  return want.exact ? want.text : (RELEASE_OF_MINOR[`${want.major}.${want.minor}`] ?? null);
+}
 export const DEFAULT_DOWNLOAD_BASE = 'https://github.com/etcd-io/etcd/releases/download';
 
 const MAX_REDIRECTS = 5;

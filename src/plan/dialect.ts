@@ -1,3 +1,4 @@
+import { LabError } from '../errors.js';
 import type { EtcdVersion } from './types.js';
 
 /** Flags every member needs for this etcd version, on top of the cluster flags. */
@@ -9,17 +10,35 @@ export function dialectArgs(v: EtcdVersion): string[] {
   return [];
 }
 
-/** Warnings about user-supplied flags that this etcd version rejects or deprecates. */
+/** 3.6 removed the v2 API and the v2 proxy: `etcd --help` of 3.6.14 lists none of these (3.4 and 3.5 do). */
+function removedIn36(flag: string): boolean {
+  return flag === '--enable-v2' || flag === '--proxy' || flag.startsWith('--proxy-');
+}
+
+function atLeast36(v: EtcdVersion): boolean {
+  return v.major > 3 || (v.major === 3 && v.minor >= 6);
+}
+
+/**
+ * User-supplied flags this etcd version does not have: etcd would refuse to start, so the plan is refused first.
+ * `where` names the place they came from (e.g. "--extra-arg", "extra args of m2").
+ */
+export function checkDialect(v: EtcdVersion, args: readonly string[], where: string): void {
+  if (!atLeast36(v)) return;
+  const removed = args.map((a) => a.split('=')[0]!).filter(removedIn36);
+  if (removed.length === 0) return;
+  throw new LabError('BAD_VERSION', `${where}: ${removed.join(', ')} ${removed.length === 1 ? 'was' : 'were'} removed in etcd 3.6 (the v2 API and v2 proxy); etcd ${v.text} would refuse to start`, {
+    hint: `drop ${removed.length === 1 ? 'it' : 'them'}, or run etcd 3.5 (--etcd-version 3.5, or --etcd pointing at a 3.5 binary)`,
+  });
+}
+
+/** Warnings about user-supplied flags that this etcd version deprecates (3.6: every --experimental-* flag). */
 export function dialectWarnings(v: EtcdVersion, args: string[]): string[] {
   const out: string[] = [];
-  const newer = v.major > 3 || (v.major === 3 && v.minor >= 6);
+  if (!atLeast36(v)) return out;
   for (const a of args) {
     const flag = a.split('=')[0]!;
-    if (newer && (flag === '--enable-v2' || flag.startsWith('--proxy') || flag.startsWith('--v2-'))) {
-      out.push(`${flag} was removed in etcd 3.6 (planning for ${v.text}); etcd will refuse to start`);
-    } else if (newer && flag.startsWith('--experimental-')) {
-      out.push(`${flag} is deprecated in etcd 3.6 and removed in 3.7 (planning for ${v.text})`);
-    }
+    if (flag.startsWith('--experimental-')) out.push(`${flag} is deprecated in etcd 3.6 and removed in 3.7 (planning for ${v.text})`);
   }
   return out;
 }

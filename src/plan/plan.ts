@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import { LabError } from '../errors.js';
 import { DEFAULT_DIR } from './default-dir.js';
 import { checkMemberCount, faultToleranceOf, quorumOf } from './count.js';
-import { dialectArgs, dialectWarnings } from './dialect.js';
+import { checkDialect, dialectArgs, dialectWarnings } from './dialect.js';
 import { layoutPorts } from './ports.js';
 import { tlsArgs, tlsPlanOf } from './tls.js';
 import type { ClusterPlan, ClusterSpec, EtcdVersion, MemberPlan, Profile } from './types.js';
@@ -135,6 +135,8 @@ export function buildPlan(spec: ClusterSpec, etcdVersion: EtcdVersion, token: st
   const peerURLs = ports.map((p) => url(peerHost, p.peer, tls !== undefined));
   const initialCluster = names.map((n, i) => `${n}=${peerURLs[i]}`).join(',');
   const dialect = dialectArgs(etcdVersion);
+  checkDialect(etcdVersion, spec.extraArgs, '--extra-arg');
+  for (const [name, extra] of Object.entries(spec.memberExtraArgs)) checkDialect(etcdVersion, extra, `extra args of ${name}`);
   warnings.push(...(tls ? [] : publicHostWarning(spec.host)), ...dialectWarnings(etcdVersion, spec.extraArgs));
 
   const members: MemberPlan[] = names.map((name, i) => {

@@ -92,6 +92,8 @@ export class GrpcProxy extends EventEmitter {
           this.opts.etcdPath, 'grpc-proxy', 'start',
           `--endpoints=${this.endpoints.join(',')}`,
           `--listen-addr=${this.endpoint}`,
+          // 3.5+ dials its own advertised address at start; the default is etcd's 127.0.0.1:23790, whatever it listens on.
+          `--advertise-client-url=${this.endpoint}`,
           // Inside data/, so a proxy left by a supervisor that was SIGKILLed is found and reaped like a member.
           '--data-dir', join(this.opts.dir, 'data', '.grpc-proxy'),
           ...(tls ? ['--cacert', tls.caFile, '--cert', tls.certFile, '--key', tls.keyFile] : []),

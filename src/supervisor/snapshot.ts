@@ -41,7 +41,11 @@ function offlineTool(tools: SnapshotTools): { path: string; name: string } {
   const v = tools.version;
   const modern = v.major > 3 || (v.major === 3 && v.minor >= 5);
   if (modern && tools.etcdutl) return { path: tools.etcdutl, name: 'etcdutl' };
-  if (v.major > 3 || (v.major === 3 && v.minor >= 6)) throw noTool('etcdutl', tools);
+  if (v.major > 3 || (v.major === 3 && v.minor >= 6)) {
+    throw new LabError('ETCD_NOT_FOUND', `no etcdutl found next to the etcd binary or on PATH: etcd ${v.text} removed \`etcdctl snapshot status/restore\`, so snapshot restore needs etcdutl`, {
+      hint: `put the etcdutl of the same etcd release next to etcd (it ships in the release archive beside etcd and etcdctl), or use an etcd 3.5 or 3.4 binary with --etcd`,
+    });
+  }
   if (tools.etcdctl) return { path: tools.etcdctl, name: 'etcdctl' };
   if (tools.etcdutl) return { path: tools.etcdutl, name: 'etcdutl' };
   throw noTool(modern ? 'etcdutl or etcdctl' : 'etcdctl', tools);

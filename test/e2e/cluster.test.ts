@@ -12,8 +12,9 @@ import type { ClusterPlan, ClusterSpec, EtcdVersion } from '../../src/plan/types
 import { Cluster, type MemberExitEvent, type StartProgress } from '../../src/supervisor/cluster.js';
 import { claimPorts } from '../helpers/ports.js';
 import { killMentioning, processesMentioning, waitNoProcesses } from '../helpers/procs.js';
+import { ETCD_PATH, ETCD_VERSION } from '../helpers/etcd-under-test.js';
 
-const ETCD = '/usr/bin/etcd';
+const ETCD = ETCD_PATH;
 const tmp = mkdtempSync(join(tmpdir(), 'etcd-lab-cluster-'));
 const clusters: Cluster[] = [];
 let base = 0;
@@ -23,7 +24,7 @@ let nextOffset = 0;
 
 before(async () => {
   base = await claimPorts();
-  version = parseEtcdVersionOutput(execFileSync(ETCD, ['--version'], { encoding: 'utf8' }));
+  version = ETCD_VERSION;
 });
 
 after(async () => {

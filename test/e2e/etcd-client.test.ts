@@ -11,6 +11,7 @@ import { killMentioning, waitNoProcesses } from '../helpers/procs.js';
 import { EtcdClient, EtcdRequestError } from '../../src/etcd/client.js';
 import { LabError } from '../../src/errors.js';
 import { parseLogLine } from '../../src/etcd/zap.js';
+import { CLUSTER_VERSION } from '../helpers/etcd-under-test.js';
 
 const TIMEOUT_MARGIN_MS = 250;
 
@@ -199,7 +200,7 @@ describe('EtcdClient against etcd', () => {
   });
 
   test('peerVersion: etcd on the peer port, null where nothing listens', async () => {
-    assert.deepEqual(await EtcdClient.peerVersion(peerURL, 1000), { etcdserver: (await client.status()).version, etcdcluster: '3.4.0' });
+    assert.deepEqual(await EtcdClient.peerVersion(peerURL, 1000), { etcdserver: (await client.status()).version, etcdcluster: CLUSTER_VERSION });
     assert.equal(await EtcdClient.peerVersion(`http://127.0.0.1:${base + 51}`, 1000), null);
   });
 

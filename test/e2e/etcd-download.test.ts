@@ -8,7 +8,8 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabError } from '../../src/errors.js';
-import { etcdctlNextTo, findEtcd, readEtcdVersion } from '../../src/etcd/binary.js';
+import { etcdctlNextTo, findEtcd, installCommand, readEtcdVersion } from '../../src/etcd/binary.js';
+import { parseVersionArg } from '../../src/etcd/version.js';
 import { downloadEtcd, PINNED_ETCD, releaseAsset, type DownloadProgress } from '../../src/etcd/download.js';
 import { claimPorts } from '../helpers/ports.js';
 import { processesMentioning, waitNoProcesses } from '../helpers/procs.js';
@@ -193,15 +194,17 @@ describe('etcd binary discovery and download', { skip }, () => {
     assert.equal(existsSync(join(cacheOf(env), V)), false);
   });
 
-  test('server down: ETCD_NOT_FOUND with install hints and the release URL', async () => {
+  test('server down: ETCD_NOT_FOUND with the install command of this system and the release URL', async () => {
     const env = envFor({ ETCD_LAB_DOWNLOAD_URL: `http://127.0.0.1:${port + 1}/rel` });
     await assert.rejects(findEtcd({ env }), (e: unknown) => {
       assert.ok(isCode('ETCD_NOT_FOUND')(e), String(e));
       const err = e as LabError;
       assert.match(err.message, /downloading etcd .* failed/);
+      // The one command for this system leads the hint; where etcd-lab knows none, both are listed.
+      const install = installCommand();
+      if (install) assert.ok(err.hint?.startsWith(`Install etcd with: ${install}\n`), err.hint);
       for (const s of [
-        'apt-get install etcd-server etcd-client',
-        'brew install etcd',
+        ...(install ? [] : ['apt-get install etcd-server etcd-client', 'brew install etcd']),
         '--etcd /path/to/etcd',
         'ETCD_BIN',
         `http://127.0.0.1:${port + 1}/rel/v${V}/${asset!.file}`,
@@ -256,6 +259,20 @@ describe('etcd binary discovery and download', { skip }, () => {
     await assert.rejects(findEtcd({ env: envFor({ PATH: bin }), allowDownload: false }), (e: unknown) => {
       return isCode('ETCD_TOO_OLD')(e) && (e as LabError).details.some((d) => /downloading is turned off/.test(d));
     });
+  });
+
+  test('--etcd-version: a PATH etcd of another version is passed over for that release; of that version, it is used', async () => {
+    const bins = join(tmp, 'want');
+    mkdirSync(bins, { recursive: true });
+    writeExec(join(bins, 'etcd'), fakeEtcd('etcd Version: 3.4.30'));
+    const want = parseVersionArg(V.split('.').slice(0, 2).join('.'));
+    const r = await findEtcd({ env: envFor({ PATH: bins }), want });
+    assert.deepEqual([r.source, r.version.text], ['download', V]);
+    assert.match(r.notes.join('\n'), new RegExp(`it is etcd 3\\.4\\.30, and --etcd-version ${want.text} was asked for`));
+    const same = await findEtcd({ env: envFor({ PATH: bins }), want: parseVersionArg('3.4') });
+    assert.deepEqual([same.source, same.version.text], ['path', '3.4.30']);
+    // Given explicitly, a binary of another version is refused, not replaced.
+    await assert.rejects(findEtcd({ flag: join(bins, 'etcd'), env: envFor(), want }), isCode('BAD_VERSION'));
   });
 
   test('order: --etcd beats ETCD_BIN beats PATH', async () => {

@@ -1,4 +1,5 @@
-// Partitions on REAL etcd 3.4 through one forward proxy per member (docs/etcd-facts.md#partitions-without-root-a-forward-proxy-on-the-senders-side): each member runs with
+// Partitions on REAL etcd (the one under test) through one forward proxy per member
+// (docs/etcd-facts.md#partitions-without-root-a-forward-proxy-on-the-senders-side): each member runs with
 // HTTP_PROXY pointing at its own proxy and advertises peer URLs on host `localhost.`.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,8 +13,9 @@ import { killMentioning, waitNoProcesses } from '../helpers/procs.js';
 import { EtcdClient, type EtcdStatus } from '../../src/etcd/client.js';
 import { startPeerProxy, type PeerProxy, type PeerProxyEvent } from '../../src/chaos/proxy.js';
 import { cut, describe as describeLinks, emptyLinks, heal, isolate, link, type LinkTable } from '../../src/chaos/links.js';
+import { ETCD_PATH, ETCD_VERSION } from '../helpers/etcd-under-test.js';
 
-const ETCD = process.env.ETCD_BIN ?? '/usr/bin/etcd';
+const ETCD = ETCD_PATH;
 const NAMES = ['m1', 'm2', 'm3'];
 const PROXY_VARS = /^(https?_proxy|no_proxy|all_proxy|ftp_proxy)$/i;
 
@@ -56,7 +58,7 @@ async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<
   }
 }
 
-describe('partitions through per-member proxies on real etcd 3.4', { timeout: 60_000 }, () => {
+describe(`partitions through per-member proxies on real etcd ${ETCD_VERSION.text}`, { timeout: 60_000 }, () => {
   let dir = '';
   let links: LinkTable = emptyLinks(NAMES);
   const members: Member[] = [];

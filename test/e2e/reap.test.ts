@@ -9,8 +9,9 @@ import { killMentioning, processesMentioning, waitNoProcesses } from '../helpers
 import { findStaleMembers, reapStale } from '../../src/supervisor/reap.js';
 import { statePaths, writeState } from '../../src/supervisor/state-dir.js';
 import { pidAlive, processStartToken } from '../../src/supervisor/proc-info.js';
+import { ETCD_PATH, ETCD_VERSION } from '../helpers/etcd-under-test.js';
 
-const ETCD = process.env.ETCD_BIN ?? '/usr/bin/etcd';
+const ETCD = ETCD_PATH;
 const base = mkdtempSync(join(tmpdir(), 'etcd-lab-reap-'));
 const children: ChildProcess[] = [];
 
@@ -86,7 +87,7 @@ test('reapStale stops our orphaned etcd members and nothing else', async () => {
     supervisorPid: 999_999_999,
     startedAt: new Date().toISOString(),
     etcdPath: ETCD,
-    etcdVersion: '3.4.23',
+    etcdVersion: ETCD_VERSION.text,
     chaos: false,
     members: [
       { name: 'm1', pid: m1.child.pid!, clientPort: port, peerPort: port + 1, proxyPort: null },

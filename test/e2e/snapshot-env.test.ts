@@ -9,6 +9,7 @@ import { EtcdClient } from '../../src/etcd/client.js';
 import { claimPorts } from '../helpers/ports.js';
 import { cliArgs } from '../helpers/cli.js';
 import { assertNothingLeft, exportedEndpoints, killIn, lab, show, statusJson, tempDir, upDetached, type CliResult } from '../helpers/lab-cli.js';
+import { OFFLINE_SNAPSHOT_TOOL } from '../helpers/etcd-under-test.js';
 
 const tmp = tempDir('etcd-lab-snapshot-env');
 const A = join(tmp, 'A');
@@ -121,7 +122,7 @@ describe('env and snapshots', { concurrency: false }, () => {
     writeFileSync(junk, 'this is not a bbolt database\n'.repeat(400));
     const r = await lab(tmp, ['snapshot', 'restore', junk, '--dir', B, '--ports', String(portB)]);
     assert.equal(r.code, 2, show(r));
-    assert.match(r.stderr, /^error: .*junk\.db is not an etcd snapshot: etcdctl snapshot status says "/m);
+    assert.match(r.stderr, new RegExp(`^error: .*junk\\.db is not an etcd snapshot: ${OFFLINE_SNAPSHOT_TOOL} snapshot status says "`, 'm'));
     assert.equal(existsSync(B), false, 'B was not created');
 
     // A snapshot without its trailing hash passes `snapshot status` but fails in restore: the data dirs made go again.
@@ -130,7 +131,7 @@ describe('env and snapshots', { concurrency: false }, () => {
     writeFileSync(cut, whole.subarray(0, whole.length - 32));
     const r2 = await lab(tmp, ['snapshot', 'restore', cut, '--dir', B, '--ports', String(portB)]);
     assert.equal(r2.code, 1, show(r2));
-    assert.match(r2.stderr, /error: etcdctl snapshot restore for m1 failed: .*hash/);
+    assert.match(r2.stderr, new RegExp(`error: ${OFFLINE_SNAPSHOT_TOOL} snapshot restore for m1 failed: .*hash`));
     assert.match(r2.stderr, /hint: .*--skip-hash-check/);
     assert.equal(existsSync(B), false, 'no half-restored cluster is left');
 

@@ -9,6 +9,7 @@ import { claimPorts } from '../helpers/ports.js';
 import { runCli, spawnCli } from '../helpers/cli.js';
 import { viewCluster, waitForAgreedLeader } from '../helpers/cluster-check.js';
 import { processesMentioning } from '../helpers/procs.js';
+import { ETCD_PATH } from '../helpers/etcd-under-test.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -111,14 +112,14 @@ async function exitWithin<T>(p: Promise<T>, ms: number, what: string): Promise<T
   }
 }
 
-/** etcd's own repository Procfile, with our ports instead of 2379/22379/32379 and the binary at /usr/bin/etcd. */
+/** etcd's own repository Procfile, with our ports instead of 2379/22379/32379 and the binary under test. */
 function etcdRepoProcfile(base: number): { text: string; clientURLs: string[] } {
   const client = [base, base + 2, base + 4];
   const peer = [base + 1, base + 3, base + 5];
   const cluster = peer.map((p, i) => `infra${i + 1}=http://127.0.0.1:${p}`).join(',');
   const lines = client.map(
     (c, i) =>
-      `etcd${i + 1}: /usr/bin/etcd --name infra${i + 1} --listen-client-urls http://127.0.0.1:${c} --advertise-client-urls http://127.0.0.1:${c} ` +
+      `etcd${i + 1}: ${ETCD_PATH} --name infra${i + 1} --listen-client-urls http://127.0.0.1:${c} --advertise-client-urls http://127.0.0.1:${c} ` +
       `--listen-peer-urls http://127.0.0.1:${peer[i]} --initial-advertise-peer-urls http://127.0.0.1:${peer[i]} --initial-cluster-token etcd-cluster-1 ` +
       `--initial-cluster '${cluster}' --initial-cluster-state new --enable-pprof --logger=zap --log-outputs=stderr`,
   );
@@ -127,7 +128,7 @@ function etcdRepoProcfile(base: number): { text: string; clientURLs: string[] } 
     '# Change the path of bin/etcd if etcd is located elsewhere',
     '',
     ...lines,
-    `#proxy: /usr/bin/etcd grpc-proxy start --endpoints=127.0.0.1:${client.join(',127.0.0.1:')} --listen-addr=127.0.0.1:${base + 6} --advertise-client-url=127.0.0.1:${base + 6} --enable-pprof`,
+    `#proxy: ${ETCD_PATH} grpc-proxy start --endpoints=127.0.0.1:${client.join(',127.0.0.1:')} --listen-addr=127.0.0.1:${base + 6} --advertise-client-url=127.0.0.1:${base + 6} --enable-pprof`,
     '',
   ].join('\n');
   return { text, clientURLs: client.map((c) => `http://127.0.0.1:${c}`) };
@@ -178,7 +179,7 @@ test("etcd's own Procfile runs unchanged; run stop/start from another process; C
     ]);
 
     // The leak check below can see these members.
-    assert.equal(processesIn(dir).filter((p) => p.cmd.startsWith('/usr/bin/etcd --name infra')).length, 3);
+    assert.equal(processesIn(dir).filter((p) => p.cmd.startsWith(`${ETCD_PATH} --name infra`)).length, 3);
     r.child.kill('SIGINT');
     const { code } = await exitWithin(r.exited, 10_000, 'runner exit after SIGINT');
     assert.equal(code, 0, r.err());

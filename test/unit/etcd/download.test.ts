@@ -6,13 +6,25 @@ import {
   cachedVersionDir,
   checksumFor,
   PINNED_ETCD,
+  RELEASE_OF_MINOR,
   releaseAsset,
+  releaseFor,
   releaseDirUrl,
   renderProgressBar,
 } from '../../../src/etcd/download.js';
 
-test('pinned release is a 3.5 patch', () => {
-  assert.match(PINNED_ETCD, /^3\.5\.\d+$/);
+test('the default download is the newest 3.6 release; 3.4 and 3.5 stay selectable', () => {
+  assert.equal(PINNED_ETCD, '3.6.14');
+  assert.deepEqual(Object.keys(RELEASE_OF_MINOR).sort(), ['3.4', '3.5', '3.6']);
+  for (const [minor, release] of Object.entries(RELEASE_OF_MINOR)) assert.ok(release.startsWith(`${minor}.`), release);
+});
+
+test('releaseFor: an exact version is itself, MAJOR.MINOR is the newest known patch, an unknown minor is null', () => {
+  assert.equal(releaseFor({ major: 3, minor: 5, text: '3.5.21', exact: true }), '3.5.21');
+  assert.equal(releaseFor({ major: 3, minor: 5, text: '3.5', exact: false }), '3.5.30');
+  assert.equal(releaseFor({ major: 3, minor: 6, text: '3.6', exact: false }), PINNED_ETCD);
+  assert.equal(releaseFor({ major: 3, minor: 4, text: '3.4', exact: false }), '3.4.41');
+  assert.equal(releaseFor({ major: 3, minor: 9, text: '3.9', exact: false }), null);
 });
 
 test('release asset names per platform', () => {

@@ -78,3 +78,20 @@ test('support floor is 3.4.0 and ETCD_TOO_OLD names the binary and both versions
   );
   assert.equal(etcdTooOld(v('3.2.26'), 'a').code, 'ETCD_TOO_OLD');
 });
+
+test('versionMatches: MAJOR.MINOR takes any patch of it, MAJOR.MINOR.PATCH only that one', async () => {
+  const { versionMatches } = await import('../../../src/etcd/binary.js');
+  const v = { major: 3, minor: 6, patch: 14, text: '3.6.14' };
+  assert.equal(versionMatches(v, parseVersionArg('3.6')), true);
+  assert.equal(versionMatches(v, parseVersionArg('3.6.14')), true);
+  assert.equal(versionMatches(v, parseVersionArg('3.6.13')), false);
+  assert.equal(versionMatches(v, parseVersionArg('3.4')), false);
+});
+
+test('installCommand: apt-get on Debian, brew on macOS, none where etcd-lab knows no single command', async () => {
+  const { installCommand } = await import('../../../src/etcd/binary.js');
+  assert.equal(installCommand('linux', true), 'sudo apt-get install etcd-server etcd-client');
+  assert.equal(installCommand('darwin', false), 'brew install etcd');
+  assert.equal(installCommand('linux', false), null);
+  assert.equal(installCommand('win32', false), null);
+});

@@ -111,9 +111,17 @@ test('version dialects', () => {
   const a35 = buildPlan(spec(), v35, 't').members[0]!.args;
   assert.ok(!a35.some((a) => a.startsWith('--logger')));
   assert.ok(!a35.some((a) => a.startsWith('--experimental') || a === '--enable-v2'));
-  const p36 = buildPlan(spec({ extraArgs: ['--enable-v2', '--experimental-initial-corrupt-check'] }), v36, 't');
-  assert.ok(p36.warnings.some((w) => w.includes('--enable-v2 was removed in etcd 3.6')));
-  assert.ok(p36.warnings.some((w) => w.includes('--experimental-initial-corrupt-check is deprecated')));
+  const p36 = buildPlan(spec({ extraArgs: ['--experimental-initial-corrupt-check', '--v2-deprecation=write-only'] }), v36, 't');
+  assert.deepEqual(p36.warnings, ['--experimental-initial-corrupt-check is deprecated in etcd 3.6 and removed in 3.7 (planning for 3.6.14)']);
+  // Flags 3.6 no longer has are refused before anything starts; 3.5 still has them.
+  assert.throws(() => buildPlan(spec({ extraArgs: ['--enable-v2=true', '--proxy-dial-timeout=1000'] }), v36, 't'), (e: unknown) => {
+    assert.ok(e instanceof LabError && e.code === 'BAD_VERSION', String(e));
+    assert.match(e.message, /^--extra-arg: --enable-v2, --proxy-dial-timeout were removed in etcd 3\.6/);
+    assert.match(e.hint ?? '', /--etcd-version 3\.5/);
+    return true;
+  });
+  assert.throws(() => buildPlan(spec({ memberExtraArgs: { m2: ['--proxy', 'on'] } }), v36, 't'), /extra args of m2: --proxy was removed/);
+  assert.equal(buildPlan(spec({ extraArgs: ['--enable-v2=true'] }), v35, 't').warnings.length, 0);
 });
 
 test('name prefix, explicit names and per-member extra args', () => {
