@@ -21,6 +21,7 @@ const COMMANDS: { names: string[]; load: () => Promise<Register> }[] = [
   { names: ['demo'], load: async () => (await import('./commands/demo.js')).registerDemo },
   { names: ['chaos'], load: async () => (await import('./commands/chaos.js')).registerChaos },
   { names: ['member'], load: async () => (await import('./commands/member.js')).registerMember },
+  { names: ['upgrade'], load: async () => (await import('./commands/upgrade.js')).registerUpgrade },
   { names: ['env'], load: async () => (await import('./commands/env.js')).registerEnv },
   { names: ['snapshot'], load: async () => (await import('./commands/snapshot.js')).registerSnapshot },
   { names: ['plan'], load: async () => (await import('./commands/plan.js')).registerPlan },

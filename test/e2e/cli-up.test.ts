@@ -93,7 +93,7 @@ describe('etcd-lab CLI', { concurrency: true }, () => {
           const r = await lab(tmp, ['status', '--dir', dir]);
           assert.equal(r.code, 0, show(r));
           const lines = r.stdout.trimEnd().split('\n');
-          assert.match(lines[0]!, /^NAME\s+PID\s+STATE\s+CLIENT URL\s+LEADER\s+TERM\s+INDEX\s+REVISION\s+DB SIZE$/);
+          assert.match(lines[0]!, /^NAME\s+PID\s+STATE\s+CLIENT URL\s+LEADER\s+TERM\s+INDEX\s+REVISION\s+DB SIZE\s+VERSION$/);
           for (const m of before.members) {
             assert.match(r.stdout, new RegExp(`^${m.name}\\s+${m.pid}\\s+running\\s+${m.clientURL}\\s+${m.isLeader ? '\\*' : ''}\\s+\\d+`, 'm'));
           }
@@ -118,6 +118,7 @@ describe('etcd-lab CLI', { concurrency: true }, () => {
             raftIndex: null,
             revision: null,
             dbSize: null,
+            version: null,
           });
           const put = await etcdctl(`${endpoints[0]},${endpoints[2]}`, ['put', 'while-m2-down', 'yes']);
           assert.equal(put.code, 0, put.stderr);
