@@ -54,6 +54,9 @@ export interface MemberUpgrade {
   /** From then until it reports healthy, on the new version, with a leader. */
   readyMs: number | null;
   totalMs: number;
+  /** When its replacement began and ended (ms since the epoch, the supervisor's clock): the window it was out. */
+  startedAt: number | null;
+  endedAt: number | null;
   /** The leader once this member was ready. */
   leaderAfter: string | null;
 }
@@ -66,7 +69,7 @@ export interface UpgradeResult {
   clusterVersion: string | null;
   /** What the member versions make it: the lowest MAJOR.MINOR.0. */
   expectedClusterVersion: string;
-  /** How long after the last member the cluster version took to reach that (null when it did not within the bound). */
+  /** How long after the last member the cluster version took to reach that: 0 when it was there at once, null when not within the bound. */
   clusterVersionMs: number | null;
   leader: string | null;
   warnings: string[];
@@ -124,7 +127,7 @@ export async function rollingUpgrade(ctx: UpgradeContext, req: UpgradeRequest, s
   const done: MemberUpgrade[] = [];
   for (const n of targets.filter((x) => steps.get(x) === 'same')) {
     const v = versionOf(planOf(n)).text;
-    done.push({ member: n, from: v, to: v, action: 'unchanged', wasLeader: status.leader === n, stopped: null, stopMs: null, startMs: null, readyMs: null, totalMs: 0, leaderAfter: status.leader });
+    done.push({ member: n, from: v, to: v, action: 'unchanged', wasLeader: status.leader === n, stopped: null, stopMs: null, startMs: null, readyMs: null, totalMs: 0, startedAt: null, endedAt: null, leaderAfter: status.leader });
   }
   // A member that is down serves nothing: it goes first, and the cluster has it back before any other stops.
   for (const n of down) done.push(await replaceMember(ctx, planOf(n), to, etcdPath, false, null, say));
@@ -139,7 +142,8 @@ export async function rollingUpgrade(ctx: UpgradeContext, req: UpgradeRequest, s
   const tLast = performance.now();
   const expected = expectedClusterVersion(plans().map(versionOf));
   let clusterVersion = await cluster.clusterVersion();
-  if (moving.length > 0 && clusterVersion !== expected) say(`waiting for the cluster version to become ${expected} (it is ${clusterVersion ?? 'unknown'})`);
+  const waited = clusterVersion !== expected;
+  if (moving.length > 0 && waited) say(`waiting for the cluster version to become ${expected} (it is ${clusterVersion ?? 'unknown'})`);
   while (clusterVersion !== expected && performance.now() - tLast < CLUSTER_VERSION_WAIT_MS) {
     await delay(POLL_MS * 4);
     clusterVersion = await cluster.clusterVersion();
@@ -152,7 +156,7 @@ export async function rollingUpgrade(ctx: UpgradeContext, req: UpgradeRequest, s
     members: done,
     clusterVersion,
     expectedClusterVersion: expected,
-    clusterVersionMs: clusterVersion === expected ? ms(tLast) : null,
+    clusterVersionMs: clusterVersion !== expected ? null : waited ? ms(tLast) : 0,
     leader: (await cluster.status()).leader,
     warnings,
     elapsedMs: ms(t0),
@@ -199,6 +203,7 @@ async function replaceMember(
   const from = mp.etcdVersion ?? ctx.defaultVersion();
   const wasLeader = leader === name;
   const t0 = performance.now();
+  const startedAt = Date.now();
   let stopped: MemberUpgrade['stopped'] = null;
   let stopMs: number | null = null;
   if (wasRunning) {
@@ -245,7 +250,21 @@ async function replaceMember(
   say(
     `${name}: ${from.text} -> ${to.text} in ${totalMs} ms (${stopMs === null ? 'was down' : `stop ${stopMs} ms${stopped === 'killed' ? ', SIGKILLed' : ''}`}, start ${startMs} ms, ready ${readyMs} ms)${leaderAfter ? `, leader ${leaderAfter}` : ''}`,
   );
-  return { member: name, from: from.text, to: to.text, action: wasRunning ? 'upgraded' : 'started', wasLeader, stopped, stopMs, startMs, readyMs, totalMs, leaderAfter };
+  return {
+    member: name,
+    from: from.text,
+    to: to.text,
+    action: wasRunning ? 'upgraded' : 'started',
+    wasLeader,
+    stopped,
+    stopMs,
+    startMs,
+    readyMs,
+    totalMs,
+    startedAt,
+    endedAt: Date.now(),
+    leaderAfter,
+  };
 }
 
 /** Waits until the member reports healthy, runs `to`, and knows a leader; returns the leader's name. */
