@@ -1,7 +1,8 @@
 // Rolling upgrades through the CLI, on real etcd binaries: 3.5.30 -> 3.6.14 of a 3-member cluster while a writer puts
 // sequenced keys through every member, then a refused downgrade; 3.4.23 -> 3.5.30 of one member (a mixed cluster),
-// then the refusals of a skipped minor version, a binary that is not etcd and an unknown member. Each refusal
-// changes nothing: same pids, same binaries, same plan.json.
+// then the refusals of a skipped minor version, a binary that is not etcd, an unknown member and a quorum loss (a
+// member down), and the down member started on the new binary. Each refusal changes nothing: same pids, same
+// binaries, same plan.json.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
@@ -34,7 +35,7 @@ function exe(pid: number | null): string {
 /** What a refused upgrade must leave as it was: the members' pids (state.json), the binaries they run, plan.json. */
 function snapshot(dir: string): { pids: (number | null)[]; exes: string[]; plan: string } {
   const pids = (JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { members: { pid: number | null }[] }).members.map((m) => m.pid);
-  return { pids, exes: pids.map(exe), plan: readFileSync(join(dir, 'plan.json'), 'utf8') };
+  return { pids, exes: pids.map((p) => (p === null ? 'down' : exe(p))), plan: readFileSync(join(dir, 'plan.json'), 'utf8') };
 }
 
 async function refused(tmp: string, dir: string, args: string[], code: number, message: RegExp): Promise<string> {
@@ -153,7 +154,7 @@ describe('etcd-lab upgrade', { concurrency: 2, skip: missing.length > 0 ? `no ${
     });
   });
 
-  test('3.4.23 -> 3.5.30 of one member: a mixed cluster; skipping 3.5, a non-etcd binary and an unknown member are refused', { timeout: 300_000 }, async () => {
+  test('3.4.23 -> 3.5.30 of one member: a mixed cluster; skipping 3.5, a non-etcd binary, an unknown member, a quorum loss are refused; a down member starts on the new binary', { timeout: 300_000 }, async () => {
     const tmp = tempDir('mixed', base);
     const dir = join(tmp, 'lab');
     await inTemp(tmp, async () => {
@@ -187,6 +188,18 @@ describe('etcd-lab upgrade', { concurrency: 2, skip: missing.length > 0 ? `no ${
       chmodSync(fake, 0o755);
       await refused(tmp, dir, ['all', '--etcd', fake], 1, /does not look like etcd: `--version` printed "not etcd at all"/);
       await refused(tmp, dir, ['m9', '--etcd', ETCD_35], 2, /there is no member "m9"/);
+
+      // A member that is down: stopping another would cost the quorum, so that is refused; the down one is started
+      // on the new binary.
+      const stop = await lab(tmp, ['run', 'stop', 'm3', '--dir', dir]);
+      assert.equal(stop.code, 0, show(stop));
+      await refused(tmp, dir, ['m1', '--etcd', ETCD_35], 1, /only 1 of 3 voting members would run, and etcd needs 2 to serve \(m3 is down\)/);
+      const started = await lab(tmp, ['upgrade', 'm3', '--etcd', ETCD_35, '--dir', dir], { timeoutMs: 120_000 });
+      assert.equal(started.code, 0, show(started));
+      assert.match(started.stdout, /^m3 {2}3\.4\.23 -> 3\.5\.30 {2}was down {2}start \d+ ms, ready \d+ ms/m);
+      const back = await statusJson(tmp, dir);
+      assert.deepEqual(back.members.map((m) => [m.state, m.version]), [['running', '3.4.23'], ['running', '3.5.30'], ['running', '3.5.30']]);
+      assert.equal(exe(back.members[2]!.pid), ETCD_35);
       assert.equal((await lab(tmp, ['down', '--dir', dir])).code, 0);
     });
   });
