@@ -24,7 +24,7 @@ import {
 
 const base = tempDir('etcd-lab-cli-up');
 const port = await claimPorts();
-const MEMBER_KEYS = ['name', 'state', 'pid', 'id', 'clientURL', 'peerURL', 'isLeader', 'raftTerm', 'raftIndex', 'revision', 'dbSize'];
+const MEMBER_KEYS = ['name', 'state', 'pid', 'id', 'clientURL', 'peerURL', 'isLeader', 'raftTerm', 'raftIndex', 'revision', 'dbSize', 'version'];
 
 after(async () => {
   killIn(base);
@@ -68,7 +68,8 @@ describe('etcd-lab CLI', { concurrency: true }, () => {
         let before!: StatusJson;
         await t.test('status --json has exactly the documented shape', async () => {
           before = await statusJson(tmp, dir);
-          assert.deepEqual(Object.keys(before).sort(), ['dir', 'leader', 'members']);
+          assert.deepEqual(Object.keys(before).sort(), ['clusterVersion', 'dir', 'leader', 'members']);
+          assert.match(before.clusterVersion ?? '', /^3\.\d+\.0$/);
           assert.equal(before.dir, dir);
           assert.deepEqual(before.members.map((m) => m.name), ['m1', 'm2', 'm3']);
           assert.ok(before.leader !== null && ['m1', 'm2', 'm3'].includes(before.leader), `leader ${before.leader}`);
@@ -80,6 +81,7 @@ describe('etcd-lab CLI', { concurrency: true }, () => {
             assert.ok(Number.isInteger(m.pid) && m.pid! > 0);
             assert.equal(typeof m.id, 'string');
             assert.match(m.id!, /^[0-9a-f]{1,16}$/);
+            assert.match(m.version ?? '', /^3\.\d+\.\d+/);
             assert.equal(m.clientURL, endpoints[i]);
             assert.equal(m.peerURL, `http://127.0.0.1:${p + 2 * i + 1}`);
             assert.equal(m.isLeader, m.name === before.leader);
