@@ -144,7 +144,7 @@ export async function rollingUpgrade(ctx: UpgradeContext, req: UpgradeRequest, s
   let clusterVersion = await cluster.clusterVersion();
   const waited = clusterVersion !== expected;
   if (moving.length > 0 && waited) say(`waiting for the cluster version to become ${expected} (it is ${clusterVersion ?? 'unknown'})`);
-  while (clusterVersion !== expected && performance.now() - tLast < CLUSTER_VERSION_WAIT_MS) {
+  while (moving.length > 0 && clusterVersion !== expected && performance.now() - tLast < CLUSTER_VERSION_WAIT_MS) {
     await delay(POLL_MS * 4);
     clusterVersion = await cluster.clusterVersion();
   }
@@ -211,6 +211,9 @@ async function replaceMember(
     const exit = await cluster.stopMember(name, STOP_GRACE_MS);
     stopped = exit?.signal === 'SIGKILL' ? 'killed' : 'graceful';
     stopMs = ms(t0);
+  } else {
+    // Held down, so that the restart policy cannot start the old binary meanwhile.
+    await cluster.stopMember(name, STOP_GRACE_MS);
   }
   cluster.updateMember({ ...mp, args: upgradedArgs(mp.args, from, to), etcdPath, etcdVersion: to });
   ctx.persist();
