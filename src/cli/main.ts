@@ -23,6 +23,7 @@ const COMMANDS: { names: string[]; load: () => Promise<Register> }[] = [
   { names: ['report'], load: async () => (await import('./commands/report.js')).registerReport },
   { names: ['check'], load: async () => (await import('./commands/check.js')).registerCheck },
   { names: ['member'], load: async () => (await import('./commands/member.js')).registerMember },
+  { names: ['upgrade'], load: async () => (await import('./commands/upgrade.js')).registerUpgrade },
   { names: ['env'], load: async () => (await import('./commands/env.js')).registerEnv },
   { names: ['snapshot'], load: async () => (await import('./commands/snapshot.js')).registerSnapshot },
   { names: ['plan'], load: async () => (await import('./commands/plan.js')).registerPlan },

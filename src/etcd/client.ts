@@ -370,6 +370,20 @@ export class EtcdClient {
     return reason === undefined ? { healthy } : { healthy, reason };
   }
 
+  /** `GET /version` on the client port: the member's server version and the cluster version it knows. */
+  async version(opts?: CallOptions): Promise<PeerVersion> {
+    const url = this.url('/version');
+    const raw = await this.send(url, 'GET', undefined, opts, true);
+    const body = tryParse(raw.text) as Json | undefined;
+    if (raw.status !== 200 || !body || typeof body.etcdserver !== 'string') {
+      throw new EtcdRequestError('http', `GET ${url.href}: HTTP ${raw.status}, not an etcd version answer: ${snippet(raw.text)}`, {
+        url: url.href,
+        status: raw.status,
+      });
+    }
+    return { etcdserver: body.etcdserver, etcdcluster: str(body.etcdcluster, '') };
+  }
+
   async memberList(opts?: CallOptions): Promise<EtcdMember[]> {
     const b = await this.post('/v3/cluster/member/list', {}, opts, true);
     return (Array.isArray(b.members) ? b.members : []).map(toMember);

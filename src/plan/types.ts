@@ -69,6 +69,10 @@ export interface MemberPlan {
   args: string[];
   /** Environment the member needs on top of the scrubbed parent environment (HTTP_PROXY in chaos mode). */
   env: Record<string, string>;
+  /** The etcd binary this member runs since `etcd-lab upgrade` replaced it; absent: the cluster's binary. */
+  etcdPath?: string;
+  /** The version of `etcdPath` (present with it). */
+  etcdVersion?: EtcdVersion;
 }
 
 export interface ClusterPlan {

@@ -165,7 +165,7 @@ export class Cluster extends EventEmitter {
     const logFile = join(this.stateDir, 'logs', `${mp.name}.log`);
     const proc = new ManagedProcess({
       name: mp.name,
-      command: { argv: [this.opts.etcdPath, ...dataDirArgs(mp.args, dataDir)] },
+      command: { argv: [mp.etcdPath ?? this.opts.etcdPath, ...dataDirArgs(mp.args, dataDir)] },
       cwd: this.opts.baseDir,
       env: memberEnv(process.env, mp.env),
       logFile,
@@ -362,11 +362,27 @@ export class Cluster extends EventEmitter {
     return this.stopping;
   }
 
-  async stopMember(name: string, graceMs = 3000): Promise<void> {
+  /** Stops a member and holds it down; resolves with how it ended (null when it was not running). */
+  async stopMember(name: string, graceMs = 3000): Promise<ExitInfo | null> {
     const m = this.member(name);
     m.held = true;
     this.cancelRestart(m);
-    await m.proc.stop(graceMs);
+    let exit: ExitInfo | null = null;
+    const onExit = (info: ExitInfo): void => {
+      exit = info;
+    };
+    if (m.proc.alive) m.proc.once('exit', onExit);
+    try {
+      await m.proc.stop(graceMs);
+    } finally {
+      m.proc.off('exit', onExit);
+    }
+    return exit;
+  }
+
+  /** The binary a member runs: its own since an upgrade, else the cluster's. */
+  binaryOf(name: string): string {
+    return this.member(name).plan.etcdPath ?? this.opts.etcdPath;
   }
 
   /** Starts a member that is down (or resumes a paused one); resolves when its peer port answers. */
@@ -412,6 +428,7 @@ export class Cluster extends EventEmitter {
   /** Every member's view, read in parallel with a short timeout; a member that does not answer has nulls. */
   async status(): Promise<StatusReport> {
     const [answers, listed] = await Promise.all([this.queryStatus(STATUS_TIMEOUT_MS), this.quickMemberList(STATUS_TIMEOUT_MS)]);
+    const clusterVersion = await this.clusterVersion(answers);
     const learner = (m: Member): boolean =>
       listed?.some((x) => x.isLearner && (x.id === m.id || x.name === m.plan.name || x.peerURLs.includes(m.plan.peerURL))) ?? false;
     const leaderId = pickLeader(answers);
@@ -431,9 +448,29 @@ export class Cluster extends EventEmitter {
         raftIndex: s?.raftIndex ?? null,
         revision: s?.revision ?? null,
         dbSize: s?.dbSize ?? null,
+        version: s?.version || null,
       };
     });
-    return { dir: this.stateDir, leader, members };
+    return { dir: this.stateDir, leader, clusterVersion, members };
+  }
+
+  /**
+   * The cluster version (`GET /version` of the leader, else of the first member that answered status): null when none
+   * answers or the cluster has not decided one yet.
+   */
+  async clusterVersion(answers?: (EtcdStatus | null)[]): Promise<string | null> {
+    const got = answers ?? (await this.queryStatus(STATUS_TIMEOUT_MS));
+    const leaderId = pickLeader(got);
+    const atLeader = got.findIndex((s) => s !== null && s.memberId === leaderId);
+    const i = atLeader >= 0 ? atLeader : got.findIndex((s) => s !== null);
+    const m = i >= 0 ? this.list[i] : undefined;
+    if (!m) return null;
+    try {
+      const v = await this.client(m).version({ timeoutMs: STATUS_TIMEOUT_MS });
+      return v.etcdcluster === '' || v.etcdcluster === 'not_decided' ? null : v.etcdcluster;
+    } catch {
+      return null;
+    }
   }
 
   private member(name: string): Member {

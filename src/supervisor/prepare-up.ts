@@ -167,7 +167,11 @@ export async function prepareUp(req: UpRequest): Promise<UpPlan> {
       });
     }
     checkCompatible(dir, stored, req, plan);
-    if (stored.etcdVersion.major !== etcd.version.major || stored.etcdVersion.minor !== etcd.version.minor) {
+    const own = stored.members.filter((m) => m.etcdPath !== undefined && m.etcdPath !== etcd.path);
+    if (own.length > 0) {
+      const runs = [...new Set(own.map((m) => `etcd ${m.etcdVersion?.text ?? '?'} (${m.etcdPath})`))].join(', ');
+      req.onNote?.(`${own.map((m) => m.name).join(', ')} ${own.length === 1 ? 'runs' : 'run'} ${runs}, the binary \`etcd-lab upgrade\` gave ${own.length === 1 ? 'it' : 'them'}`);
+    } else if (stored.etcdVersion.major !== etcd.version.major || stored.etcdVersion.minor !== etcd.version.minor) {
       req.onNote?.(`the cluster was created with etcd ${stored.etcdVersion.text}; running it with ${etcd.version.text}`);
     }
     plan = stored;

@@ -306,10 +306,11 @@ export class ProcfileRunner extends EventEmitter {
         raftIndex: s?.raftIndex ?? null,
         revision: s?.revision ?? null,
         dbSize: s?.dbSize ?? null,
+        version: s?.version || null,
       };
     });
     const leader = leaderId === null ? null : (members.find((m) => m.id === leaderId)?.name ?? null);
-    return { dir: this.dir, leader, members };
+    return { dir: this.dir, leader, clusterVersion: null, members };
   }
 
   /**

@@ -96,7 +96,7 @@ export function findStaleMembers(dir: string): StaleMember[] {
   const found = new Map<number, StaleMember>();
   for (const m of state?.members ?? []) {
     if (m.pid === null || m.pid === process.pid || !pidAlive(m.pid)) continue;
-    const etcd = ourEtcd(m.pid, dataRoots, state?.etcdPath);
+    const etcd = ourEtcd(m.pid, dataRoots, m.etcdPath ?? state?.etcdPath);
     if (etcd !== null) found.set(m.pid, { name: m.name, pid: m.pid, dataDir: etcd.dataDir, from: 'state' });
   }
   // A process without --data-dir is not ours: it costs one read of its argv here, and nothing more.

@@ -105,7 +105,16 @@ export interface SupervisorState {
   etcdPath: string;
   etcdVersion: string;
   chaos: boolean;
-  members: { name: string; pid: number | null; clientPort: number; peerPort: number; proxyPort: number | null }[];
+  members: {
+    name: string;
+    pid: number | null;
+    clientPort: number;
+    peerPort: number;
+    proxyPort: number | null;
+    /** The binary the member runs, when `etcd-lab upgrade` gave it one other than `etcdPath`. */
+    etcdPath?: string;
+    etcdVersion?: string;
+  }[];
 }
 
 export function writeState(dir: string, state: SupervisorState): void {

@@ -19,12 +19,16 @@ export interface MemberStatus {
   raftIndex: string | null;
   revision: string | null;
   dbSize: number | null;
+  /** The server version the member reports (POST /v3/maintenance/status); null when it did not answer. */
+  version: string | null;
 }
 
 export interface StatusReport {
   dir: string;
   /** Name of the leader, null when no answering member knows one. */
   leader: string | null;
+  /** The version the cluster runs at (etcd's `GET /version` "etcdcluster"): null when unknown or not decided yet. */
+  clusterVersion: string | null;
   members: MemberStatus[];
   /** Present when the cluster runs with `up --grpc-proxy`. */
   grpcProxy?: GrpcProxyStatus;
@@ -43,7 +47,7 @@ export function humanBytes(n: number): string {
   return `${v >= 100 ? Math.round(v) : v.toFixed(1).replace(/\.0$/, '')} ${UNITS[u]}`;
 }
 
-const HEADERS = ['NAME', 'PID', 'STATE', 'CLIENT URL', 'LEADER', 'TERM', 'INDEX', 'REVISION', 'DB SIZE'] as const;
+const HEADERS = ['NAME', 'PID', 'STATE', 'CLIENT URL', 'LEADER', 'TERM', 'INDEX', 'REVISION', 'DB SIZE', 'VERSION'] as const;
 const RIGHT_ALIGNED = new Set([1, 5, 6, 7, 8]);
 
 export function renderStatusTable(report: StatusReport, opts: { color: boolean }): string {
@@ -66,6 +70,7 @@ export function renderStatusTable(report: StatusReport, opts: { color: boolean }
     m.raftIndex ?? dash,
     m.revision ?? dash,
     m.dbSize === null ? dash : humanBytes(m.dbSize),
+    m.version ?? dash,
   ]);
   const widths = HEADERS.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const pad = (text: string, i: number): string =>
@@ -85,6 +90,11 @@ export function renderStatusTable(report: StatusReport, opts: { color: boolean }
       }),
     );
   });
+  const versions = new Set(report.members.flatMap((m) => (m.version === null ? [] : [m.version])));
+  if (report.clusterVersion !== null || versions.size > 1) {
+    const mixed = versions.size > 1 ? ` (members run ${[...versions].join(', ')})` : '';
+    out.push(`cluster version ${report.clusterVersion ?? 'unknown'}${mixed}`);
+  }
   const gp = report.grpcProxy;
   if (gp) out.push(`gRPC proxy ${gp.endpoint} (${gp.state}${gp.pid === null ? '' : `, pid ${gp.pid}`}) -> ${gp.endpoints.length} member${gp.endpoints.length === 1 ? '' : 's'}`);
   return out.join('\n');

@@ -13,6 +13,7 @@ import type { LocalLab } from '../chaos/local-lab.js';
 import type { PeerNetwork } from '../chaos/network.js';
 import type { GrpcProxy } from './grpc-proxy.js';
 import type { Membership } from './membership.js';
+import type { UpgradeResult } from './upgrade.js';
 
 export interface SupervisorOptions {
   /** Absolute state dir; the plan's paths are absolute inside it. */
@@ -50,6 +51,8 @@ export class Supervisor extends EventEmitter {
   grpcProxy: GrpcProxy | null = null;
   /** Members added, promoted, removed and moved at run time: loaded on the first such request. */
   private membershipLoad: Promise<Membership> | null = null;
+  /** Membership changes and upgrades run one at a time. */
+  private changes: Promise<unknown> = Promise.resolve();
 
   private constructor(opts: SupervisorOptions, lock: DirLock, reaped: ReapedMember[]) {
     super();
@@ -82,13 +85,46 @@ export class Supervisor extends EventEmitter {
           readyTimeoutMs: this.opts.readyTimeoutMs ?? 20_000,
           network: () => this.network,
           grpcProxy: () => this.grpcProxy,
-          persist: () => {
-            writeJsonAtomic(statePaths(this.dir).plan, this.opts.plan);
-            this.saveStateNow();
-          },
+          persist: () => this.persist(),
         }),
     );
     return this.membershipLoad;
+  }
+
+  private persist(): void {
+    writeJsonAtomic(statePaths(this.dir).plan, this.opts.plan);
+    this.saveStateNow();
+  }
+
+  /** Runs `fn` after every membership change or upgrade asked for before it. */
+  private oneAtATime<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.changes.then(fn, fn);
+    this.changes = run.catch(() => undefined);
+    return run;
+  }
+
+  private async upgrade(args: Record<string, unknown>, say: (text: string) => void): Promise<UpgradeResult> {
+    const target = args.member;
+    const etcdPath = args.etcdPath;
+    if (typeof target !== 'string' || target === '' || typeof etcdPath !== 'string' || etcdPath === '') {
+      throw new LabError('USAGE', 'upgrade needs a member (or all) and the path of the new etcd binary');
+    }
+    const [{ rollingUpgrade }, { parseEtcdVersionOutput }] = await Promise.all([import('./upgrade.js'), import('../etcd/version.js')]);
+    return rollingUpgrade(
+      {
+        cluster: this.cluster,
+        readyTimeoutMs: this.opts.readyTimeoutMs ?? 20_000,
+        defaultVersion: () => parseEtcdVersionOutput(`etcd Version: ${this.opts.etcdVersion}`, this.opts.etcdPath),
+        persist: () => this.persist(),
+        adopt: (path, version) => {
+          this.opts.etcdPath = path;
+          this.opts.etcdVersion = version.text;
+          this.opts.plan.etcdVersion = version;
+        },
+      },
+      { target, etcdPath },
+      say,
+    );
   }
 
   /** Takes the dir (DIR_IN_USE if a live supervisor holds it), reaps members a dead supervisor left, saves the plan. */
@@ -179,6 +215,7 @@ export class Supervisor extends EventEmitter {
         clientPort: m.clientPort,
         peerPort: m.peerPort,
         proxyPort: m.proxyPort,
+        ...(m.etcdPath !== undefined && m.etcdPath !== this.opts.etcdPath ? { etcdPath: m.etcdPath, etcdVersion: m.etcdVersion?.text } : {}),
       })),
     });
   }
@@ -253,18 +290,25 @@ export class Supervisor extends EventEmitter {
         return { member: name, state: 'running' };
       },
       'member.list': async () => (await this.membership()).list(),
-      'member.add': async (args, ctx) =>
-        (await this.membership()).add(
-          {
-            ...(typeof args.name === 'string' ? { name: args.name } : {}),
-            learner: args.learner === true,
-          },
-          (text) => ctx.send({ event: 'progress', text }),
+      'member.add': (args, ctx) =>
+        this.oneAtATime(async () =>
+          (await this.membership()).add(
+            {
+              ...(typeof args.name === 'string' ? { name: args.name } : {}),
+              learner: args.learner === true,
+            },
+            (text) => ctx.send({ event: 'progress', text }),
+          ),
         ),
-      'member.promote': async (args, ctx) => (await this.membership()).promote(this.memberArg(args), (text) => ctx.send({ event: 'progress', text })),
-      'member.remove': async (args, ctx) => (await this.membership()).remove(this.memberArg(args), (text) => ctx.send({ event: 'progress', text })),
-      'member.replace': async (args, ctx) =>
-        (await this.membership()).replace(this.memberArg(args), (text) => ctx.send({ event: 'progress', text }), { fresh: args.fresh === true }),
+      'member.promote': (args, ctx) =>
+        this.oneAtATime(async () => (await this.membership()).promote(this.memberArg(args), (text) => ctx.send({ event: 'progress', text }))),
+      'member.remove': (args, ctx) =>
+        this.oneAtATime(async () => (await this.membership()).remove(this.memberArg(args), (text) => ctx.send({ event: 'progress', text }))),
+      'member.replace': (args, ctx) =>
+        this.oneAtATime(async () =>
+          (await this.membership()).replace(this.memberArg(args), (text) => ctx.send({ event: 'progress', text }), { fresh: args.fresh === true }),
+        ),
+      upgrade: (args, ctx) => this.oneAtATime(() => this.upgrade(args, (text) => ctx.send({ event: 'progress', text }))),
       logs: (args, ctx) =>
         new Promise<null>((resolve) => {
           const only = typeof args.member === 'string' ? args.member : null;

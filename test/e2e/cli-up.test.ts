@@ -24,7 +24,7 @@ import {
 
 const base = tempDir('etcd-lab-cli-up');
 const port = await claimPorts();
-const MEMBER_KEYS = ['name', 'state', 'pid', 'id', 'clientURL', 'peerURL', 'isLeader', 'raftTerm', 'raftIndex', 'revision', 'dbSize'];
+const MEMBER_KEYS = ['name', 'state', 'pid', 'id', 'clientURL', 'peerURL', 'isLeader', 'raftTerm', 'raftIndex', 'revision', 'dbSize', 'version'];
 
 after(async () => {
   killIn(base);
@@ -68,7 +68,8 @@ describe('etcd-lab CLI', { concurrency: true }, () => {
         let before!: StatusJson;
         await t.test('status --json has exactly the documented shape', async () => {
           before = await statusJson(tmp, dir);
-          assert.deepEqual(Object.keys(before).sort(), ['dir', 'leader', 'members']);
+          assert.deepEqual(Object.keys(before).sort(), ['clusterVersion', 'dir', 'leader', 'members']);
+          assert.match(before.clusterVersion ?? '', /^3\.\d+\.0$/);
           assert.equal(before.dir, dir);
           assert.deepEqual(before.members.map((m) => m.name), ['m1', 'm2', 'm3']);
           assert.ok(before.leader !== null && ['m1', 'm2', 'm3'].includes(before.leader), `leader ${before.leader}`);
@@ -80,6 +81,7 @@ describe('etcd-lab CLI', { concurrency: true }, () => {
             assert.ok(Number.isInteger(m.pid) && m.pid! > 0);
             assert.equal(typeof m.id, 'string');
             assert.match(m.id!, /^[0-9a-f]{1,16}$/);
+            assert.match(m.version ?? '', /^3\.\d+\.\d+/);
             assert.equal(m.clientURL, endpoints[i]);
             assert.equal(m.peerURL, `http://127.0.0.1:${p + 2 * i + 1}`);
             assert.equal(m.isLeader, m.name === before.leader);
@@ -93,7 +95,7 @@ describe('etcd-lab CLI', { concurrency: true }, () => {
           const r = await lab(tmp, ['status', '--dir', dir]);
           assert.equal(r.code, 0, show(r));
           const lines = r.stdout.trimEnd().split('\n');
-          assert.match(lines[0]!, /^NAME\s+PID\s+STATE\s+CLIENT URL\s+LEADER\s+TERM\s+INDEX\s+REVISION\s+DB SIZE$/);
+          assert.match(lines[0]!, /^NAME\s+PID\s+STATE\s+CLIENT URL\s+LEADER\s+TERM\s+INDEX\s+REVISION\s+DB SIZE\s+VERSION$/);
           for (const m of before.members) {
             assert.match(r.stdout, new RegExp(`^${m.name}\\s+${m.pid}\\s+running\\s+${m.clientURL}\\s+${m.isLeader ? '\\*' : ''}\\s+\\d+`, 'm'));
           }
@@ -118,6 +120,7 @@ describe('etcd-lab CLI', { concurrency: true }, () => {
             raftIndex: null,
             revision: null,
             dbSize: null,
+            version: null,
           });
           const put = await etcdctl(`${endpoints[0]},${endpoints[2]}`, ['put', 'while-m2-down', 'yes']);
           assert.equal(put.code, 0, put.stderr);

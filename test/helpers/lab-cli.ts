@@ -50,10 +50,12 @@ export interface MemberJson {
   raftIndex: string | null;
   revision: string | null;
   dbSize: number | null;
+  version: string | null;
 }
 export interface StatusJson {
   dir: string;
   leader: string | null;
+  clusterVersion: string | null;
   members: MemberJson[];
 }
 

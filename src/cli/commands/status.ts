@@ -21,6 +21,7 @@ async function stoppedReport(dir: string): Promise<StatusReport | null> {
   return {
     dir,
     leader: null,
+    clusterVersion: null,
     members: plan.members.map((m) => ({
       name: m.name,
       state: 'stopped',
@@ -34,6 +35,7 @@ async function stoppedReport(dir: string): Promise<StatusReport | null> {
       raftIndex: null,
       revision: null,
       dbSize: null,
+      version: null,
     })),
   };
 }
@@ -63,7 +65,7 @@ export function registerStatus(program: Command): void {
   addDirOptions(
     program
       .command('status')
-      .description('show every member: pid, state, leader, raft term and index, revision, db size')
+      .description('show every member: pid, state, leader, raft term and index, revision, db size, etcd version; and the cluster version')
       .option('--json', 'print the status as JSON')
       .option('-w, --watch', 'redraw until Ctrl-C')
       .option('--interval <duration>', 'refresh interval with --watch', '1s'),

@@ -16,6 +16,7 @@ function member(over: Partial<MemberStatus>): MemberStatus {
     raftIndex: '11',
     revision: '1',
     dbSize: 20480,
+    version: null,
     ...over,
   };
 }
@@ -24,15 +25,16 @@ test('renderStatusTable marks a learner in the LEADER column and names the gRPC 
   const report: StatusReport = {
     dir: '/tmp/lab',
     leader: 'm1',
+    clusterVersion: null,
     members: [member({ isLeader: true }), member({ name: 'm4', pid: 11, isLearner: true, clientURL: 'http://127.0.0.1:42379' })],
     grpcProxy: { endpoint: '127.0.0.1:23790', pid: 12, state: 'running', endpoints: ['http://127.0.0.1:2379', 'http://127.0.0.1:42379'], log: '/tmp/lab/logs/grpc-proxy.log' },
   };
   assert.equal(
     renderStatusTable(report, { color: false }),
     [
-      'NAME  PID  STATE    CLIENT URL              LEADER   TERM  INDEX  REVISION  DB SIZE',
-      'm1     10  running  http://127.0.0.1:2379   *           2     11         1   20 KiB',
-      'm4     11  running  http://127.0.0.1:42379  learner     2     11         1   20 KiB',
+      'NAME  PID  STATE    CLIENT URL              LEADER   TERM  INDEX  REVISION  DB SIZE  VERSION',
+      'm1     10  running  http://127.0.0.1:2379   *           2     11         1   20 KiB  -',
+      'm4     11  running  http://127.0.0.1:42379  learner     2     11         1   20 KiB  -',
       'gRPC proxy 127.0.0.1:23790 (running, pid 12) -> 2 members',
     ].join('\n'),
   );
@@ -41,6 +43,6 @@ test('renderStatusTable marks a learner in the LEADER column and names the gRPC 
 });
 
 test('renderStatusTable without a gRPC proxy adds no line', () => {
-  const out = renderStatusTable({ dir: '/x', leader: null, members: [member({})] }, { color: false });
+  const out = renderStatusTable({ dir: '/x', leader: null, clusterVersion: null, members: [member({})] }, { color: false });
   assert.equal(out.split('\n').length, 2);
 });
