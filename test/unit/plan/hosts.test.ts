@@ -146,7 +146,7 @@ test('etcd-lab.yaml: hosts with per-host settings, bootstrap and domain', () => 
   assert.equal(r.hosts?.hosts[1]!.name, 'db2');
   assert.equal(r.hosts?.hosts[1]!.peerPort, 12380);
   assert.match(r.hosts?.hosts[2]!.where ?? '', /^etcd-lab\.yaml:4:5$/);
-  assert.throws(() => parseConfig('hosts:\n  - { adress: 10.0.1.10 }\n'), /etcd-lab\.yaml:2:5: unknown key "hosts\[0\]\.adress" \(did you mean "address"\?\)/);
+  assert.throws(() => parseConfig('hosts:\n  - { adress: 10.0.1.10 }\n'), /etcd-lab\.yaml:2:7: unknown key "hosts\[0\]\.adress" \(did you mean "address"\?\)/);
   assert.throws(() => parseConfig('bootstrap: dsn\n'), /bootstrap must be static, discovery or dns, got "dsn" \(did you mean "dns"\?\)/);
   assert.throws(() => resolveSettings({ bootstrap: 'dns' }), /no hosts are given/);
 });
