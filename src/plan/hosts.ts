@@ -198,11 +198,12 @@ export function buildHostsPlan(spec: HostsSpec, etcdVersion: EtcdVersion, token:
     const b = bmembers[i]!;
     const clientURL = hostURL(b.advertiseHost, h.clientPort, tls);
     const peerURL = hostURL(b.advertiseHost, h.peerPort, tls);
-    const ownClient = hostURL(h.address, h.clientPort, tls);
+    // etcd binds listen URLs to IP addresses only: a host given by name listens on all of its addresses.
+    const bind = h.kind === 'dns' ? '0.0.0.0' : h.address;
+    const ownClient = hostURL(bind, h.clientPort, tls);
     const loopback = hostURL(h.kind === 'ipv6' ? '::1' : '127.0.0.1', h.clientPort, tls);
-    const listenClientURLs = h.address === '127.0.0.1' || h.address === '::1' ? [ownClient] : [ownClient, loopback];
-    // A host given by name listens on whatever that name resolves to on the host itself.
-    const listenPeerURL = hostURL(h.address, h.peerPort, tls);
+    const listenClientURLs = bind === '127.0.0.1' || bind === '::1' || bind === '0.0.0.0' ? [ownClient] : [ownClient, loopback];
+    const listenPeerURL = hostURL(bind, h.peerPort, tls);
     const dataDir = h.dataDir ?? spec.dataDir;
     const sans = tls
       ? [...new Set(['IP:127.0.0.1', 'DNS:localhost', `${h.kind === 'dns' ? 'DNS' : 'IP'}:${h.address}`,

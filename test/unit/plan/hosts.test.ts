@@ -48,6 +48,9 @@ test('named entries, IPv6 and host names', () => {
   assert.equal(p.members[1]!.peerURL, 'http://[fd00::11]:2380');
   assert.equal(arg(p.members[1]!.args, '--listen-client-urls'), 'http://[fd00::11]:2379,http://[::1]:2379');
   assert.equal(p.members[2]!.clientURL, 'http://etcd3.example.com:2379');
+  // etcd binds IP addresses only: a host named by DNS listens on all its addresses.
+  assert.equal(arg(p.members[2]!.args, '--listen-peer-urls'), 'http://0.0.0.0:2380');
+  assert.equal(arg(p.members[2]!.args, '--listen-client-urls'), 'http://0.0.0.0:2379');
   assert.ok(!p.members[0]!.args.includes('--pre-vote'), '3.6 has pre-vote on by default');
 });
 
