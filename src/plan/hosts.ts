@@ -191,6 +191,10 @@ export function buildHostsPlan(spec: HostsSpec, etcdVersion: EtcdVersion, token:
   if (bootstrap.mode === 'discovery' && bootstrap.protocol === 'v3' && bootstrap.endpoints.some((e) => e.startsWith('https:'))) {
     warnings.push('the discovery endpoints use https: add --discovery-cacert (and --discovery-cert/--discovery-key) with --extra-arg');
   }
+  if (bootstrap.mode === 'dns' && !tls && etcdVersion.major === 3 && etcdVersion.minor === 4) {
+    // Seen on 3.4.23 (README "Beyond one machine"): the member exits with "error querying DNS SRV records for _etcd-server-ssl".
+    warnings.push(`etcd ${etcdVersion.text} fails a DNS bootstrap without TLS: it requires _etcd-server-ssl records (etcd-io/etcd#11321); use --tls or etcd 3.5+`);
+  }
   warnings.push(...dialectWarnings(etcdVersion, spec.extraArgs));
   if (!tls) warnings.push('members listen on their hosts\' addresses without TLS or authentication: anyone who reaches them can read and write (add --tls)');
 

@@ -97,6 +97,7 @@ test('dns bootstrap: SRV and A records, members advertise their DNS names, no --
   assert.equal(arg(m1.args, '--initial-cluster'), undefined);
   assert.equal(arg(m1.args, '--initial-advertise-peer-urls'), 'http://m1.lab.example.com:2380');
   assert.equal(arg(m1.args, '--listen-peer-urls'), 'http://10.0.1.10:2380');
+  assert.ok(p.warnings.some((w) => /3\.4\.23 fails a DNS bootstrap without TLS/.test(w)));
   // TLS uses the -ssl services and puts the DNS names into the certificates.
   const t = buildHostsPlan(spec('10.0.1.10,10.0.1.11,10.0.1.12', { tls: true, bootstrap: { mode: 'dns', dnsDomain: 'lab.example.com' } }), v34, 'tok');
   assert.ok(t.bootstrap.mode === 'dns' && t.bootstrap.srv.every((r) => r.name.includes('-ssl.')));
