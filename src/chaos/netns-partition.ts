@@ -27,7 +27,7 @@ export async function runNetnsPartition(c: NetnsCluster, timeoutMs = 20_000): Pr
   const t0 = Date.now();
   const step = (ok: boolean, text: string) => steps.push({ atMs: Date.now() - t0, ok, text });
   steps.push({ atMs: 0, ok: true, text: `${all.length} hosts agree: leader ${leader} (term ${before[0]!.raftTerm})` });
-  await c.net.disconnect(leader);
+  await c.net.disconnect(c.hostOfMember(leader));
   step(true, `${leader}'s host link is down (ip link set down on its bridge port): ${leader} | ${majority.join(', ')}`);
   let newLeader: string | null = null;
   try {
@@ -41,7 +41,7 @@ export async function runNetnsPartition(c: NetnsCluster, timeoutMs = 20_000): Pr
   step(put.code === 0, put.code === 0 ? `majority accepted a write via ${majority[0]}` : `majority refused a write: ${put.stderr.trim()}`);
   const refused = await c.put(leader, '/etcd-lab/netns-partition', 'written-by-minority');
   step(refused.code !== 0, refused.code !== 0 ? `minority ${leader} refused a write (${refused.stderr.trim().split('\n').pop()})` : `minority ${leader} ACCEPTED a write`);
-  await c.net.connect(leader);
+  await c.net.connect(c.hostOfMember(leader));
   step(true, `${leader}'s link is up again`);
   try {
     await c.waitForLeader(all, Date.now() + timeoutMs);

@@ -1,13 +1,15 @@
 // A multi-host plan run on network-namespace hosts (netns.ts): each member runs its plan command inside its own
 // namespace, with what its bootstrap needs beside it: a dnsmasq serving the plan's SRV records, or a one-member etcd
 // serving discovery. Everything is checked from inside the namespaces (the root namespace has no route to them).
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { LabError } from '../errors.js';
 import { dnsmasqRecordArgs, type BootstrapMode } from '../plan/bootstrap.js';
 import { dialectArgs } from '../plan/dialect.js';
-import { buildHostsPlan, type HostsPlan } from '../plan/hosts.js';
+import { buildHostsPlan, type HostsPlan, type HostsSpec } from '../plan/hosts.js';
+import { planHostMove } from '../plan/hosts-move.js';
 import type { EtcdVersion, Profile } from '../plan/types.js';
 import { NETNS_SUBNET, NetnsNetwork, type NetnsHost } from './netns.js';
 
@@ -27,6 +29,8 @@ export interface NetnsClusterOptions {
   token?: string;
   /** Bound on forming the cluster (default 60 s). */
   timeoutMs?: number;
+  /** Hosts with no member yet (s1, s2, ...): where `moveMember` can move one. */
+  spares?: number;
 }
 
 export interface EndpointStatus {
@@ -50,10 +54,20 @@ export function parseEndpointStatus(text: string): EndpointStatus[] {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+export function spareAddress(nodes: number, i: number): string {
+  return memberAddress(nodes + i);
+}
+
 export class NetnsCluster {
+  private readonly procs = new Map<string, ChildProcess>();
+  /** Which namespace host each member runs on now (its own at first; a spare after a move). */
+  private readonly hostOf = new Map<string, string>();
+
   private constructor(
     readonly net: NetnsNetwork,
-    readonly plan: HostsPlan,
+    public plan: HostsPlan,
+    private spec: HostsSpec,
+    private readonly etcd: { path: string; version: EtcdVersion },
     private readonly etcdctl: string,
   ) {}
 
@@ -61,8 +75,7 @@ export class NetnsCluster {
   static async start(opts: NetnsClusterOptions): Promise<NetnsCluster> {
     const dir = mkdtempSync(join(tmpdir(), 'etcd-lab-netns-'));
     const names = Array.from({ length: opts.nodes }, (_, i) => `m${i + 1}`);
-    const plan = buildHostsPlan(
-      {
+    const spec: HostsSpec = {
         hosts: names.map((name, i) => ({ name, address: memberAddress(i), dataDir: join(dir, 'data', name) })),
         allowEven: false,
         namePrefix: 'm',
@@ -74,19 +87,21 @@ export class NetnsCluster {
           ...(opts.bootstrap === 'dns' ? { dnsDomain: NETNS_DNS_DOMAIN } : {}),
           ...(opts.bootstrap === 'discovery' ? { discoveryEndpoints: [`http://${DISCOVERY_HOST.address}:2379`] } : {}),
         },
-      },
-      opts.etcd.version,
-      opts.token ?? `etcd-lab-netns-${process.pid}`,
-    );
+    };
+    const plan = buildHostsPlan(spec, opts.etcd.version, opts.token ?? `etcd-lab-netns-${process.pid}`);
     const extra = opts.bootstrap === 'dns' ? [DNS_HOST] : opts.bootstrap === 'discovery' ? [DISCOVERY_HOST] : [];
-    const net = await NetnsNetwork.create([...plan.members.map((m) => ({ name: m.name, address: m.address })), ...extra], dir);
+    const spares = Array.from({ length: opts.spares ?? 0 }, (_, i) => ({ name: `s${i + 1}`, address: spareAddress(opts.nodes, i) }));
+    const net = await NetnsNetwork.create([...plan.members.map((m) => ({ name: m.name, address: m.address })), ...extra, ...spares], dir);
     const sibling = join(dirname(opts.etcd.path), 'etcdctl');
-    const cluster = new NetnsCluster(net, plan, existsSync(sibling) ? sibling : 'etcdctl');
+    const cluster = new NetnsCluster(net, plan, spec, opts.etcd, existsSync(sibling) ? sibling : 'etcdctl');
     try {
       const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
       if (plan.bootstrap.mode === 'dns') await cluster.startDns(deadline);
       if (plan.bootstrap.mode === 'discovery') await cluster.startDiscovery(opts.etcd, deadline);
-      for (const m of plan.members) net.start(m.name, [opts.etcd.path, ...m.args], `${m.name}.log`);
+      for (const m of plan.members) {
+        cluster.procs.set(m.name, net.start(m.name, [opts.etcd.path, ...m.args], `${m.name}.log`));
+        cluster.hostOf.set(m.name, m.name);
+      }
       await cluster.waitForLeader(plan.members.map((m) => m.name), deadline);
       return cluster;
     } catch (e) {
@@ -155,9 +170,9 @@ export class NetnsCluster {
   }
 
   /** Status of `members` as seen from `from` (default: the first of them); unreachable ones are left out. */
-  async status(members: string[], from = members[0]!): Promise<EndpointStatus[]> {
+ async status(members: string[], from = members[0]!): Promise<EndpointStatus[]> {
     const eps = this.plan.members.filter((m) => members.includes(m.name)).map((m) => m.clientURL);
-    const r = await this.ctl(from, ['--endpoints', eps.join(','), 'endpoint', 'status', '-w', 'json'], 10_000);
+    const r = await this.ctl(this.hostOfMember(from), ['--endpoints', eps.join(','), 'endpoint', 'status', '-w', 'json'], 10_000);
     const start = r.stdout.indexOf('[');
     if (start < 0) return [];
     try {
@@ -187,14 +202,61 @@ export class NetnsCluster {
     return s ? this.plan.members.find((m) => m.clientURL === s.endpoint)?.name : undefined;
   }
 
-  async put(host: string, key: string, value: string): Promise<import('./netns.js').ExecResult> {
-    const m = this.plan.members.find((x) => x.name === host)!;
-    return this.ctl(host, ['--endpoints', m.clientURL, 'put', key, value]);
+  /** The namespace host `member` runs on now. */
+  hostOfMember(member: string): string {
+    return this.hostOf.get(member) ?? member;
   }
 
-  async get(host: string, key: string): Promise<import('./netns.js').ExecResult> {
-    const m = this.plan.members.find((x) => x.name === host)!;
-    return this.ctl(host, ['--endpoints', m.clientURL, 'get', key, '--print-value-only']);
+  /**
+   * Moves a member to a spare host: stop it, `member update` its peer URL (through a member that stays), carry its
+   * data dir over, start it there with the moved plan's flags. Same member ID, same data. Resolves once every member
+   * agrees on a leader again.
+   */
+  async moveMember(name: string, spare: string, timeoutMs = 30_000): Promise<{ id: string; from: string; to: string }> {
+    const i = this.plan.members.findIndex((m) => m.name === name);
+    if (i < 0) throw new LabError('UNKNOWN_MEMBER', `no member "${name}"`);
+    const spareIndex = Number(/^s(\d+)$/.exec(spare)?.[1] ?? NaN) - 1;
+    if (!(spareIndex >= 0)) throw new LabError('USAGE', `"${spare}" is not a spare host (s1, s2, ...)`);
+    const address = spareAddress(this.plan.members.length, spareIndex);
+    const mv = planHostMove(this.spec, this.etcd.version, this.plan.token, name, { address, dataDir: join(this.net.dir, 'data', spare, name) });
+    const via = this.plan.members.find((m) => m.name !== name)!;
+    const viaHost = this.hostOfMember(via.name);
+    const list = await this.ctl(viaHost, ['--endpoints', via.clientURL, 'member', 'list', '-w', 'json']);
+    const members = (JSON.parse(list.stdout.replace(/(":\s*)(\d{15,})/g, '$1"$2"')) as { members: { ID: string; name: string }[] }).members;
+    const id = members.find((m) => m.name === name)?.ID;
+    if (id === undefined) throw new LabError('MEMBERSHIP', `${name} is not in the member list: ${list.stdout}`);
+    const hex = BigInt(id).toString(16);
+    const proc = this.procs.get(name);
+    if (proc?.pid !== undefined) {
+      const exited = new Promise((r) => proc.once('exit', r));
+      try {
+        process.kill(-proc.pid, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
+      await exited;
+    }
+    const upd = await this.ctl(viaHost, ['--endpoints', via.clientURL, 'member', 'update', hex, `--peer-urls=${mv.peerURLs.join(',')}`]);
+    if (upd.code !== 0) throw new LabError('MEMBERSHIP', `member update ${hex} failed: ${upd.stderr}`);
+    mkdirSync(dirname(mv.to.dataDir), { recursive: true });
+    renameSync(mv.from.dataDir, mv.to.dataDir);
+    this.procs.set(name, this.net.start(spare, [this.etcd.path, ...mv.args], `${name}.log`));
+    this.hostOf.set(name, spare);
+    this.plan = mv.plan;
+    this.spec = mv.spec;
+    await this.waitForLeader(this.plan.members.map((m) => m.name), Date.now() + timeoutMs);
+    return { id: hex, from: mv.from.peerURL, to: mv.to.peerURL };
+  }
+
+  /** Writes through `member`, from the host it runs on. */
+  async put(member: string, key: string, value: string): Promise<import('./netns.js').ExecResult> {
+    const m = this.plan.members.find((x) => x.name === member)!;
+    return this.ctl(this.hostOfMember(member), ['--endpoints', m.clientURL, 'put', key, value]);
+  }
+
+  async get(member: string, key: string): Promise<import('./netns.js').ExecResult> {
+    const m = this.plan.members.find((x) => x.name === member)!;
+    return this.ctl(this.hostOfMember(member), ['--endpoints', m.clientURL, 'get', key, '--print-value-only']);
   }
 
   async destroy(): Promise<void> {

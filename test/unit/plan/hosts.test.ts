@@ -154,3 +154,19 @@ test('etcd-lab.yaml: hosts with per-host settings, bootstrap and domain', () => 
   assert.throws(() => parseConfig('bootstrap: dsn\n'), /bootstrap must be static, discovery or dns, got "dsn" \(did you mean "dns"\?\)/);
   assert.throws(() => resolveSettings({ bootstrap: 'dns' }), /no hosts are given/);
 });
+
+test('moving a member to another host: new peer URL and data dir, same name, state existing; the others unchanged', async () => {
+  const { planHostMove } = await import('../../../src/plan/hosts-move.js');
+  const s = spec('10.0.1.10,10.0.1.11,10.0.1.12');
+  const mv = planHostMove(s, v34, 'tok', 'm2', { address: '10.0.1.21', dataDir: '/srv/etcd' });
+  assert.equal(mv.from.peerURL, 'http://10.0.1.11:2380');
+  assert.deepEqual(mv.peerURLs, ['http://10.0.1.21:2380']);
+  assert.equal(arg(mv.args, '--name'), 'm2');
+  assert.equal(arg(mv.args, '--data-dir'), '/srv/etcd');
+  assert.equal(arg(mv.args, '--listen-peer-urls'), 'http://10.0.1.21:2380');
+  assert.equal(arg(mv.args, '--initial-cluster-state'), 'existing');
+  assert.deepEqual(mv.plan.members[0]!.peerURL, 'http://10.0.1.10:2380');
+  refused(() => planHostMove(s, v34, 'tok', 'm9', { address: '10.0.1.21' }), 'UNKNOWN_MEMBER', /no member "m9"/);
+  refused(() => planHostMove(s, v34, 'tok', 'm2', { address: '10.0.1.10' }), 'BAD_HOST', /listed twice/);
+  refused(() => planHostMove(s, v34, 'tok', 'm2', { address: '10.0.1.11' }), 'USAGE', /already on 10\.0\.1\.11/);
+});
