@@ -37,11 +37,14 @@ export type ErrorCode =
   | 'SNAPSHOT'
   | 'TLS'
   | 'ETCD_REQUEST'
+  | 'BAD_HOST'
+  | 'NETNS'
   | 'INTERNAL';
 
 const usageCodes: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'USAGE', 'EVEN_MEMBERS', 'MEMBER_COUNT', 'BAD_NAME', 'BAD_PORT', 'BAD_TIMING', 'BAD_VERSION', 'BAD_CONFIG',
   'BAD_PROCFILE', 'BAD_DURATION', 'FILE_EXISTS', 'UNKNOWN_MEMBER', 'BAD_TARGET', 'BAD_PARTITION', 'NO_CHAOS', 'BAD_HISTORY',
+  'BAD_HOST',
 ]);
 
 /**

@@ -81,6 +81,12 @@ export async function loadSettings(flags: ClusterFlags, opts: { defaultConfig?: 
   if (flags.etcdVersion !== undefined) f.etcdVersion = flags.etcdVersion;
   if (flags.chaos) f.chaos = true;
   if (flags.tls) f.tls = true;
+  const hf = flags as import('./hosts-options.js').HostsFlags;
+  if (hf.hosts !== undefined) f.hosts = (await import('../plan/hosts.js')).parseHostsOption(hf.hosts);
+  if (hf.bootstrap !== undefined) f.bootstrap = hf.bootstrap;
+  if (hf.discoveryEndpoints !== undefined) f.discoveryEndpoints = hf.discoveryEndpoints.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  if (hf.discoveryToken !== undefined) f.discoveryToken = hf.discoveryToken;
+  if (hf.dnsDomain !== undefined) f.dnsDomain = hf.dnsDomain;
 
   let file: import('../plan/settings.js').SettingsSource | undefined;
   const path = flags.config ?? (opts.defaultConfig !== false && existsSync('etcd-lab.yaml') ? 'etcd-lab.yaml' : undefined);

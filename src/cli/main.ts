@@ -27,6 +27,8 @@ const COMMANDS: { names: string[]; load: () => Promise<Register> }[] = [
   { names: ['env'], load: async () => (await import('./commands/env.js')).registerEnv },
   { names: ['snapshot'], load: async () => (await import('./commands/snapshot.js')).registerSnapshot },
   { names: ['plan'], load: async () => (await import('./commands/plan.js')).registerPlan },
+  { names: ['export'], load: async () => (await import('./commands/export.js')).registerExport },
+  { names: ['netns'], load: async () => (await import('./commands/netns.js')).registerNetns },
   { names: ['procfile'], load: async () => (await import('./commands/procfile.js')).registerProcfile },
   { names: ['init'], load: async () => (await import('./commands/init.js')).registerInit },
   { names: ['__supervise'], load: async () => (await import('./commands/supervise.js')).registerSupervise },

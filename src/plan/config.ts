@@ -1,5 +1,6 @@
 import { isMap, isScalar, isSeq, type Node } from 'yaml';
 import { LabError } from '../errors.js';
+import { parseHostsNode } from './hosts-config.js';
 import { parsePortsOption } from './ports.js';
 import { didYouMean } from './suggest.js';
 import { failAt as fail, readYaml, type Where } from './yaml-doc.js';
@@ -27,6 +28,11 @@ const KEYS = {
   chaos: 'chaos',
   tls: 'tls',
   restart: 'restart',
+  hosts: 'hosts',
+  bootstrap: 'bootstrap',
+  'discovery-endpoints': 'discoveryEndpoints',
+  'discovery-token': 'discoveryToken',
+  'dns-domain': 'dnsDomain',
 } as const satisfies Record<string, keyof Settings>;
 
 export const CONFIG_KEYS = Object.keys(KEYS);
@@ -89,7 +95,17 @@ export function parseConfig(text: string, file = 'etcd-lab.yaml'): SettingsSourc
       case 'tls':
         values[setting] = bool(node, key, at);
         break;
+      case 'hosts':
+        values.hosts = parseHostsNode(node, at);
+        break;
+      case 'bootstrap': {
+        const v = str(node, key, at);
+        if (v !== 'static' && v !== 'discovery' && v !== 'dns') fail(at(node), `bootstrap must be static, discovery or dns, got "${v}"${didYouMean(v, ['static', 'discovery', 'dns'])}`);
+        values.bootstrap = v;
+        break;
+      }
       case 'names':
+      case 'discoveryEndpoints':
       case 'extraArgs':
         values[setting] = strList(node, key, at);
         break;

@@ -1,6 +1,8 @@
 import { LabError } from '../errors.js';
 import { checkMemberCount } from './count.js';
 import { defaultSpec } from './plan.js';
+import type { BootstrapMode } from './bootstrap.js';
+import type { HostSpec } from './hosts.js';
 import type { ClusterSpec, PortLayout, Profile } from './types.js';
 
 export type RestartPolicy = 'on-failure' | 'never';
@@ -27,6 +29,12 @@ export interface Settings {
   chaos: boolean;
   tls: boolean;
   restart: RestartPolicy;
+  /** Multi-host plans (hosts.ts): one member per host. */
+  hosts: HostSpec[];
+  bootstrap: BootstrapMode;
+  discoveryEndpoints: string[];
+  discoveryToken: string;
+  dnsDomain: string;
 }
 
 /** Settings read from a file, with the `file:line:col` each one came from (for errors that point at it). */
@@ -40,6 +48,8 @@ export interface ResolvedSettings {
   etcd?: string;
   etcdVersion?: string;
   restart: RestartPolicy;
+  /** The multi-host settings, when hosts are given (flag or file). */
+  hosts?: Pick<Settings, 'hosts' | 'bootstrap'> & Partial<Pick<Settings, 'discoveryEndpoints' | 'discoveryToken' | 'dnsDomain'>>;
   /** Where each value came from, for messages. */
   where: Partial<Record<keyof Settings, string>>;
 }
@@ -100,11 +110,27 @@ export function resolveSettings(flags: Partial<Settings>, file?: SettingsSource)
   }
   const etcd = pick('etcd');
   const etcdVersion = pick('etcdVersion');
+  const hostList = pick('hosts');
+  const bootstrap = pick('bootstrap');
+  const hostExtras = { discoveryEndpoints: pick('discoveryEndpoints'), discoveryToken: pick('discoveryToken'), dnsDomain: pick('dnsDomain') };
+  if (hostList === undefined && (bootstrap !== undefined && bootstrap !== 'static')) {
+    throw new LabError('USAGE', `bootstrap ${bootstrap} is for clusters on several hosts, and no hosts are given`, {
+      hint: 'add --hosts 10.0.1.10,10.0.1.11,10.0.1.12 (or hosts: in etcd-lab.yaml)',
+    });
+  }
+  const hosts = hostList === undefined
+    ? undefined
+    : {
+        hosts: hostList,
+        bootstrap: bootstrap ?? 'static',
+        ...Object.fromEntries(Object.entries(hostExtras).filter(([, v]) => v !== undefined)),
+      };
   return {
     spec,
     ...(etcd !== undefined ? { etcd } : {}),
     ...(etcdVersion !== undefined ? { etcdVersion } : {}),
     restart: pick('restart') ?? 'on-failure',
+    ...(hosts ? { hosts } : {}),
     where,
   };
 }

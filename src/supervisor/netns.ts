@@ -1,0 +1,246 @@
+// Hosts made of Linux network namespaces: one namespace per host with its own address on a private bridge. The bridge
+// lives in a namespace of its own too, so the root namespace has no route to the hosts and nothing they send leaves
+// them. Every name starts with `etcdlab-<owner pid>-<run id>-`, so a cleanup removes only what a run of etcd-lab made,
+// and `sweepStaleNetns` only what a run that is gone left behind.
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, openSync, closeSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { LabError } from '../errors.js';
+
+export const NETNS_PREFIX = 'etcdlab-';
+/** The hosts' subnet; the same in every run (each run has its own bridge, unreachable from the others). */
+export const NETNS_SUBNET = '10.77.0';
+const IP_TIMEOUT_MS = 10_000;
+
+export interface NetnsHost {
+  /** Short name (letters, digits, "-"), unique in the run. */
+  name: string;
+  address: string;
+}
+
+/** Refuses clearly where network namespaces cannot be made: not Linux, not root, no `ip`. */
+export function checkNetnsSupport(platform: string = process.platform, uid: number | undefined = process.getuid?.()): void {
+  if (platform !== 'linux') {
+    throw new LabError('NETNS', `network-namespace hosts need Linux (this is ${platform})`, {
+      hint: 'use `etcd-lab export` to run the plan on real hosts, or `etcd-lab up` for one machine',
+    });
+  }
+  if (uid !== 0) {
+    throw new LabError('NETNS', 'network-namespace hosts need root (ip netns add, veth pairs, a bridge)', {
+      hint: 'run it as root (sudo etcd-lab netns ...), or use `etcd-lab up` which needs no privileges',
+    });
+  }
+}
+
+/** The owner pid of an etcd-lab namespace name, or null for a name that is not etcd-lab's. */
+export function netnsOwner(name: string): number | null {
+  const m = /^etcdlab-(\d+)-[0-9a-f]{6}-[A-Za-z0-9-]+$/.exec(name);
+  return m ? Number(m[1]) : null;
+}
+
+/** Of the namespaces listed, those etcd-lab made in a run whose process is gone. Pure. */
+export function staleNetns(names: readonly string[], alive: (pid: number) => boolean): string[] {
+  return names.filter((n) => {
+    const pid = netnsOwner(n);
+    return pid !== null && !alive(pid);
+  });
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export function listNetns(): string[] {
+  const out = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8', timeout: IP_TIMEOUT_MS });
+  return out.split('\n').map((l) => l.split(' ')[0]!.trim()).filter((l) => l !== '');
+}
+
+/** Kills what runs in a namespace, then deletes it and its /etc/netns folder. Synchronous: usable at exit. */
+function removeNetnsSync(ns: string): void {
+  for (let i = 0; i < 50; i++) {
+    let pids: number[] = [];
+    try {
+      pids = execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8', timeout: IP_TIMEOUT_MS }).split(/\s+/).filter((p) => p !== '').map(Number);
+    } catch {
+      break; // no such namespace
+    }
+    if (pids.length === 0) break;
+    for (const p of pids) {
+      try {
+        process.kill(p, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    execFileSync('sleep', ['0.02']);
+  }
+  try {
+    execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore', timeout: IP_TIMEOUT_MS });
+  } catch {
+    /* already gone */
+  }
+  rmSync(join('/etc/netns', ns), { recursive: true, force: true });
+  try {
+    rmdirSync('/etc/netns');
+  } catch {
+    /* not empty (another run), or absent */
+  }
+}
+
+/** Removes the namespaces of etcd-lab runs that are gone (killed before they could clean up). Returns their names. */
+export function sweepStaleNetns(): string[] {
+  const stale = staleNetns(listNetns(), pidAlive);
+  for (const ns of stale) removeNetnsSync(ns);
+  return stale;
+}
+
+function ip(args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('ip', args, { timeout: IP_TIMEOUT_MS }, (err, _out, stderr) => {
+      if (err) reject(new LabError('NETNS', `ip ${args.join(' ')} failed: ${stderr.trim() || err.message}`));
+      else resolve();
+    });
+  });
+}
+
+export interface ExecResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * A set of namespace hosts on one bridge. `destroy()` (or, at process exit, a synchronous twin) kills what runs in
+ * them and removes every namespace, veth, the bridge, /etc/netns entries and the run's temp folder.
+ */
+export class NetnsNetwork {
+  readonly id: string;
+  readonly switchNs: string;
+  /** The run's folder (data dirs, logs): removed by destroy(). */
+  readonly dir: string;
+  private readonly hosts = new Map<string, { ns: string; address: string; veth: string }>();
+  private readonly children = new Set<ChildProcess>();
+  private destroyed = false;
+  private readonly onExit = () => this.destroySync();
+
+  private constructor(dir: string) {
+    this.id = `${process.pid}-${randomBytes(3).toString('hex')}`;
+    this.switchNs = `${NETNS_PREFIX}${this.id}-sw`;
+    this.dir = dir;
+    process.on('exit', this.onExit);
+  }
+
+  /** Makes the bridge and one namespace per host; on any failure removes what it made. */
+  static async create(hosts: NetnsHost[], dir: string): Promise<NetnsNetwork> {
+    checkNetnsSupport();
+    sweepStaleNetns();
+    const net = new NetnsNetwork(dir);
+    try {
+      mkdirSync(dir, { recursive: true });
+      await ip(['netns', 'add', net.switchNs]);
+      await ip(['-n', net.switchNs, 'link', 'add', 'br0', 'type', 'bridge']);
+      await ip(['-n', net.switchNs, 'link', 'set', 'br0', 'up']);
+      for (const h of hosts) await net.addHost(h);
+      return net;
+    } catch (e) {
+      net.destroySync();
+      throw e;
+    }
+  }
+
+  nsOf(host: string): string {
+    const h = this.hosts.get(host);
+    if (!h) throw new LabError('NETNS', `no namespace host "${host}" (hosts: ${[...this.hosts.keys()].join(', ')})`);
+    return h.ns;
+  }
+
+  namespaces(): string[] {
+    return [this.switchNs, ...[...this.hosts.values()].map((h) => h.ns)];
+  }
+
+  private async addHost(h: NetnsHost): Promise<void> {
+    if (!/^[A-Za-z0-9-]{1,20}$/.test(h.name) || this.hosts.has(h.name)) throw new LabError('NETNS', `bad or repeated namespace host name "${h.name}"`);
+    const ns = `${NETNS_PREFIX}${this.id}-${h.name}`;
+    const veth = `p${this.hosts.size + 1}`;
+    this.hosts.set(h.name, { ns, address: h.address, veth });
+    await ip(['netns', 'add', ns]);
+    await ip(['-n', this.switchNs, 'link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
+    await ip(['-n', this.switchNs, 'link', 'set', veth, 'master', 'br0', 'up']);
+    await ip(['-n', ns, 'addr', 'add', `${h.address}/24`, 'dev', 'eth0']);
+    await ip(['-n', ns, 'link', 'set', 'eth0', 'up']);
+    await ip(['-n', ns, 'link', 'set', 'lo', 'up']);
+  }
+
+  /** Makes `ip netns exec` show the host this resolv.conf (it bind-mounts /etc/netns/<ns>/resolv.conf). */
+  setResolver(host: string, nameserver: string): void {
+    const d = join('/etc/netns', this.nsOf(host));
+    mkdirSync(d, { recursive: true });
+    writeFileSync(join(d, 'resolv.conf'), `nameserver ${nameserver}\noptions timeout:1 attempts:2\n`);
+  }
+
+  /** Starts a long-running process in a host; output goes to `<dir>/<log>`. */
+  start(host: string, argv: string[], log: string, env: NodeJS.ProcessEnv = {}): ChildProcess {
+    const fd = openSync(join(this.dir, log), 'a');
+    try {
+      const child = spawn('ip', ['netns', 'exec', this.nsOf(host), ...argv], {
+        detached: true,
+        stdio: ['ignore', fd, fd],
+        env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...env },
+      });
+      this.children.add(child);
+      child.on('exit', () => this.children.delete(child));
+      child.on('error', () => this.children.delete(child));
+      return child;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Runs a command in a host to completion (bounded). */
+  exec(host: string, argv: string[], timeoutMs = 15_000, env: NodeJS.ProcessEnv = {}): Promise<ExecResult> {
+    return new Promise((resolve) => {
+      execFile('ip', ['netns', 'exec', this.nsOf(host), ...argv], { timeout: timeoutMs, env: { PATH: process.env.PATH ?? '', ...env }, maxBuffer: 4 << 20 }, (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr: stderr || (err && !stdout ? err.message : '') });
+      });
+    });
+  }
+
+  /** Kernel-level partition of a host: its link to the bridge goes down (up again with `connect`). */
+  async disconnect(host: string): Promise<void> {
+    const h = this.hosts.get(host);
+    if (!h) throw new LabError('NETNS', `no namespace host "${host}"`);
+    await ip(['-n', this.switchNs, 'link', 'set', h.veth, 'down']);
+  }
+
+  async connect(host: string): Promise<void> {
+    const h = this.hosts.get(host);
+    if (!h) throw new LabError('NETNS', `no namespace host "${host}"`);
+    await ip(['-n', this.switchNs, 'link', 'set', h.veth, 'up']);
+  }
+
+  /** Stops every process of the run and removes everything it made. Idempotent. */
+  async destroy(): Promise<void> {
+    this.destroySync();
+  }
+
+  destroySync(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    process.removeListener('exit', this.onExit);
+    for (const c of this.children) {
+      try {
+        if (c.pid !== undefined) process.kill(-c.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+    for (const ns of [...[...this.hosts.values()].map((h) => h.ns), this.switchNs]) removeNetnsSync(ns);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

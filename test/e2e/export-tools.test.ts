@@ -1,0 +1,68 @@
+// The exports, checked by tools no one here wrote: systemd-analyze verify, Debian's docker-compose config, and
+// kubectl decoding the manifests offline (no API server runs here: `kubectl apply --dry-run=client` needs one for
+// its REST mapping, so `--local` commands decode the objects instead). Each check is also shown to fail on a broken file.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from '../helpers/cli.js';
+
+const root = mkdtempSync(join(tmpdir(), 'etcd-lab-export-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+const has = (cmd: string, args: string[]) => spawnSync(cmd, args, { timeout: 20000 }).status === 0;
+const HOSTS = '10.77.0.11,10.77.0.12,10.77.0.13';
+
+function run(cmd: string, args: string[], cwd: string) {
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', timeout: 60000, env: { ...process.env, KUBECONFIG: '/dev/null' } });
+  return { code: r.status, out: `${r.stdout}${r.stderr}` };
+}
+
+async function exportTo(format: string, extra: string[]): Promise<string> {
+  const dir = join(root, `${format}-${extra.join('').replace(/[^a-z0-9]/g, '')}`);
+  const r = await runCli(['export', '--format', format, '-o', dir, ...extra]);
+  assert.equal(r.code, 0, r.stderr);
+  return dir;
+}
+
+test('systemd: every unit passes systemd-analyze verify; a broken one does not', { skip: !has('systemd-analyze', ['--version']) && 'no systemd-analyze' }, async () => {
+  const dir = await exportTo('systemd', ['--hosts', HOSTS, '--etcd-version', '3.5.30', '--etcd-path', '/usr/bin/etcd']);
+  const units = readdirSync(dir).sort();
+  assert.deepEqual(units, ['etcd-m1.service', 'etcd-m2.service', 'etcd-m3.service']);
+  const ok = run('systemd-analyze', ['verify', ...units.map((u) => `./${u}`)], dir);
+  assert.equal(ok.code, 0, ok.out);
+  assert.equal(ok.out.trim(), '');
+  writeFileSync(join(dir, 'etcd-m1.service'), readFileSync(join(dir, 'etcd-m1.service'), 'utf8').replace('Type=notify', 'Type=notifyy'));
+  const bad = run('systemd-analyze', ['verify', './etcd-m1.service'], dir);
+  assert.match(bad.out, /Failed to parse service type|notifyy/);
+});
+
+test('compose: docker-compose config accepts the file and resolves each service; a broken one is refused', { skip: !has('docker-compose', ['version']) && 'no docker-compose' }, async () => {
+  const dir = await exportTo('compose', ['--hosts', HOSTS, '--etcd-version', '3.6.14']);
+  const ok = run('docker-compose', ['-f', 'compose.yaml', 'config', '--services'], dir);
+  assert.equal(ok.code, 0, ok.out);
+  assert.deepEqual(ok.out.trim().split('\n').sort(), ['m1', 'm2', 'm3']);
+  const full = run('docker-compose', ['-f', 'compose.yaml', 'config'], dir);
+  assert.equal(full.code, 0, full.out);
+  assert.match(full.out, /image: gcr\.io\/etcd-development\/etcd:v3\.6\.14/);
+  assert.match(full.out, /ipv4_address: 10\.77\.0\.12/);
+  writeFileSync(join(dir, 'compose.yaml'), readFileSync(join(dir, 'compose.yaml'), 'utf8').replace('retries: 5', 'retries: five'));
+  const bad = run('docker-compose', ['-f', 'compose.yaml', 'config', '-q'], dir);
+  assert.notEqual(bad.code, 0, bad.out);
+});
+
+for (const bootstrap of ['static', 'dns']) {
+  test(`kubernetes (${bootstrap}): kubectl decodes the Service, StatefulSet and PDB offline; a mistyped field is refused`, { skip: !has('kubectl', ['version', '--client']) && 'no kubectl' }, async () => {
+    const dir = await exportTo('kubernetes', ['-n', '5', '--etcd-version', '3.6.14', '--bootstrap', bootstrap]);
+    const names = run('kubectl', ['annotate', '--local', '-f', 'etcd.yaml', '-o', 'name', 'checked=yes'], dir);
+    assert.equal(names.code, 0, names.out);
+    assert.deepEqual(names.out.trim().split('\n'), ['service/etcd', 'statefulset.apps/etcd', 'poddisruptionbudget.policy/etcd']);
+    // Typed decoding of the pod template (fields of the wrong type fail here).
+    const typed = run('kubectl', ['set', 'resources', '--local', '-f', 'etcd.yaml', '-c', 'etcd', '--requests=cpu=100m', '-o', 'yaml'], dir);
+    assert.match(typed.out, /kind: StatefulSet[\s\S]*cpu: 100m/);
+    writeFileSync(join(dir, 'etcd.yaml'), readFileSync(join(dir, 'etcd.yaml'), 'utf8').replace('replicas: 5', 'replicas: "five"'));
+    const bad = run('kubectl', ['set', 'resources', '--local', '-f', 'etcd.yaml', '-c', 'etcd', '--requests=cpu=100m', '-o', 'yaml'], dir);
+    assert.match(bad.out, /cannot unmarshal string into Go struct field .*replicas/);
+  });
+}
