@@ -106,7 +106,7 @@ describe('Cluster on real etcd', () => {
       assert.equal(s.members.find((m) => m.isLeader)?.name, s.leader);
       for (const [i, m] of s.members.entries()) {
         assert.deepEqual(Object.keys(m).sort(), [
-          'clientURL', 'dbSize', 'id', 'isLeader', 'isLearner', 'name', 'peerURL', 'pid', 'raftIndex', 'raftTerm', 'revision', 'state',
+          'clientURL', 'dbSize', 'id', 'isLeader', 'isLearner', 'name', 'peerURL', 'pid', 'raftIndex', 'raftTerm', 'revision', 'state', 'version',
         ]);
         assert.equal(m.name, plan.members[i]!.name);
         assert.equal(m.state, 'running');
