@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { LabError } from '../errors.js';
+import { pickLeader } from './leader-claim.js';
 import { EtcdClient, type EtcdMember, type EtcdStatus, type EtcdTlsOptions } from '../etcd/client.js';
 import type { RestartPolicy } from '../plan/settings.js';
 import { bootstrapAnchor } from '../plan/start-order.js';
@@ -111,21 +112,6 @@ function describeExit(info: ExitInfo): string {
   return `exit code ${info.code}`;
 }
 
-/** The leader claimed in the highest term among the answers (a stale leader keeps claiming its old term). */
-function pickLeader(answers: (EtcdStatus | null)[]): string | null {
-  let best: { term: bigint; leader: string } | null = null;
-  for (const s of answers) {
-    if (!s?.leader) continue;
-    let term: bigint;
-    try {
-      term = BigInt(s.raftTerm);
-    } catch {
-      term = 0n;
-    }
-    if (!best || term > best.term) best = { term, leader: s.leader };
-  }
-  return best?.leader ?? null;
-}
 
 /**
  * Events: `'line'(member, text, stream)`, `'member-state'(member, state)`, `'member-exit'(MemberExitEvent)`,
@@ -431,7 +417,8 @@ export class Cluster extends EventEmitter {
     const clusterVersion = await this.clusterVersion(answers);
     const learner = (m: Member): boolean =>
       listed?.some((x) => x.isLearner && (x.id === m.id || x.name === m.plan.name || x.peerURLs.includes(m.plan.peerURL))) ?? false;
-    const leaderId = pickLeader(answers);
+    const claim = pickLeader(answers);
+    const leaderId = claim?.id ?? null;
     const leader = leaderId === null ? null : (this.list.find((m) => m.id === leaderId)?.plan.name ?? null);
     const members: MemberStatus[] = this.list.map((m, i) => {
       const s = answers[i] ?? null;
@@ -451,7 +438,7 @@ export class Cluster extends EventEmitter {
         version: s?.version || null,
       };
     });
-    return { dir: this.stateDir, leader, clusterVersion, members };
+    return { dir: this.stateDir, leader, leaderTerm: claim === null ? null : String(claim.term), clusterVersion, members };
   }
 
   /**
@@ -460,7 +447,7 @@ export class Cluster extends EventEmitter {
    */
   async clusterVersion(answers?: (EtcdStatus | null)[]): Promise<string | null> {
     const got = answers ?? (await this.queryStatus(STATUS_TIMEOUT_MS));
-    const leaderId = pickLeader(got);
+    const leaderId = pickLeader(got)?.id ?? null;
     const atLeader = got.findIndex((s) => s !== null && s.memberId === leaderId);
     const i = atLeader >= 0 ? atLeader : got.findIndex((s) => s !== null);
     const m = i >= 0 ? this.list[i] : undefined;
@@ -652,7 +639,7 @@ export class Cluster extends EventEmitter {
         const leader = this.list.find((m) => m.id === leaderId);
         if (leader) return leader.plan.name;
       }
-      const claimed = pickLeader(views.map((v) => (v.status ? v.status : null)));
+      const claimed = pickLeader(views.map((v) => (v.status ? v.status : null)))?.id ?? null;
       views.forEach((v, i) => {
         const m = this.list[i]!;
         if (!v.healthy) waiting.set(m.plan.name, `GET ${m.plan.clientURL}/health to report healthy`);
@@ -709,7 +696,7 @@ export class Cluster extends EventEmitter {
     const alive = this.list.filter((m) => m.proc.alive);
     let leader: Member | undefined;
     if (alive.length > 1) {
-      const leaderId = pickLeader(await this.queryStatus(LEADER_QUERY_TIMEOUT_MS));
+      const leaderId = pickLeader(await this.queryStatus(LEADER_QUERY_TIMEOUT_MS))?.id ?? null;
       leader = alive.find((m) => m.id !== null && m.id === leaderId);
     }
     await Promise.all(this.list.filter((m) => m !== leader).map((m) => m.proc.stop(graceMs)));

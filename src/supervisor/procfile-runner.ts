@@ -14,6 +14,7 @@ import { startControlServer, type ControlHandler, type ControlServer } from './c
 import { ManagedProcess, type ExitInfo, type OutputStream, type ProcessState } from './process.js';
 import { acquireLock, statePaths, type DirLock } from './state-dir.js';
 import type { MemberStatus, StatusReport } from './status.js';
+import { pickLeader } from './leader-claim.js';
 
 /** One Procfile entry, ready to run. */
 export interface ProcfileJob {
@@ -150,20 +151,6 @@ export function etcdEntryInfo(command: string): EtcdEntryInfo | null {
 }
 
 /** The leader claimed in the highest raft term (a member cut off keeps claiming its old leader). */
-function leaderOf(answers: (EtcdStatus | null)[]): string | null {
-  let best: { term: bigint; leader: string } | null = null;
-  for (const s of answers) {
-    if (!s?.leader) continue;
-    let term = 0n;
-    try {
-      term = BigInt(s.raftTerm);
-    } catch {
-      /* keep 0 */
-    }
-    if (!best || term > best.term) best = { term, leader: s.leader };
-  }
-  return best?.leader ?? null;
-}
 
 interface Entry {
   job: ProcfileJob;
@@ -290,7 +277,8 @@ export class ProcfileRunner extends EventEmitter {
         }
       }),
     );
-    const leaderId = leaderOf(answers);
+    const claim = pickLeader(answers);
+    const leaderId = claim?.id ?? null;
     const members: MemberStatus[] = this.list.map((e, i) => {
       const s = answers[i] ?? null;
       return {
@@ -310,7 +298,7 @@ export class ProcfileRunner extends EventEmitter {
       };
     });
     const leader = leaderId === null ? null : (members.find((m) => m.id === leaderId)?.name ?? null);
-    return { dir: this.dir, leader, clusterVersion: null, members };
+    return { dir: this.dir, leader, leaderTerm: claim === null ? null : String(claim.term), clusterVersion: null, members };
   }
 
   /**

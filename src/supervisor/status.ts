@@ -27,6 +27,8 @@ export interface StatusReport {
   dir: string;
   /** Name of the leader, null when no answering member knows one. */
   leader: string | null;
+  /** The term in which that leader was claimed (the highest term among the answers naming a leader), null with no leader. */
+  leaderTerm: string | null;
   /** The version the cluster runs at (etcd's `GET /version` "etcdcluster"): null when unknown or not decided yet. */
   clusterVersion: string | null;
   members: MemberStatus[];

@@ -68,7 +68,7 @@ describe('etcd-lab CLI', { concurrency: true }, () => {
         let before!: StatusJson;
         await t.test('status --json has exactly the documented shape', async () => {
           before = await statusJson(tmp, dir);
-          assert.deepEqual(Object.keys(before).sort(), ['clusterVersion', 'dir', 'leader', 'members']);
+          assert.deepEqual(Object.keys(before).sort(), ['clusterVersion', 'dir', 'leader', 'leaderTerm', 'members']);
           assert.match(before.clusterVersion ?? '', /^3\.\d+\.0$/);
           assert.equal(before.dir, dir);
           assert.deepEqual(before.members.map((m) => m.name), ['m1', 'm2', 'm3']);

@@ -21,6 +21,7 @@ async function stoppedReport(dir: string): Promise<StatusReport | null> {
   return {
     dir,
     leader: null,
+    leaderTerm: null,
     clusterVersion: null,
     members: plan.members.map((m) => ({
       name: m.name,

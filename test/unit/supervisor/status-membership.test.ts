@@ -25,6 +25,7 @@ test('renderStatusTable marks a learner in the LEADER column and names the gRPC 
   const report: StatusReport = {
     dir: '/tmp/lab',
     leader: 'm1',
+    leaderTerm: '2',
     clusterVersion: null,
     members: [member({ isLeader: true }), member({ name: 'm4', pid: 11, isLearner: true, clientURL: 'http://127.0.0.1:42379' })],
     grpcProxy: { endpoint: '127.0.0.1:23790', pid: 12, state: 'running', endpoints: ['http://127.0.0.1:2379', 'http://127.0.0.1:42379'], log: '/tmp/lab/logs/grpc-proxy.log' },
@@ -43,6 +44,6 @@ test('renderStatusTable marks a learner in the LEADER column and names the gRPC 
 });
 
 test('renderStatusTable without a gRPC proxy adds no line', () => {
-  const out = renderStatusTable({ dir: '/x', leader: null, clusterVersion: null, members: [member({})] }, { color: false });
+  const out = renderStatusTable({ dir: '/x', leader: null, leaderTerm: null, clusterVersion: null, members: [member({})] }, { color: false });
   assert.equal(out.split('\n').length, 2);
 });

@@ -24,6 +24,7 @@ function member(over: Partial<MemberStatus>): MemberStatus {
 const report: StatusReport = {
   dir: '/tmp/lab',
   leader: 'm2',
+  leaderTerm: '2',
   clusterVersion: '3.5.0',
   members: [
     member({}),

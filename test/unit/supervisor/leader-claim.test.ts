@@ -1,0 +1,24 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { EtcdStatus } from '../../../src/etcd/client.js';
+import { pickLeader } from '../../../src/supervisor/leader-claim.js';
+
+function answer(memberId: string, leader: string | null, raftTerm: string): EtcdStatus {
+  return { memberId, clusterId: 'c', leader, raftTerm, raftIndex: '9', raftAppliedIndex: '9', revision: '1', dbSize: 1, version: '3.5.30', isLearner: false, errors: [] };
+}
+
+test('pickLeader: the claim of the highest term wins over a cut-off leader still claiming its old term', () => {
+  const got = pickLeader([answer('a', 'a', '4'), null, answer('b', 'b', '5'), answer('c', 'b', '5')]);
+  assert.deepEqual(got, { id: 'b', term: 5n });
+});
+
+test('pickLeader: members that know no leader (candidates) do not count, whatever their term', () => {
+  assert.deepEqual(pickLeader([answer('a', null, '9'), answer('b', 'c', '3')]), { id: 'c', term: 3n });
+  assert.equal(pickLeader([answer('a', null, '9'), null]), null);
+  assert.equal(pickLeader([]), null);
+});
+
+test('pickLeader: a term that is not a number counts as 0; 64-bit terms compare exactly', () => {
+  assert.deepEqual(pickLeader([answer('a', 'a', 'x'), answer('b', 'b', '1')]), { id: 'b', term: 1n });
+  assert.deepEqual(pickLeader([answer('a', 'a', '18446744073709551614'), answer('b', 'b', '18446744073709551615')]), { id: 'b', term: 18446744073709551615n });
+});
