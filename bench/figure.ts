@@ -1,5 +1,5 @@
 // One measured figure, its baseline and target, and how it prints: `name: value (ratio vs baseline)`.
-export type Unit = 'ms' | 'MB' | '%' | 'puts/s' | 'lines/s' | 'lines' | 'x';
+export type Unit = 'ms' | 'MB' | '%' | 'puts/s' | 'lines/s' | 'lines' | 'ops' | 'count' | 'x';
 
 export interface Target {
   /** e.g. "<= 600 ms", ">= 5x faster than all-at-once". */
@@ -32,6 +32,10 @@ export function fmt(v: number, unit: Unit): string {
       return `${v.toFixed(1)} %`;
     case 'x':
       return `${v.toFixed(2)}x`;
+    case 'ops':
+      return `${Math.round(v).toLocaleString('en-US')} operations`;
+    case 'count':
+      return String(Math.round(v));
     default:
       return `${Math.round(v)} ${unit}`;
   }

@@ -1,6 +1,7 @@
 // `npm run bench` — every figure in BENCHMARKS.md. `-- --quick`: a reduced set in under 2 minutes, printed only.
 // `-- --only ready,failover,proxy,supervisor,cold-start,report,check`: measures those sections again and keeps the others in
 // BENCHMARKS.md. `--out FILE` writes elsewhere (also for --quick); `--no-build` uses dist/ as it is.
+// `-- --only long-chaos`: the 10-minute chaos run per etcd version (opt-in: about 11 minutes a version).
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import { benchCheck } from './check.js';
 import { benchColdStart } from './cold-start.js';
 import { BIN, REPO } from './cli.js';
 import { benchFailover } from './failover.js';
+import { benchLongChaos } from './long-chaos.js';
 import { line, type Figure } from './figure.js';
 import { installHygiene, ROOT, sweepSync } from './hygiene.js';
 import { busyness, describeMachine, dropExtraCaCerts, quiet as quietGate } from './machine.js';
@@ -35,6 +37,8 @@ interface Section {
   key: string;
   title: string;
   run: (log: Log) => Promise<Figure[]>;
+  /** Only with `--only KEY` (too long for every run). */
+  optIn?: boolean;
 }
 
 const sections: Section[] = [
@@ -78,6 +82,12 @@ const sections: Section[] = [
     title: '7. Linearizability check: the 52 Jepsen etcd histories and the key-value ones, vs porcupine',
     run: (log) => benchCheck({ runs: 3, log }),
   },
+  {
+    key: 'long-chaos',
+    title: '8. Ten minutes of chaos on 5 members: operations recorded, time to check them, violations (per etcd version)',
+    run: (log) => benchLongChaos({ duration: process.env.LONG_CHAOS_DURATION ?? (quick ? '1m' : '10m'), seed: 8, log }),
+    optIn: true,
+  },
 ];
 
 function build(): void {
@@ -96,7 +106,7 @@ function build(): void {
 async function main(): Promise<number> {
   installHygiene();
   const only = values.only?.split(',').map((s) => s.trim());
-  const chosen = sections.filter((s) => !only || only.includes(s.key));
+  const chosen = sections.filter((s) => (only ? only.includes(s.key) : !s.optIn));
   if (only && chosen.length !== only.length) {
     process.stderr.write(`bench: --only takes ${sections.map((s) => s.key).join(', ')}\n`);
     return 2;
