@@ -8,6 +8,7 @@ import { describePlannedFault, planSchedule, resolveFaultMembers, type FaultKind
 import type { TimelineEntry, TimelineSummary } from './timeline.js';
 import { Writer } from './writer.js';
 import { checkRegisterHistory } from '../check/linearizability.js';
+import { resolveUnknownWrites } from '../check/resolve-writes.js';
 import { checkWatches } from '../check/watch.js';
 import { linearizabilityVerdicts, overallVerdict, watchVerdicts } from '../check/run-verdicts.js';
 import type { CheckVerdict, MetricSample, Violation } from '../report/types.js';
@@ -319,7 +320,9 @@ export async function runChaos(lab: Lab, obs: ElectionObserver, o: ChaosOptions)
       verdict: check?.passed ? 'passed' : 'failed',
       detail: check?.passed ? `${check.acknowledged} acknowledged writes on all ${lab.memberNames.length} members` : (check?.problem ?? 'not checked'),
     });
-    const lin = linearizabilityVerdicts(checkRegisterHistory(recorded.history, { budgetMs: o.linearizabilityBudgetMs ?? 10_000 }));
+    // Timed-out writes settled by the final key history first: applied (ok) or never (dropped).
+    const settled = resolveUnknownWrites(recorded.history, recorded.finalHistory, recorded.watchLog);
+    const lin = linearizabilityVerdicts(checkRegisterHistory(settled.history, { budgetMs: o.linearizabilityBudgetMs ?? 10_000 }), settled);
     const watch = watchVerdicts(checkWatches(recorded.watchLog, recorded.finalHistory));
     verdicts.push(...lin.verdicts, ...watch.verdicts);
     violations.push(...lin.violations, ...watch.violations);

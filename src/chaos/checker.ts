@@ -158,7 +158,9 @@ async function readAll(client: EtcdClient, prefix: string, attempted: number): P
   const out = new Map<number, string>();
   const chunks = Math.ceil(attempted / 10 ** CHUNK_DIGITS);
   for (let c = 0; c < chunks; c++) {
-    const r = await client.range(`${prefix}${String(c).padStart(SEQ_DIGITS - CHUNK_DIGITS, '0')}`, { timeoutMs: 5000 });
+    // Serializable: each member's own copy is what is checked, and it answers between elections too (the members
+    // already agree on revision and hash: waitConverged).
+    const r = await client.range(`${prefix}${String(c).padStart(SEQ_DIGITS - CHUNK_DIGITS, '0')}`, { serializable: true, timeoutMs: 5000 });
     for (const kv of r.kvs) out.set(Number(kv.key.slice(prefix.length)), kv.value);
   }
   return out;
@@ -182,6 +184,7 @@ export async function checkWrites(
     problem: converge.problem,
   };
   const data = new Map<string, Map<number, string> | null>();
+  const whyUnread = new Map<string, string>();
   await Promise.all(
     lab.memberNames.map(async (name) => {
       const client = lab.etcdClient(name, 5000);
@@ -190,7 +193,10 @@ export async function checkWrites(
         let kvs: Map<number, string> | null = null;
         for (let attempt = 0; attempt < 4 && kvs === null; attempt++) {
           if (attempt > 0) await new Promise((r) => setTimeout(r, 500));
-          kvs = await readAll(client, opts.prefix, opts.attempted).catch(() => null);
+          kvs = await readAll(client, opts.prefix, opts.attempted).catch((e: unknown) => {
+            whyUnread.set(name, (e as Error).message);
+            return null;
+          });
         }
         data.set(name, kvs);
       } finally {
@@ -212,7 +218,7 @@ export async function checkWrites(
   }
   const anyRead = lab.memberNames.map((n) => data.get(n)).find((d) => d);
   if (anyRead) for (const seq of anyRead.keys()) if (!opts.acked.has(seq)) report.committedUnacknowledged++;
-  if (unread.length > 0) report.problem ??= `could not read the keys back from ${unread.join(', ')}`;
+  if (unread.length > 0) report.problem ??= `could not read the keys back from ${unread.map((n) => `${n} (${whyUnread.get(n) ?? 'no answer'})`).join(', ')}`;
   if (report.lostCount > 0) {
     report.problem = `${report.lostCount} acknowledged write${report.lostCount === 1 ? ' is' : 's are'} missing, e.g. ${report.lost[0]!.key} (acknowledged by ${report.lost[0]!.via}) on ${report.lost[0]!.missingOn.join(', ')}`;
   }

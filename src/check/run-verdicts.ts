@@ -9,8 +9,10 @@ export interface Verdicts {
   violations: Violation[];
 }
 
-export function linearizabilityVerdicts(r: LinearizabilityResult): Verdicts {
-  const detail = `${r.operations} operations on ${r.partitions} keys, checked in ${Math.round(r.ms)} ms${r.reason ? `: ${r.reason}` : ''}`;
+/** `settled`: the timed-out writes the final key history settled before the check (resolve-writes.ts). */
+export function linearizabilityVerdicts(r: LinearizabilityResult, settled?: { applied: number; notApplied: number; left: number }): Verdicts {
+  const s = settled && settled.applied + settled.notApplied > 0 ? `; ${settled.applied + settled.notApplied} timed-out writes settled by the final key history (${settled.applied} applied, ${settled.notApplied} never)${settled.left ? `, ${settled.left} left unknown` : ''}` : '';
+  const detail = `${r.operations} operations on ${r.partitions} keys, checked in ${Math.round(r.ms)} ms${s}${r.reason ? `: ${r.reason}` : ''}`;
   const verdicts: CheckVerdict[] = [{ name: 'linearizability', verdict: r.verdict, detail }];
   const violations: Violation[] = r.violation
     ? [{ checker: 'linearizability', explanation: `${r.violation.key ? `key ${r.violation.key}: ` : ''}${r.violation.explanation}`, operations: r.violation.operations }]

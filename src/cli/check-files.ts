@@ -5,13 +5,16 @@ import { join } from 'node:path';
 import { LabError } from '../errors.js';
 import type { LinearizabilityResult } from '../check/check-history.js';
 import { checkParsed, parseHistory, type Format } from '../check/parse/index.js';
+import { resolveUnknownWrites } from '../check/resolve-writes.js';
 import { parseWatchJsonl } from '../check/run-files.js';
-import { checkWatches, type WatchCheckResult } from '../check/watch.js';
+import { checkWatches, type WatchCheckResult, type WatchedEvent, type WatchLogEntry } from '../check/watch.js';
 
 export interface FileCheck {
   file: string;
   format?: Format;
   result?: LinearizabilityResult<unknown, unknown>;
+  /** Writes of unknown outcome settled by the folder's final key history (resolve-writes.ts). */
+  settled?: { applied: number; notApplied: number; left: number };
   /** The file could not be read or parsed. */
   error?: LabError;
 }
@@ -45,7 +48,13 @@ export async function filesFor(arg: string): Promise<string[]> {
   return [history];
 }
 
-export async function checkFile(file: string, settings: CheckSettings): Promise<FileCheck> {
+/** A report folder's watch.jsonl, parsed: the watchers' log and the final key history. */
+export interface WatchData {
+  log: WatchLogEntry[];
+  final: WatchedEvent[] | null;
+}
+
+export async function checkFile(file: string, settings: CheckSettings, watch: WatchData | null = null): Promise<FileCheck> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -54,7 +63,13 @@ export async function checkFile(file: string, settings: CheckSettings): Promise<
   }
   try {
     const parsed = parseHistory(text, file, settings.format);
-    return { file, format: parsed.format, result: checkParsed(parsed, { budgetMs: settings.budgetMs, minimize: settings.minimize }) };
+    let settled: FileCheck['settled'];
+    if (parsed.format === 'jsonl' && watch?.final) {
+      const r = resolveUnknownWrites(parsed.ops, watch.final, watch.log);
+      parsed.ops = r.history;
+      settled = { applied: r.applied, notApplied: r.notApplied, left: r.left };
+    }
+    return { file, format: parsed.format, ...(settled ? { settled } : {}), result: checkParsed(parsed, { budgetMs: settings.budgetMs, minimize: settings.minimize }) };
   } catch (e) {
     if (e instanceof LabError) return { file, format: settings.format, error: e };
     throw e;
@@ -79,11 +94,16 @@ export async function watchFileFor(arg: string): Promise<string | null> {
 }
 
 /** The five watch checks of a watch.jsonl (watchers' logs and the final key history). */
-export async function checkWatchFile(file: string): Promise<WatchFileCheck> {
+export async function readWatchFile(file: string): Promise<{ file: string; data?: WatchData; error?: LabError }> {
   try {
-    const { log, final } = parseWatchJsonl(await readFile(file, 'utf8'), file);
-    return { file, result: checkWatches(log, final) };
+    return { file, data: parseWatchJsonl(await readFile(file, 'utf8'), file) };
   } catch (e) {
     return { file, error: e instanceof LabError ? e : new LabError('BAD_HISTORY', `${file}: ${(e as Error).message.replace(`${file} `, '')}`) };
   }
 }
+
+/** The five watch checks of a watch.jsonl (watchers' logs and the final key history). */
+export function checkWatchData(read: { file: string; data?: WatchData; error?: LabError }): WatchFileCheck {
+  return read.data ? { file: read.file, result: checkWatches(read.data.log, read.data.final) } : { file: read.file, ...(read.error ? { error: read.error } : {}) };
+}
+

@@ -460,10 +460,11 @@ export class EtcdClient {
     };
   }
 
-  /** Every key starting with `prefix` (all keys for ''), in key order. */
-  async range(prefix: string, opts?: CallOptions): Promise<{ kvs: EtcdKv[]; revision: string }> {
+  /** Every key starting with `prefix` (all keys for ''), in key order. `serializable`: this member's local copy. */
+  async range(prefix: string, opts?: { serializable?: boolean } & CallOptions): Promise<{ kvs: EtcdKv[]; revision: string }> {
     const start = prefix === '' ? Buffer.from([0]) : Buffer.from(prefix, 'utf8');
-    const req = { key: start.toString('base64'), range_end: prefixRangeEnd(prefix).toString('base64') };
+    const req: Json = { key: start.toString('base64'), range_end: prefixRangeEnd(prefix).toString('base64') };
+    if (opts?.serializable) req.serializable = true;
     const b = await this.post('/v3/kv/range', req, opts, true);
     const kvs = (Array.isArray(b.kvs) ? b.kvs : []).map((kv) => {
       const o = kv as Json;

@@ -47,3 +47,27 @@ test('check DIR: a clean watch log passes every watch check (exit 0); a gap is a
   assert.deepEqual(lines[1]!.watch!.find((c) => c.name === 'reliable')!.verdict, 'failed');
   assert.equal(lines[1]!.violations!.length, 1);
 });
+
+test('check DIR settles timed-out writes with the final key history: one applied, one never; a read of the one that never happened is caught', async () => {
+  const dir = join(tmp, 'settle');
+  mkdirSync(dir);
+  const ops = [
+    { id: 0, client: 'c1', member: 'm1', input: { f: 'put' as const, key: 'k', value: 'c1-1' }, invoke: 1, outcome: 'unknown' as const, error: 'timed out' },
+    { id: 1, client: 'c2', member: 'm2', input: { f: 'put' as const, key: 'k', value: 'c2-1' }, invoke: 2, outcome: 'unknown' as const, error: 'timed out' },
+    { id: 2, client: 'c3', member: 'm3', input: { f: 'get' as const, key: 'k' }, invoke: 20, return: 21, outcome: 'ok' as const, output: { f: 'get' as const, value: 'c1-1' } },
+  ];
+  const events = [ev('k', 'c1-1', 5)];
+  const log: WatchLogEntry[] = [{ watcher: 'w-m1', member: 'm1', t: 0, kind: 'open', startRevision: 5 }, { watcher: 'w-m1', member: 'm1', t: 10, kind: 'response', revision: 5, events }];
+  writeFileSync(join(dir, 'history.jsonl'), historyJsonl(ops));
+  writeFileSync(join(dir, 'watch.jsonl'), watchJsonl(log, { events, startRevision: 5, endRevision: 5, t: 30 }));
+  let r = await runCli(['check', dir, '--json']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const first = JSON.parse(r.stdout.split('\n')[0]!) as { verdict: string; operations: number; settled: unknown };
+  assert.deepEqual([first.verdict, first.operations, first.settled], ['linearizable', 2, { applied: 1, notApplied: 1, left: 0 }]);
+
+  // The same folder, but the read saw c2's value, whose write the final history says never happened.
+  writeFileSync(join(dir, 'history.jsonl'), historyJsonl([ops[0]!, ops[1]!, { ...ops[2]!, output: { f: 'get' as const, value: 'c2-1' } }]));
+  r = await runCli(['check', dir]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /history\.jsonl: NOT linearizable \(2 operations, 1 partition, [\d.]+ ms; 2 timed-out writes settled by the final key history \(1 applied, 1 never\)\)/);
+});

@@ -46,11 +46,15 @@ test('Ctrl-C on netns up removes every namespace and process it made', { skip },
   // The CLI runs under tsx in a child of this process: its pid owns the namespaces.
   const owner = Number(/etcdlab-(\d+)-/.exec(out)![1]);
   assert.ok(ours(owner).length >= 4, `namespaces while running: ${ours(owner).join(', ')}`);
+  // Its members carry the run's cluster token, etcd-lab-netns-<owner pid>: other runs on the machine are not ours to judge.
+  const token = new RegExp(`--initial-cluster-token etcd-lab-netns-${owner}(\\s|$)`);
+  const members = (): unknown[] => processesMentioning('etcd-lab-netns-').filter((p) => token.test(p.cmd));
+  assert.ok(members().length >= 3, 'its members are not found by their cluster token');
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
   child.kill('SIGINT');
   assert.equal(await exited, 130);
   assert.deepEqual(ours(owner), []);
-  assert.deepEqual(processesMentioning('etcd-lab-netns-').filter((p) => p.cmd.includes('etcd')), []);
+  assert.deepEqual(members(), []);
 });
 
 test('netns up without root refuses before making anything', { skip: (process.platform !== 'linux' || spawnSync('setpriv', ['--help']).status !== 0) && 'needs Linux and setpriv' }, () => {

@@ -43,7 +43,9 @@ function render(c: FileCheck, color: { red: (s: string) => string; green: (s: st
   }
   const r = c.result!;
   const ms = r.ms >= 100 ? `${Math.round(r.ms)} ms` : `${r.ms.toFixed(1)} ms`;
-  const parts = `${r.operations} operations, ${r.partitions} ${r.partitions === 1 ? 'partition' : 'partitions'}, ${ms}`;
+  const st = c.settled;
+  const settled = st && st.applied + st.notApplied > 0 ? `; ${st.applied + st.notApplied} timed-out writes settled by the final key history (${st.applied} applied, ${st.notApplied} never)${st.left ? `, ${st.left} left unknown` : ''}` : '';
+  const parts = `${r.operations} operations, ${r.partitions} ${r.partitions === 1 ? 'partition' : 'partitions'}, ${ms}${settled}`;
   if (r.verdict === 'linearizable') return `${c.file}: ${color.green('linearizable')} (${parts})\n`;
   if (r.verdict === 'unknown') return `${c.file}: ${color.yellow('unknown')} (${parts}): ${r.reason}\n`;
   const v = r.violation!;
@@ -64,6 +66,7 @@ function json(c: FileCheck): object {
     operations: r.operations,
     partitions: r.partitions,
     ms: Math.round(r.ms * 10) / 10,
+    ...(c.settled ? { settled: c.settled } : {}),
     ...(r.violation ? { violation: r.violation } : {}),
     ...(r.reason ? { reason: r.reason } : {}),
   };
@@ -99,7 +102,7 @@ without a final history) 4.`,
     .action(async (paths: string[], opts: CheckFlags) => {
       const { parseDuration } = await import('../../plan/duration.js');
       const { FORMATS } = await import('../../check/parse/index.js');
-      const { filesFor, checkFile, watchFileFor, checkWatchFile } = await import('../check-files.js');
+      const { filesFor, checkFile, watchFileFor, readWatchFile, checkWatchData } = await import('../check-files.js');
       const { outColors } = await import('../output.js');
       if (opts.format !== undefined && !(FORMATS as readonly string[]).includes(opts.format)) {
         throw new LabError('USAGE', `--format ${opts.format} is not one of ${FORMATS.join(', ')}`, { hint: 'leave it out to detect the format from the file' });
@@ -119,14 +122,15 @@ without a final history) 4.`,
           process.stdout.write(opts.json ? `${JSON.stringify(json(checks.at(-1)!))}\n` : render(checks.at(-1)!, outColors));
           continue;
         }
+        const wf = await watchFileFor(p);
+        const watchRead = wf ? await readWatchFile(wf) : null;
         for (const f of files) {
-          const c = await checkFile(f, settings);
+          const c = await checkFile(f, settings, watchRead?.data ?? null);
           checks.push(c);
           process.stdout.write(opts.json ? `${JSON.stringify(json(c))}\n` : render(c, outColors));
         }
-        const wf = await watchFileFor(p);
-        if (wf) {
-          const w = await checkWatchFile(wf);
+        if (watchRead) {
+          const w = checkWatchData(watchRead);
           watch.push(w);
           const line = w.error ? { file: w.file, verdict: 'error', error: { code: w.error.code, message: w.error.message } } : { file: w.file, watch: w.result!.checks, violations: w.result!.violations };
           process.stdout.write(opts.json ? `${JSON.stringify(line)}\n` : renderWatch(w, outColors));
