@@ -72,7 +72,7 @@ export async function benchLongChaos(o: LongChaosOptions): Promise<Figure[]> {
   if (runs.length === 0) throw new Error('no etcd on PATH and no $ETCD_VERSIONS_DIR/<version>/etcd');
   for (const t of runs) {
     const dir = join(ROOT, `long-chaos-${t.label.replace(/\W+/g, '-')}`);
-    const args = ['chaos', '--seed', String(o.seed), '--duration', o.duration, '-n', '5', '--clients', '12', '--rate', '150', '--etcd', t.etcd, '--report', dir, '--json'];
+    const args = ['chaos', '--seed', String(o.seed), '--duration', o.duration, '-n', '5', '--clients', '16', '--rate', '200', '--etcd', t.etcd, '--report', dir, '--json'];
     if (t.faults) args.push('--faults', t.faults);
     o.log(`long-chaos: etcd-lab ${args.join(' ')}`);
     const run = await runTimed(process.execPath, [BIN, ...args], { cwd: REPO, timeoutMs: 3 * 3600_000 });
