@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderStatusTable, type MemberStatus, type StatusReport } from '../../../src/supervisor/status.js';
+import { renderStatusTable } from '../../../src/cli/render-status.js';
+import type { MemberStatus, StatusReport } from '../../../src/supervisor/status.js';
 
 function member(over: Partial<MemberStatus>): MemberStatus {
   return {
