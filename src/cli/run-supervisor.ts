@@ -30,7 +30,7 @@ export interface RunOptions {
  * Every path out of here stops every member.
  */
 export async function runSupervisor(o: RunOptions): Promise<number> {
-  const { Supervisor } = await import('../supervisor/supervisor.js');
+  const [{ Supervisor }, { attachChaos }] = await Promise.all([import('../supervisor/supervisor.js'), import('../chaos/attach.js')]);
   const { killAllGroupsSync } = await import('../supervisor/process.js');
   const lastResort = (): void => killAllGroupsSync();
   process.on('exit', lastResort);
@@ -52,6 +52,8 @@ export async function runSupervisor(o: RunOptions): Promise<number> {
     readyTimeoutMs: o.readyTimeoutMs,
     ...(o.grpcProxyPort !== undefined ? { grpcProxyPort: o.grpcProxyPort } : {}),
   });
+  // `etcd-lab kill|partition|...` and chaos mode's proxies (the supervisor does not import the chaos layer).
+  attachChaos(sup);
   let signals = 0;
   let stopping: Promise<void> | null = null;
   const stop = (why: string, graceMs = 3000): Promise<void> => {
