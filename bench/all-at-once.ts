@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { preparePlan } from '../src/prepare.js';
 import { resolveSettings } from '../src/plan/settings.js';
 import type { ClusterPlan, Profile } from '../src/plan/types.js';
-import { memberEnv } from '../src/supervisor/process.js';
+import { memberEnv } from '../src/etcd/member-env.js';
 
 export interface PlanRequest {
   nodes: number;

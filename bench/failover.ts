@@ -8,6 +8,7 @@ import type { TimelineEntry } from '../src/chaos/timeline.js';
 import { parseLogLine, raftEvent } from '../src/etcd/zap.js';
 import type { Profile } from '../src/plan/types.js';
 import { Supervisor } from '../src/supervisor/supervisor.js';
+import { attachChaos } from '../src/chaos/attach.js';
 import { planFor } from './all-at-once.js';
 import { atMost, type Figure } from './figure.js';
 import { ensureGone, ROOT } from './hygiene.js';
@@ -50,12 +51,13 @@ async function oneProfile(o: FailoverOptions, profile: Profile): Promise<Sample[
   const dir = join(cwd, 'lab');
   const { plan, etcdPath } = await planFor({ nodes: o.nodes, profile, dir, portBase: await portBlock() });
   const sup = await Supervisor.open({ dir, plan, etcdPath, etcdVersion: plan.etcdVersion.text, restart: 'on-failure', readyTimeoutMs: 60_000 });
+  const chaos = attachChaos(sup);
   const endpoints = plan.members.map((m) => m.clientURL);
   const samples: Sample[] = [];
   let obs: ElectionObserver | null = null;
   try {
     await sup.start();
-    obs = new ElectionObserver(sup.lab);
+    obs = new ElectionObserver(chaos.lab);
     await obs.start();
     for (let i = 0; i < o.runs; i++) {
       await waitReady(endpoints, { timeoutMs: 30_000 });

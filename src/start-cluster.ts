@@ -12,7 +12,7 @@ import type { RegisterOperation } from './check/history.js';
 import type { EtcdClient } from './etcd/client.js';
 import { HistoryRecorder } from './chaos/history-recorder.js';
 import { CLUSTER, RegisterClient } from './chaos/register-client.js';
-import type { Supervisor } from './supervisor/supervisor.js';
+import type { LaunchedLab } from './launch-lab.js';
 
 export interface StartClusterOptions {
   /** Members (odd; default 3). */
@@ -77,7 +77,7 @@ export interface LabCluster extends AsyncDisposable {
   stop(): Promise<void>;
 }
 
-const live = new Set<Supervisor>();
+const live = new Set<LaunchedLab>();
 let exitHookInstalled = false;
 
 function installExitHook(killAll: () => void): void {
@@ -90,8 +90,7 @@ function installExitHook(killAll: () => void): void {
 }
 
 export async function startCluster(opts: StartClusterOptions = {}): Promise<LabCluster> {
-  const { prepareUp } = await import('./supervisor/prepare-up.js');
-  const { Supervisor } = await import('./supervisor/supervisor.js');
+  const { launchLab } = await import('./launch-lab.js');
   const { killAllGroupsSync } = await import('./supervisor/process.js');
   installExitHook(killAllGroupsSync);
   const ownDir = opts.dir === undefined;
@@ -112,26 +111,18 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<LabC
   const cleanup = (): void => {
     if (ownDir && !opts.keepDir) rmSync(join(dir, '..'), { recursive: true, force: true });
   };
-  let sup: Supervisor;
-  try {
-    const prepared = await prepareUp({ settings, given: new Set(Object.keys(flags) as (keyof Settings)[]), fresh: false });
-    sup = await Supervisor.open({
-      dir: prepared.dir,
-      plan: prepared.plan,
-      etcdPath: prepared.etcd.path,
-      etcdVersion: prepared.etcd.version.text,
-      restart: settings.restart,
-      readyTimeoutMs: opts.readyTimeoutMs ?? 20_000,
-    });
-    live.add(sup);
-    await sup.start();
-  } catch (e) {
-    cleanup();
-    throw e;
-  }
+  const launched = await launchLab({
+    settings,
+    given: new Set(Object.keys(flags) as (keyof Settings)[]),
+    restart: settings.restart,
+    readyTimeoutMs: opts.readyTimeoutMs ?? 20_000,
+    onClose: cleanup,
+  });
+  live.add(launched);
+  const sup = launched.sup;
   const plan = sup.cluster.plan;
   const { clientTlsFiles } = await import('./supervisor/pki.js');
-  const lab = (): Supervisor['lab'] => sup.lab;
+  const lab = (): LaunchedLab['chaos']['lab'] => launched.chaos.lab;
   let stopped: Promise<void> | null = null;
   const recorder = new HistoryRecorder();
   const kvClients: EtcdClient[] = [];
@@ -181,10 +172,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<LabC
     history: () => recorder.history(),
     stop: () => {
       for (const c of kvClients) c.close();
-      stopped ??= sup.shutdown().finally(() => {
-        live.delete(sup);
-        cleanup();
-      });
+      stopped ??= launched.close().finally(() => live.delete(launched));
       return stopped;
     },
     [Symbol.asyncDispose]: () => handle.stop(),

@@ -3,6 +3,7 @@ import { LabError } from '../errors.js';
 import type { RestartPolicy } from '../plan/settings.js';
 import type { ClusterPlan } from '../plan/types.js';
 import type { MemberExitEvent, StartProgress } from '../supervisor/cluster.js';
+import { describeExit } from '../supervisor/exit-report.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 
 export interface RunOptions {
@@ -29,7 +30,7 @@ export interface RunOptions {
  * Every path out of here stops every member.
  */
 export async function runSupervisor(o: RunOptions): Promise<number> {
-  const { Supervisor } = await import('../supervisor/supervisor.js');
+  const [{ Supervisor }, { attachChaos }] = await Promise.all([import('../supervisor/supervisor.js'), import('../chaos/attach.js')]);
   const { killAllGroupsSync } = await import('../supervisor/process.js');
   const lastResort = (): void => killAllGroupsSync();
   process.on('exit', lastResort);
@@ -51,6 +52,8 @@ export async function runSupervisor(o: RunOptions): Promise<number> {
     readyTimeoutMs: o.readyTimeoutMs,
     ...(o.grpcProxyPort !== undefined ? { grpcProxyPort: o.grpcProxyPort } : {}),
   });
+  // `etcd-lab kill|partition|...` and chaos mode's proxies (the supervisor does not import the chaos layer).
+  attachChaos(sup);
   let signals = 0;
   let stopping: Promise<void> | null = null;
   const stop = (why: string, graceMs = 3000): Promise<void> => {
@@ -70,16 +73,16 @@ export async function runSupervisor(o: RunOptions): Promise<number> {
   sup.on('down-requested', (graceMs: number) => void stop('etcd-lab down', graceMs));
   const line = o.formatLine ?? ((member: string, text: string) => `${member} | ${text}`);
   sup.cluster.on('member-exit', (e: MemberExitEvent) => {
-    const how = e.signal ? `signal ${e.signal}` : `exit code ${e.code}`;
+    const how = describeExit(e);
     if (e.byFault) {
-      o.say(`${e.name} was killed by a fault (${how}); it stays down until \`etcd-lab restart ${e.name}\``);
+      o.say(`${e.name} was killed by a fault (${e.signal ?? how}); it stays down until \`etcd-lab restart ${e.name}\``);
       return;
     }
     o.say(`${e.name} exited on its own (${how})`);
     for (const l of e.lastLines.slice(-5)) o.say(`  ${line(e.name, l)}`);
   });
   sup.on('grpc-proxy-exit', (e: { code: number | null; signal: string | null; lastLines: string[] }) => {
-    o.say(`the gRPC proxy exited on its own (${e.signal ? `signal ${e.signal}` : `exit code ${e.code}`}); restarting it`);
+    o.say(`the gRPC proxy exited on its own (${describeExit(e)}); restarting it`);
     for (const l of e.lastLines) o.say(`  grpc-proxy | ${l}`);
   });
   sup.cluster.on('member-restart', (e: { name: string; attempt: number; delayMs: number }) => {

@@ -1,12 +1,15 @@
 // Downloads a pinned etcd release into the cache: checksum-verified, extracted in a temp dir, renamed into place.
 import { createHash } from 'node:crypto';
-import { spawn } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { LabError } from '../errors.js';
+import { runCapture } from './run-capture.js';
 import { findOnPath } from './which.js';
+
+/** Unpacking a release takes seconds; a tool that hangs is stopped after this. */
+const EXTRACT_TIMEOUT_MS = 120_000;
 
 /** The release etcd-lab downloads when no etcd is installed: the newest 3.6 (README, "Which etcd"). */
 export const PINNED_ETCD = '3.6.14';
@@ -215,18 +218,10 @@ function findUnzipper(env: NodeJS.ProcessEnv): { cmd: string; args: (f: string, 
 }
 
 async function run(cmd: string, args: string[], what: string): Promise<void> {
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => {
-      if (stderr.length < 4000) stderr += d.toString('utf8');
-    });
-    child.on('error', (e) => reject(new LabError('DOWNLOAD_FAILED', `${what}: cannot run ${cmd}: ${e.message}`)));
-    child.on('close', (code) => {
-      if (code === 0) resolve();
-      else reject(new LabError('DOWNLOAD_FAILED', `${what}: ${cmd} exited with ${code}: ${stderr.trim()}`));
-    });
-  });
+  const r = await runCapture(cmd, args, process.env, EXTRACT_TIMEOUT_MS, null, { group: false, maxChars: 4000 });
+  if (r.error) throw new LabError('DOWNLOAD_FAILED', `${what}: cannot run ${cmd}: ${r.error.message}`);
+  if (r.timedOut) throw new LabError('DOWNLOAD_FAILED', `${what}: ${cmd} did not finish within ${EXTRACT_TIMEOUT_MS / 1000} s`);
+  if (r.code !== 0) throw new LabError('DOWNLOAD_FAILED', `${what}: ${cmd} exited with ${r.code}: ${r.stderr.trim()}`);
 }
 
 /** GET with manual, bounded redirects; rejects non-2xx with DOWNLOAD_FAILED. */

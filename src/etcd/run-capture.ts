@@ -1,34 +1,60 @@
-// Running a short command with its output captured (bounded), and `etcd --version` started ahead of time: `up`
-// starts it before loading the command tree, so the exec overlaps the loading instead of following it.
+// THE way etcd-lab runs a one-shot command (etcd --version, etcdctl/etcdutl, openssl, unzip/tar): output captured
+// (bounded), a timeout that kills it; and `etcd --version` started ahead of time: `up` starts it before loading the
+// command tree, so the exec overlaps the loading instead of following it.
 import { spawn } from 'node:child_process';
 
 export const VERSION_TIMEOUT_MS = 5_000;
 
 export interface Captured {
+  /** stdout and stderr as they came. */
   output: string;
+  stdout: string;
+  stderr: string;
   code: number | null;
   timedOut: boolean;
   error: Error | null;
 }
 
-/** Runs `cmd` (SIGKILL to its group after `timeoutMs`). `hold(false)` lets the process exit without waiting for it. */
+export interface CaptureOptions {
+  /**
+   * In its own process group, killed as a whole at the timeout (default): a wrapper script's children would otherwise
+   * keep the pipes open. false: in the CLI's group, so that Ctrl-C on the CLI stops it too.
+   */
+  group?: boolean;
+  /** How much of each stream is kept (default 64,000 characters). */
+  maxChars?: number;
+}
+
+/**
+ * Runs `cmd` (SIGKILL after `timeoutMs`); never rejects: a failure to start is in `error` (its `code` is ENOENT when
+ * there is no such program). `hold(false)` lets the process exit without waiting for it.
+ */
 export function runCapture(
   cmd: string,
   args: string[],
   env: NodeJS.ProcessEnv,
   timeoutMs: number,
-  onStart?: (hold: (on: boolean) => void) => void,
+  onStart?: ((hold: (on: boolean) => void) => void) | null,
+  opts: CaptureOptions = {},
 ): Promise<Captured> {
   return new Promise((done) => {
-    const posix = process.platform !== 'win32';
+    const posix = process.platform !== 'win32' && opts.group !== false;
+    const max = opts.maxChars ?? 64_000;
     const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: posix });
     let output = '';
+    let stdout = '';
+    let stderr = '';
     let timedOut = false;
-    const take = (d: Buffer) => {
-      if (output.length < 64_000) output += d.toString('utf8');
-    };
-    child.stdout.on('data', take);
-    child.stderr.on('data', take);
+    child.stdout.on('data', (d: Buffer) => {
+      const text = d.toString('utf8');
+      if (stdout.length < max) stdout += text;
+      if (output.length < max) output += text;
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      const text = d.toString('utf8');
+      if (stderr.length < max) stderr += text;
+      if (output.length < max) output += text;
+    });
     // Kill the whole group: a wrapper script's children would otherwise keep the pipes open.
     const timer = setTimeout(() => {
       timedOut = true;
@@ -41,11 +67,11 @@ export function runCapture(
     }, timeoutMs);
     child.on('error', (error) => {
       clearTimeout(timer);
-      done({ output, code: null, timedOut, error });
+      done({ output, stdout, stderr, code: null, timedOut, error });
     });
     child.on('close', (code) => {
       clearTimeout(timer);
-      done({ output, code, timedOut, error: null });
+      done({ output, stdout, stderr, code, timedOut, error: null });
     });
     onStart?.((on) => {
       for (const h of [child, child.stdout, child.stderr, timer] as { ref(): void; unref(): void }[]) {

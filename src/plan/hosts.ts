@@ -7,7 +7,7 @@ import { bootstrapArgs, bootstrapDomain, dnsHostName, planBootstrap, type Bootst
 import { checkMemberCount, faultToleranceOf, quorumOf } from './count.js';
 import { dialectArgs, dialectWarnings } from './dialect.js';
 import { hostURL, parseAddress, type AddressKind } from './host-address.js';
-import { NO_TICK_ADVANCE_MAX_ELECTION_MS, PROFILES, memberNames } from './plan.js';
+import { PROFILES, memberNames, newMemberArgs } from './plan.js';
 import { memberTlsFiles, tlsArgs, type TlsPlan } from './tls.js';
 import type { EtcdVersion, Profile } from './types.js';
 
@@ -221,16 +221,7 @@ export function buildHostsPlan(spec: HostsSpec, etcdVersion: EtcdVersion, token:
       '--listen-peer-urls', listenPeerURL,
       '--initial-advertise-peer-urls', peerURL,
       ...bootstrapArgs(bootstrap),
-      '--initial-cluster-token', token,
-      '--initial-cluster-state', 'new',
-      '--heartbeat-interval', String(heartbeatInterval),
-      '--election-timeout', String(electionTimeout),
-      ...(electionTimeout <= NO_TICK_ADVANCE_MAX_ELECTION_MS ? ['--initial-election-tick-advance=false'] : []),
-      ...(spec.quotaBackendBytes !== undefined ? ['--quota-backend-bytes', String(spec.quotaBackendBytes)] : []),
-      ...(spec.snapshotCount !== undefined ? ['--snapshot-count', String(spec.snapshotCount)] : []),
-      ...(tlsPlan ? tlsArgs(tlsPlan, h.name) : []),
-      ...dialectArgs(etcdVersion),
-      ...spec.extraArgs,
+      ...newMemberArgs({ token, heartbeatInterval, electionTimeout, spec, tls: tlsPlan ? tlsArgs(tlsPlan, h.name) : [], dialect: dialectArgs(etcdVersion) }),
     ];
     return {
       index: i + 1,

@@ -25,6 +25,34 @@ export const CHAOS_PEER_HOST = 'localhost.';
  */
 export const NO_TICK_ADVANCE_MAX_ELECTION_MS = 250;
 
+/**
+ * PURE. The arguments every member of a new cluster takes after its names and URLs, in the order etcd-lab writes
+ * them (plan.ts for one machine, hosts.ts for many): token, timing, storage limits, TLS, the version's dialect and
+ * the user's extra arguments last (they win).
+ */
+export function newMemberArgs(o: {
+  token: string;
+  heartbeatInterval: number;
+  electionTimeout: number;
+  spec: { quotaBackendBytes?: number | undefined; snapshotCount?: number | undefined; extraArgs: readonly string[] };
+  tls: string[];
+  dialect: string[];
+}): string[] {
+  // prettier-ignore
+  return [
+    '--initial-cluster-token', o.token,
+    '--initial-cluster-state', 'new',
+    '--heartbeat-interval', String(o.heartbeatInterval),
+    '--election-timeout', String(o.electionTimeout),
+    ...(o.electionTimeout <= NO_TICK_ADVANCE_MAX_ELECTION_MS ? ['--initial-election-tick-advance=false'] : []),
+    ...(o.spec.quotaBackendBytes !== undefined ? ['--quota-backend-bytes', String(o.spec.quotaBackendBytes)] : []),
+    ...(o.spec.snapshotCount !== undefined ? ['--snapshot-count', String(o.spec.snapshotCount)] : []),
+    ...o.tls,
+    ...o.dialect,
+    ...o.spec.extraArgs,
+  ];
+}
+
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 
 export function defaultSpec(): ClusterSpec {
@@ -154,16 +182,7 @@ export function buildPlan(spec: ClusterSpec, etcdVersion: EtcdVersion, token: st
       '--listen-peer-urls', listenPeerURL,
       '--initial-advertise-peer-urls', peerURLs[i]!,
       '--initial-cluster', initialCluster,
-      '--initial-cluster-token', token,
-      '--initial-cluster-state', 'new',
-      '--heartbeat-interval', String(heartbeatInterval),
-      '--election-timeout', String(electionTimeout),
-      ...(electionTimeout <= NO_TICK_ADVANCE_MAX_ELECTION_MS ? ['--initial-election-tick-advance=false'] : []),
-      ...(spec.quotaBackendBytes !== undefined ? ['--quota-backend-bytes', String(spec.quotaBackendBytes)] : []),
-      ...(spec.snapshotCount !== undefined ? ['--snapshot-count', String(spec.snapshotCount)] : []),
-      ...(tls ? tlsArgs(tls, name) : []),
-      ...dialect,
-      ...spec.extraArgs,
+      ...newMemberArgs({ token, heartbeatInterval, electionTimeout, spec, tls: tls ? tlsArgs(tls, name) : [], dialect }),
       ...extra,
     ];
     const env: Record<string, string> = {};

@@ -3,16 +3,32 @@ import { EventEmitter } from 'node:events';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { setTimeout as delay } from 'node:timers/promises';
 import { LabError } from '../errors.js';
 import { pickLeader } from './leader-claim.js';
-import { EtcdClient, type EtcdMember, type EtcdStatus, type EtcdTlsOptions } from '../etcd/client.js';
+import { EtcdClient, type EtcdStatus, type EtcdTlsOptions } from '../etcd/client.js';
+import { memberEnv } from '../etcd/member-env.js';
 import type { RestartPolicy } from '../plan/settings.js';
 import { bootstrapAnchor } from '../plan/start-order.js';
 import type { ClusterPlan, MemberPlan } from '../plan/types.js';
 import { clientTlsFor } from './pki.js';
-import { ManagedProcess, memberEnv, type ExitInfo, type OutputStream, type ProcessState } from './process.js';
-import type { MemberStatus, StatusReport } from './status.js';
+import { clusterStatus, clusterVersion, queryStatus, STATUS_TIMEOUT_MS } from './cluster-status.js';
+import { failureLines } from './exit-report.js';
+import { ManagedProcess, type ExitInfo, type OutputStream, type ProcessState } from './process.js';
+import {
+  directURL,
+  firstWaiting,
+  logged,
+  notReady,
+  PAST_BOOTSTRAP_CHECK,
+  PEER_POLL_GRACE_MS,
+  servingPeers,
+  untilPeerUp,
+  waitReady,
+  type Abort,
+  type ProbedMember,
+} from './readiness.js';
+import { RestartBackoff, shouldRestart } from './restart-policy.js';
+import type { StatusReport } from './status.js';
 
 export interface ClusterOptions {
   plan: ClusterPlan;
@@ -45,42 +61,17 @@ export interface MemberRestartEvent {
   delayMs: number;
 }
 
-const POLL_MS = 15;
-/** etcd's zap line (3.4 to 3.6) as its peer listener starts serving: after its own bootstrap check, if any. */
-const SERVING_PEERS = /"msg":"serving peer traffic"/;
-/** etcd's zap line when startNode/restartNode begins (3.4 to 3.6): after the bootstrap check of its peers, if any. */
-const PAST_BOOTSTRAP_CHECK = /"msg":"(re)?starting local member"/;
-const PEER_POLL_GRACE_MS = 250;
-const PEER_PROBE_TIMEOUT_MS = 250;
-const READY_CALL_TIMEOUT_MS = 300;
-const STATUS_TIMEOUT_MS = 500;
 const LEADER_QUERY_TIMEOUT_MS = 300;
-const BACKOFF_FIRST_MS = 250;
-const BACKOFF_MAX_MS = 8000;
-const BACKOFF_RESET_AFTER_MS = 30_000;
 const FAILED_START_GRACE_MS = 500;
-const DETAIL_LINES = 20;
 
-interface Member {
-  plan: MemberPlan;
-  proc: ManagedProcess;
-  /** Where the peer port answers directly (the advertised host may be `localhost.`, which goes through a proxy). */
-  probeURL: string;
-  logFile: string;
+interface Member extends ProbedMember {
   client: EtcdClient | null;
-  /** Hex member ID, learned from its first status answer. */
-  id: string | null;
   /** Down on purpose (stopMember) or by a fault (killMember): never restarted automatically. */
   held: boolean;
-  restartTimer: NodeJS.Timeout | null;
-  backoffMs: number;
-  restarts: number;
-  startedAt: number;
+  restarts: RestartBackoff;
   /** Being removed from the cluster: its exit is neither reported nor restarted. */
   removing: boolean;
 }
-
-type Abort = { kind: 'timeout' } | { kind: 'stopped' } | { kind: 'exit'; name: string; info: ExitInfo };
 
 function dataDirArgs(args: string[], dataDir: string): string[] {
   const out = [...args];
@@ -93,25 +84,6 @@ function dataDirArgs(args: string[], dataDir: string): string[] {
   }
   return out;
 }
-
-function directURL(listenPeerURL: string, peerPort: number): string {
-  const u = new URL(listenPeerURL);
-  const loopback = u.hostname === 'localhost' || u.hostname === 'localhost.' || u.hostname === '127.0.0.1';
-  return `${u.protocol}//${loopback ? '127.0.0.1' : u.host.replace(/:\d+$/, '')}:${peerPort}`;
-}
-
-/** The lines worth showing for a failed member: its last lines, without etcd's usage text after a flag error. */
-export function failureLines(lines: string[], n = DETAIL_LINES): string[] {
-  const usage = lines.findIndex((l) => l.trim() === 'Usage:');
-  return (usage >= 0 ? lines.slice(0, usage) : lines).slice(-n);
-}
-
-function describeExit(info: ExitInfo): string {
-  if (info.signal) return `killed by ${info.signal}`;
-  if (info.code === null) return 'could not be started';
-  return `exit code ${info.code}`;
-}
-
 
 /**
  * Events: `'line'(member, text, stream)`, `'member-state'(member, state)`, `'member-exit'(MemberExitEvent)`,
@@ -166,10 +138,7 @@ export class Cluster extends EventEmitter {
       client: null,
       id: null,
       held: false,
-      restartTimer: null,
-      backoffMs: BACKOFF_FIRST_MS,
-      restarts: 0,
-      startedAt: 0,
+      restarts: new RestartBackoff(),
       removing: false,
     };
     proc.on('line', (text: string, stream: OutputStream) => this.emit('line', mp.name, text, stream));
@@ -273,7 +242,7 @@ export class Cluster extends EventEmitter {
       this.prepareDirs();
       const peerUp = async (m: Member, pollAfterMs: number): Promise<void> => {
         waiting.set(m.plan.name, `its peer port to answer GET ${m.probeURL}/version`);
-        await this.servingPeers(m, pollAfterMs, ac.signal);
+        await servingPeers(m, this.tls(), pollAfterMs, ac.signal);
         progress(m.plan.name, 'peer-up');
         waiting.set(m.plan.name, `GET ${m.plan.clientURL}/health to report healthy`);
       };
@@ -293,7 +262,7 @@ export class Cluster extends EventEmitter {
           // so the others can start together: their questions wait for it at most until it serves, none of them
           // waits on another that is still checking. Its port is polled at once too: the first requests warm up
           // Node's HTTP client (~15 ms of lazy loading), which would otherwise land on the readiness check at the end.
-          const pastCheck = this.logged(anchor, PAST_BOOTSTRAP_CHECK, ac.signal);
+          const pastCheck = logged(anchor, PAST_BOOTSTRAP_CHECK, ac.signal);
           launch(anchor, 0);
           await Promise.race([ups[0], pastCheck.done]).finally(pastCheck.off);
         }
@@ -305,13 +274,16 @@ export class Cluster extends EventEmitter {
         await Promise.allSettled(ups);
       }
       await Promise.all(ups);
-      const leader = await this.waitReady(ac.signal, waiting, (name) => progress(name, 'healthy'));
+      const leader = await waitReady(this.list, (m) => this.client(m as Member), ac.signal, waiting, (m) => {
+        m.proc.markRunning();
+        progress(m.plan.name, 'healthy');
+      });
       this.phase = 'up';
       return { leader, elapsedMs: elapsed() };
     } catch (e) {
       const reason = ac.signal.aborted ? (ac.signal.reason as Abort) : null;
       const err = reason ? this.notReady(reason, waiting) : e;
-      const failed = reason?.kind === 'stopped' ? null : reason?.kind === 'exit' ? reason.name : this.firstWaiting(waiting);
+      const failed = reason?.kind === 'stopped' ? null : reason?.kind === 'exit' ? reason.name : firstWaiting(this.list, waiting);
       if (failed) progress(failed, 'failed');
       await this.stop(FAILED_START_GRACE_MS);
       throw err;
@@ -412,52 +384,16 @@ export class Cluster extends EventEmitter {
   }
 
   /** Every member's view, read in parallel with a short timeout; a member that does not answer has nulls. */
-  async status(): Promise<StatusReport> {
-    const [answers, listed] = await Promise.all([this.queryStatus(STATUS_TIMEOUT_MS), this.quickMemberList(STATUS_TIMEOUT_MS)]);
-    const clusterVersion = await this.clusterVersion(answers);
-    const learner = (m: Member): boolean =>
-      listed?.some((x) => x.isLearner && (x.id === m.id || x.name === m.plan.name || x.peerURLs.includes(m.plan.peerURL))) ?? false;
-    const claim = pickLeader(answers);
-    const leaderId = claim?.id ?? null;
-    const leader = leaderId === null ? null : (this.list.find((m) => m.id === leaderId)?.plan.name ?? null);
-    const members: MemberStatus[] = this.list.map((m, i) => {
-      const s = answers[i] ?? null;
-      return {
-        name: m.plan.name,
-        state: m.proc.state,
-        pid: m.proc.pid,
-        id: s?.memberId ?? null,
-        clientURL: m.plan.clientURL,
-        peerURL: m.plan.peerURL,
-        isLearner: s?.isLearner === true || learner(m),
-        isLeader: s !== null && leaderId !== null && s.memberId === leaderId,
-        raftTerm: s?.raftTerm ?? null,
-        raftIndex: s?.raftIndex ?? null,
-        revision: s?.revision ?? null,
-        dbSize: s?.dbSize ?? null,
-        version: s?.version || null,
-      };
-    });
-    return { dir: this.stateDir, leader, leaderTerm: claim === null ? null : String(claim.term), clusterVersion, members };
+  status(): Promise<StatusReport> {
+    return clusterStatus(this.stateDir, this.list, (m) => this.client(m));
   }
 
   /**
    * The cluster version (`GET /version` of the leader, else of the first member that answered status): null when none
    * answers or the cluster has not decided one yet.
    */
-  async clusterVersion(answers?: (EtcdStatus | null)[]): Promise<string | null> {
-    const got = answers ?? (await this.queryStatus(STATUS_TIMEOUT_MS));
-    const leaderId = pickLeader(got)?.id ?? null;
-    const atLeader = got.findIndex((s) => s !== null && s.memberId === leaderId);
-    const i = atLeader >= 0 ? atLeader : got.findIndex((s) => s !== null);
-    const m = i >= 0 ? this.list[i] : undefined;
-    if (!m) return null;
-    try {
-      const v = await this.client(m).version({ timeoutMs: STATUS_TIMEOUT_MS });
-      return v.etcdcluster === '' || v.etcdcluster === 'not_decided' ? null : v.etcdcluster;
-    } catch {
-      return null;
-    }
+  clusterVersion(answers?: (EtcdStatus | null)[]): Promise<string | null> {
+    return clusterVersion(this.list, (m) => this.client(m), answers);
   }
 
   private member(name: string): Member {
@@ -502,7 +438,7 @@ export class Cluster extends EventEmitter {
   }
 
   private spawn(m: Member): void {
-    m.startedAt = Date.now();
+    m.restarts.started();
     m.proc.start();
   }
 
@@ -511,14 +447,8 @@ export class Cluster extends EventEmitter {
     if (info.expected || m.removing || this.phase === 'stopping' || this.phase === 'starting') return;
     const event: MemberExitEvent = { name: m.plan.name, code: info.code, signal: info.signal, lastLines: failureLines(m.proc.runLines()), byFault: m.held };
     this.emit('member-exit', event);
-    if (this.phase !== 'up' || m.held || this.opts.restart === 'never') return;
-    if (Date.now() - m.startedAt >= BACKOFF_RESET_AFTER_MS) m.backoffMs = BACKOFF_FIRST_MS;
-    const delayMs = m.backoffMs;
-    m.backoffMs = Math.min(m.backoffMs * 2, BACKOFF_MAX_MS);
-    m.restarts++;
-    this.emit('member-restart', { name: m.plan.name, attempt: m.restarts, delayMs } satisfies MemberRestartEvent);
-    m.restartTimer = setTimeout(() => {
-      m.restartTimer = null;
+    if (this.phase !== 'up' || m.held || !shouldRestart(this.opts.restart, info)) return;
+    const next = m.restarts.schedule(() => {
       if (this.phase !== 'up' || m.held || m.proc.alive) return;
       this.spawn(m);
       this.untilPeerUp(m, this.opts.readyTimeoutMs).then(
@@ -530,173 +460,23 @@ export class Cluster extends EventEmitter {
           /* it exited again (handled by this method) or is still not up: its state says so */
         },
       );
-    }, delayMs);
+    });
+    this.emit('member-restart', { name: m.plan.name, ...next } satisfies MemberRestartEvent);
   }
 
   private cancelRestart(m: Member): void {
-    if (m.restartTimer) clearTimeout(m.restartTimer);
-    m.restartTimer = null;
+    m.restarts.cancel();
   }
 
-  /** Resolves when the member logs a line matching `re`; rejects when `signal` aborts. `off` stops listening. */
-  private logged(m: Member, re: RegExp, signal: AbortSignal): { done: Promise<void>; off: () => void } {
-    let off = (): void => undefined;
-    const done = new Promise<void>((resolveDone, reject) => {
-      const onLine = (text: string): void => {
-        if (re.test(text)) resolveDone();
-      };
-      const onAbort = (): void => reject(signal.reason);
-      if (signal.aborted) return onAbort();
-      m.proc.on('line', onLine);
-      signal.addEventListener('abort', onAbort, { once: true });
-      off = () => {
-        m.proc.off('line', onLine);
-        signal.removeEventListener('abort', onAbort);
-      };
-    });
-    done.catch(() => undefined);
-    return { done, off: () => off() };
-  }
-
-  /**
-   * Resolves once the member serves peer traffic: its log says so, or its peer port answers. The port is polled from
-   * `pollAfterMs` on (a log at level warn has no such line): each poll of a port that is not listening yet costs a
-   * refused connection and an Error, CPU the starting members need.
-   */
-  private async servingPeers(m: Member, pollAfterMs: number, signal: AbortSignal): Promise<void> {
-    const local = new AbortController();
-    const logged = this.logged(m, SERVING_PEERS, local.signal);
-    const abort = (): void => local.abort(signal.reason);
-    if (signal.aborted) abort();
-    else signal.addEventListener('abort', abort, { once: true });
-    try {
-      const answered = delay(pollAfterMs, undefined, { signal: local.signal }).then(() => this.waitPeerUp(m, local.signal));
-      answered.catch(() => undefined);
-      await Promise.race([logged.done, answered]);
-    } finally {
-      logged.off();
-      signal.removeEventListener('abort', abort);
-      local.abort();
-    }
-  }
-
-  private async waitPeerUp(m: Member, signal: AbortSignal): Promise<void> {
-    const tls = this.tls();
-    for (;;) {
-      signal.throwIfAborted();
-      let up = false;
-      try {
-        up = (await EtcdClient.peerVersion(m.probeURL, PEER_PROBE_TIMEOUT_MS, { signal, tls })) !== null;
-      } catch (e) {
-        if (signal.aborted) throw e;
-        // Something other than etcd answers there (yet): keep waiting, the member's exit or the deadline ends it.
-      }
-      if (up) return;
-      await delay(POLL_MS, undefined, { signal });
-    }
-  }
-
-  /** waitPeerUp with its own deadline; throws NOT_READY (with the member's last lines) on exit or timeout. */
-  private async untilPeerUp(m: Member, timeoutMs: number): Promise<void> {
-    const ac = new AbortController();
-    const timer = setTimeout(() => ac.abort({ kind: 'timeout' } satisfies Abort), timeoutMs);
-    const onExit = (info: ExitInfo): void => ac.abort({ kind: 'exit', name: m.plan.name, info } satisfies Abort);
-    m.proc.once('exit', onExit);
-    try {
-      if (!m.proc.alive) throw new Error('not running');
-      await this.waitPeerUp(m, ac.signal);
-    } catch (e) {
-      const what = `its peer port to answer GET ${m.probeURL}/version`;
-      if (!ac.signal.aborted) {
-        throw new LabError('NOT_READY', `member ${m.plan.name} ended before ${what}`, {
-          details: failureLines(m.proc.runLines()),
-          hint: `see ${m.logFile}`,
-          cause: e,
-        });
-      }
-      throw this.notReady(ac.signal.reason as Abort, new Map([[m.plan.name, what]]), timeoutMs);
-    } finally {
-      clearTimeout(timer);
-      m.proc.off('exit', onExit);
-    }
-  }
-
-  private async waitReady(signal: AbortSignal, waiting: Map<string, string | null>, onHealthy: (name: string) => void): Promise<string> {
-    const healthy = new Set<string>();
-    for (;;) {
-      const views = await Promise.all(this.list.map((m) => this.probeReady(m, signal)));
-      views.forEach((v, i) => {
-        const name = this.list[i]!.plan.name;
-        if (v.healthy && !healthy.has(name)) {
-          healthy.add(name);
-          this.list[i]!.proc.markRunning();
-          onHealthy(name);
-        }
-      });
-      const leaders = new Set(views.map((v) => v.leader));
-      const leaderId = views[0]?.leader ?? null;
-      if (views.every((v) => v.healthy) && leaders.size === 1 && leaderId !== null) {
-        const leader = this.list.find((m) => m.id === leaderId);
-        if (leader) return leader.plan.name;
-      }
-      const claimed = pickLeader(views.map((v) => (v.status ? v.status : null)))?.id ?? null;
-      views.forEach((v, i) => {
-        const m = this.list[i]!;
-        if (!v.healthy) waiting.set(m.plan.name, `GET ${m.plan.clientURL}/health to report healthy`);
-        else if (v.leader !== claimed || v.leader === null) {
-          const sees = this.list.find((x) => x.id === v.leader)?.plan.name ?? v.leader ?? 'none';
-          waiting.set(m.plan.name, `all members to agree on one leader (it sees ${sees})`);
-        } else waiting.set(m.plan.name, null);
-      });
-      await delay(POLL_MS, undefined, { signal });
-    }
-  }
-
-  private async probeReady(m: Member, signal: AbortSignal): Promise<{ healthy: boolean; leader: string | null; status: EtcdStatus | null }> {
-    const c = this.client(m);
-    try {
-      // Both at once: right after a start the health check's quorum read takes tens of ms.
-      const [h, s] = await Promise.all([c.health({ timeoutMs: READY_CALL_TIMEOUT_MS, signal }), c.status({ timeoutMs: READY_CALL_TIMEOUT_MS, signal })]);
-      m.id = s.memberId;
-      if (!h.healthy) return { healthy: false, leader: null, status: null };
-      return { healthy: true, leader: s.leader, status: s };
-    } catch (e) {
-      if (signal.aborted) throw e;
-      return { healthy: false, leader: null, status: null };
-    }
-  }
-
-  /** The member list as the first running member tells it; null when it does not answer in time. */
-  private async quickMemberList(timeoutMs: number): Promise<EtcdMember[] | null> {
-    const m = this.list.find((x) => x.proc.state === 'running');
-    if (!m) return null;
-    try {
-      return await this.client(m).memberList({ timeoutMs });
-    } catch {
-      return null;
-    }
-  }
-
-  private async queryStatus(timeoutMs: number): Promise<(EtcdStatus | null)[]> {
-    return Promise.all(
-      this.list.map(async (m) => {
-        if (m.proc.state !== 'running' && m.proc.state !== 'starting') return null;
-        try {
-          const s = await this.client(m).status({ timeoutMs });
-          m.id = s.memberId;
-          return s;
-        } catch {
-          return null;
-        }
-      }),
-    );
+  private untilPeerUp(m: Member, timeoutMs: number): Promise<void> {
+    return untilPeerUp({ stateDir: this.stateDir, list: this.list }, m, this.tls(), timeoutMs);
   }
 
   private async stopInOrder(graceMs: number): Promise<void> {
     const alive = this.list.filter((m) => m.proc.alive);
     let leader: Member | undefined;
     if (alive.length > 1) {
-      const leaderId = pickLeader(await this.queryStatus(LEADER_QUERY_TIMEOUT_MS))?.id ?? null;
+      const leaderId = pickLeader(await queryStatus(this.list, (m) => this.client(m), LEADER_QUERY_TIMEOUT_MS))?.id ?? null;
       leader = alive.find((m) => m.id !== null && m.id === leaderId);
     }
     await Promise.all(this.list.filter((m) => m !== leader).map((m) => m.proc.stop(graceMs)));
@@ -722,31 +502,7 @@ export class Cluster extends EventEmitter {
     });
   }
 
-  private firstWaiting(waiting: Map<string, string | null>): string | null {
-    for (const m of this.list) if (waiting.get(m.plan.name)) return m.plan.name;
-    return null;
-  }
-
   private notReady(reason: Abort, waiting: Map<string, string | null>, timeoutMs = this.opts.readyTimeoutMs): LabError {
-    if (reason.kind === 'stopped') {
-      return new LabError('NOT_READY', `the start of the cluster in ${this.stateDir} was interrupted: it was stopped`);
-    }
-    const name = reason.kind === 'exit' ? reason.name : this.firstWaiting(waiting);
-    const m = name ? this.byName.get(name) : undefined;
-    const what = name ? waiting.get(name) : undefined;
-    const details = m ? failureLines(m.proc.runLines()) : [];
-    const hint = m ? `the log of ${m.plan.name} is ${m.logFile}` : undefined;
-    if (reason.kind === 'exit') {
-      return new LabError(
-        'NOT_READY',
-        `member ${reason.name} exited (${describeExit(reason.info)}) while waiting for ${what ?? 'the cluster to become ready'}`,
-        { details, ...(hint ? { hint } : {}) },
-      );
-    }
-    return new LabError(
-      'NOT_READY',
-      `the cluster in ${this.stateDir} was not ready within ${timeoutMs} ms: ${name ? `member ${name} was still waiting for ${what}` : 'no member answered'}`,
-      { details, hint: `${hint ? `${hint}; ` : ''}a slow machine may need a longer ready timeout` },
-    );
+    return notReady({ stateDir: this.stateDir, list: this.list }, reason, waiting, timeoutMs);
   }
 }

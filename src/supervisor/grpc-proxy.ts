@@ -6,9 +6,10 @@ import { LabError } from '../errors.js';
 import { EtcdClient } from '../etcd/client.js';
 import { planPorts } from '../plan/plan.js';
 import type { ClusterPlan } from '../plan/types.js';
-import { failureLines } from './cluster.js';
+import { describeExit, failureLines } from './exit-report.js';
 import { allocatePorts, portFree } from './ports.js';
-import { ManagedProcess, memberEnv, type ExitInfo, type ProcessState } from './process.js';
+import { memberEnv } from '../etcd/member-env.js';
+import { ManagedProcess, type ExitInfo, type ProcessState } from './process.js';
 
 export interface GrpcProxyOptions {
   etcdPath: string;
@@ -124,7 +125,7 @@ export class GrpcProxy extends EventEmitter {
     try {
       for (;;) {
         if (!this.proc.alive) {
-          throw new LabError('NOT_READY', `the gRPC proxy on ${this.endpoint} exited (${describe(this.proc.lastExit)}) before it answered`, {
+          throw new LabError('NOT_READY', `the gRPC proxy on ${this.endpoint} exited (${describeExit(this.proc.lastExit)}) before it answered`, {
             details: failureLines(this.proc.runLines()),
             hint: `its log is ${this.logFile}; another --grpc-proxy-port may help`,
           });
@@ -171,10 +172,4 @@ export class GrpcProxy extends EventEmitter {
   status(): GrpcProxyStatus {
     return { endpoint: this.endpoint, pid: this.proc.pid, state: this.proc.state, endpoints: [...this.endpoints], log: this.logFile };
   }
-}
-
-function describe(info: ExitInfo | null): string {
-  if (!info) return 'unknown';
-  if (info.signal) return `killed by ${info.signal}`;
-  return info.code === null ? 'could not be started' : `exit code ${info.code}`;
 }

@@ -8,7 +8,6 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { EXIT, LabError } from '../errors.js';
 import { EtcdClient, isEtcdRequestError, type EtcdMember } from '../etcd/client.js';
-import type { PeerNetwork } from '../chaos/network.js';
 import { checkMemberCount } from '../plan/count.js';
 import {
   checkMove,
@@ -25,6 +24,7 @@ import { CHAOS_PEER_HOST, memberNames } from '../plan/plan.js';
 import { shellQuote } from '../plan/quote.js';
 import type { MemberPlan, MemberPorts } from '../plan/types.js';
 import type { Cluster } from './cluster.js';
+import type { PeerNetworkHook } from './extension.js';
 import type { GrpcProxy } from './grpc-proxy.js';
 import { clientTlsFor, ensurePki } from './pki.js';
 import { allocatePorts, portFree } from './ports.js';
@@ -41,7 +41,7 @@ export interface MembershipContext {
   /** Absolute state dir. */
   dir: string;
   readyTimeoutMs: number;
-  network(): PeerNetwork | null;
+  network(): PeerNetworkHook | null;
   grpcProxy(): GrpcProxy | null;
   /** Writes plan.json and state.json. */
   persist(): void;

@@ -2,11 +2,12 @@
 // lives in a namespace of its own too, so the root namespace has no route to the hosts and nothing they send leaves
 // them. Every name starts with `etcdlab-<owner pid>-<run id>-`, so a cleanup removes only what a run of etcd-lab made,
 // and `sweepStaleNetns` only what a run that is gone left behind.
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, openSync, closeSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from '../errors.js';
+import { runCapture } from '../etcd/run-capture.js';
 
 export const NETNS_PREFIX = 'etcdlab-';
 /** The hosts' subnet; the same in every run (each run has its own bridge, unreachable from the others). */
@@ -100,13 +101,12 @@ export function sweepStaleNetns(): string[] {
   return stale;
 }
 
-function ip(args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    execFile('ip', args, { timeout: IP_TIMEOUT_MS }, (err, _out, stderr) => {
-      if (err) reject(new LabError('NETNS', `ip ${args.join(' ')} failed: ${stderr.trim() || err.message}`));
-      else resolve();
-    });
-  });
+async function ip(args: string[]): Promise<void> {
+  const r = await runCapture('ip', args, process.env, IP_TIMEOUT_MS, null, { group: false });
+  if (r.error || r.timedOut || r.code !== 0) {
+    const why = r.stderr.trim() || r.error?.message || (r.timedOut ? `no answer within ${IP_TIMEOUT_MS} ms` : `exit code ${r.code}`);
+    throw new LabError('NETNS', `ip ${args.join(' ')} failed: ${why}`);
+  }
 }
 
 export interface ExecResult {
@@ -204,10 +204,9 @@ export class NetnsNetwork {
 
   /** Runs a command in a host to completion (bounded). */
   exec(host: string, argv: string[], timeoutMs = 15_000, env: NodeJS.ProcessEnv = {}): Promise<ExecResult> {
-    return new Promise((resolve) => {
-      execFile('ip', ['netns', 'exec', this.nsOf(host), ...argv], { timeout: timeoutMs, env: { PATH: process.env.PATH ?? '', ...env }, maxBuffer: 4 << 20 }, (err, stdout, stderr) => {
-        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr: stderr || (err && !stdout ? err.message : '') });
-      });
+    return runCapture('ip', ['netns', 'exec', this.nsOf(host), ...argv], { PATH: process.env.PATH ?? '', ...env }, timeoutMs, null, { group: false, maxChars: 4 << 20 }).then((r) => {
+      const code = r.error || r.timedOut ? 1 : (r.code ?? 1);
+      return { code, stdout: r.stdout, stderr: r.stderr || (r.error && !r.stdout ? r.error.message : '') };
     });
   }
 

@@ -1,12 +1,12 @@
 // The certificates of a TLS cluster, made with the openssl CLI: a CA, per member a server and a peer certificate,
 // and one client certificate for etcdctl and etcd-lab. Made once in <dir>/pki and reused on every later `up`.
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { EXIT, LabError } from '../errors.js';
 import type { EtcdTlsOptions } from '../etcd/client.js';
+import { runCapture } from '../etcd/run-capture.js';
 import { shellQuote } from '../plan/quote.js';
 import { memberTlsFiles } from '../plan/tls.js';
 import type { ClusterPlan } from '../plan/types.js';
@@ -87,28 +87,18 @@ async function openssl(args: string[], step: string): Promise<void> {
   }
 }
 
-function runOpenssl(args: string[], step: string): Promise<void> {
-  return new Promise((done, fail) => {
-    execFile('openssl', args, { timeout: OPENSSL_TIMEOUT_MS, encoding: 'utf8' }, (err, _stdout, stderr) => {
-      if (!err) return done();
-      const e = err as NodeJS.ErrnoException & { killed?: boolean };
-      if (e.code === 'ENOENT') {
-        fail(
-          new LabError('TLS', '--tls needs the openssl command to make the certificates, and it is not on PATH', {
-            hint: 'install it (Debian/Ubuntu: sudo apt-get install openssl; macOS: it ships with the system, or brew install openssl), or run without --tls',
-            exitCode: EXIT.failure,
-          }),
-        );
-        return;
-      }
-      const lines = String(stderr).split('\n').map((l) => l.trim()).filter((l) => l !== '');
-      fail(
-        new LabError('TLS', `openssl could not ${step}: ${e.killed ? `no answer within ${OPENSSL_TIMEOUT_MS} ms` : (lines[0] ?? e.message)}`, {
-          details: [`openssl ${args.join(' ')}`, ...lines.slice(0, 8)],
-        }),
-      );
+async function runOpenssl(args: string[], step: string): Promise<void> {
+  const r = await runCapture('openssl', args, process.env, OPENSSL_TIMEOUT_MS, null, { group: false });
+  if (!r.error && !r.timedOut && r.code === 0) return;
+  if ((r.error as NodeJS.ErrnoException | null)?.code === 'ENOENT') {
+    throw new LabError('TLS', '--tls needs the openssl command to make the certificates, and it is not on PATH', {
+      hint: 'install it (Debian/Ubuntu: sudo apt-get install openssl; macOS: it ships with the system, or brew install openssl), or run without --tls',
+      exitCode: EXIT.failure,
     });
-  });
+  }
+  const lines = r.stderr.split('\n').map((l) => l.trim()).filter((l) => l !== '');
+  const why = r.timedOut ? `no answer within ${OPENSSL_TIMEOUT_MS} ms` : (lines[0] ?? r.error?.message ?? `exit code ${r.code}`);
+  throw new LabError('TLS', `openssl could not ${step}: ${why}`, { details: [`openssl ${args.join(' ')}`, ...lines.slice(0, 8)] });
 }
 
 function serial(): string {

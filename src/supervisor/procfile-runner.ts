@@ -6,15 +6,17 @@ import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { LabError } from '../errors.js';
 import { EtcdClient, type EtcdStatus } from '../etcd/client.js';
+import { flagValue } from '../plan/go-flags.js';
 import type { ProcfileEntry } from '../plan/procfile.js';
 import { splitCommand } from '../plan/quote.js';
 import type { RestartPolicy } from '../plan/settings.js';
 import { didYouMean } from '../plan/suggest.js';
 import { startControlServer, type ControlHandler, type ControlServer } from './control.js';
+import { failureLines } from './exit-report.js';
 import { ManagedProcess, type ExitInfo, type OutputStream, type ProcessState } from './process.js';
+import { exitFailed, RestartBackoff, shouldRestart } from './restart-policy.js';
 import { acquireLock, statePaths, type DirLock } from './state-dir.js';
-import type { MemberStatus, StatusReport } from './status.js';
-import { pickLeader } from './leader-claim.js';
+import { assembleStatus, type StatusReport } from './status.js';
 
 /** One Procfile entry, ready to run. */
 export interface ProcfileJob {
@@ -67,9 +69,6 @@ export interface EntryListItem {
 }
 
 const STEP = 100;
-const BACKOFF_FIRST_MS = 250;
-const BACKOFF_MAX_MS = 8000;
-const BACKOFF_RESET_AFTER_MS = 30_000;
 const STATUS_TIMEOUT_MS = 500;
 const DETAIL_LINES = 5;
 
@@ -106,19 +105,6 @@ export function planProcfileRun(input: {
   return wanted.length === 0 ? jobs : wanted.map((n) => jobs.find((j) => j.name === n)!);
 }
 
-/** Go flag value: `--flag v`, `--flag=v`, `-flag v`, `-flag=v`; the last one wins. */
-function flagValue(argv: readonly string[], flag: string): string | null {
-  let value: string | null = null;
-  for (let i = 1; i < argv.length; i++) {
-    const a = argv[i]!;
-    for (const prefix of [`--${flag}`, `-${flag}`]) {
-      if (a === prefix && i + 1 < argv.length) value = argv[i + 1]!;
-      else if (a.startsWith(`${prefix}=`)) value = a.slice(prefix.length + 1);
-    }
-  }
-  return value;
-}
-
 function firstURL(list: string | null): string | null {
   const first = list?.split(',')[0]?.trim();
   if (!first) return null;
@@ -150,18 +136,13 @@ export function etcdEntryInfo(command: string): EtcdEntryInfo | null {
   };
 }
 
-/** The leader claimed in the highest raft term (a member cut off keeps claiming its old leader). */
-
 interface Entry {
   job: ProcfileJob;
   proc: ManagedProcess;
   etcd: EtcdEntryInfo | null;
   /** Stopped on request: not restarted, and the runner does not end while it is down. */
   held: boolean;
-  restartTimer: NodeJS.Timeout | null;
-  backoffMs: number;
-  restarts: number;
-  startedAt: number;
+  restarts: RestartBackoff;
 }
 
 /**
@@ -196,10 +177,7 @@ export class ProcfileRunner extends EventEmitter {
         proc,
         etcd: etcdEntryInfo(job.command),
         held: false,
-        restartTimer: null,
-        backoffMs: BACKOFF_FIRST_MS,
-        restarts: 0,
-        startedAt: 0,
+        restarts: new RestartBackoff(),
       };
       proc.on('line', (text: string, stream: OutputStream) => this.emit('line', job.name, text, stream));
       proc.on('exit', (info: ExitInfo) => this.onExit(entry, info));
@@ -277,28 +255,14 @@ export class ProcfileRunner extends EventEmitter {
         }
       }),
     );
-    const claim = pickLeader(answers);
-    const leaderId = claim?.id ?? null;
-    const members: MemberStatus[] = this.list.map((e, i) => {
-      const s = answers[i] ?? null;
-      return {
-        name: e.job.name,
-        state: e.proc.state,
-        pid: e.proc.pid,
-        id: s?.memberId ?? null,
-        clientURL: e.etcd?.clientURL ?? '',
-        peerURL: e.etcd?.peerURL ?? '',
-        isLearner: s?.isLearner ?? false,
-        isLeader: s !== null && leaderId !== null && s.memberId === leaderId,
-        raftTerm: s?.raftTerm ?? null,
-        raftIndex: s?.raftIndex ?? null,
-        revision: s?.revision ?? null,
-        dbSize: s?.dbSize ?? null,
-        version: s?.version || null,
-      };
-    });
-    const leader = leaderId === null ? null : (members.find((m) => m.id === leaderId)?.name ?? null);
-    return { dir: this.dir, leader, leaderTerm: claim === null ? null : String(claim.term), clusterVersion: null, members };
+    const sources = this.list.map((e) => ({
+      name: e.job.name,
+      state: e.proc.state,
+      pid: e.proc.pid,
+      clientURL: e.etcd?.clientURL ?? '',
+      peerURL: e.etcd?.peerURL ?? '',
+    }));
+    return assembleStatus(this.dir, sources, answers, null);
   }
 
   /**
@@ -340,15 +304,14 @@ export class ProcfileRunner extends EventEmitter {
   }
 
   private spawn(e: Entry): void {
-    e.startedAt = Date.now();
+    e.restarts.started();
     e.proc.start();
     e.proc.markRunning();
     this.emit('spawn', { name: e.job.name, pid: e.proc.pid, port: e.job.port });
   }
 
   private cancelRestart(e: Entry): void {
-    if (e.restartTimer) clearTimeout(e.restartTimer);
-    e.restartTimer = null;
+    e.restarts.cancel();
   }
 
   private onExit(e: Entry, info: ExitInfo): void {
@@ -357,23 +320,17 @@ export class ProcfileRunner extends EventEmitter {
       this.emit('stop', { name: e.job.name, code: info.code, signal: info.signal });
       return;
     }
-    this.emit('exit', { name: e.job.name, code: info.code, signal: info.signal, lastLines: e.proc.runLines(DETAIL_LINES) } satisfies EntryExitEvent);
-    const failed = info.code !== 0 || info.signal !== null;
-    if (failed && this.opts.restart === 'on-failure' && !e.held) {
-      if (Date.now() - e.startedAt >= BACKOFF_RESET_AFTER_MS) e.backoffMs = BACKOFF_FIRST_MS;
-      const delayMs = e.backoffMs;
-      e.backoffMs = Math.min(e.backoffMs * 2, BACKOFF_MAX_MS);
-      e.restarts++;
-      this.emit('restart', { name: e.job.name, attempt: e.restarts, delayMs } satisfies EntryRestartEvent);
-      e.restartTimer = setTimeout(() => {
-        e.restartTimer = null;
+    this.emit('exit', { name: e.job.name, code: info.code, signal: info.signal, lastLines: failureLines(e.proc.runLines(), DETAIL_LINES) } satisfies EntryExitEvent);
+    if (!e.held && shouldRestart(this.opts.restart, info)) {
+      const next = e.restarts.schedule(() => {
         if (!this.shuttingDown && !e.held && !e.proc.alive) this.spawn(e);
-      }, delayMs);
+      });
+      this.emit('restart', { name: e.job.name, ...next } satisfies EntryRestartEvent);
       return;
     }
-    const ended = this.list.every((x) => !x.proc.alive && x.restartTimer === null && !x.held);
+    const ended = this.list.every((x) => !x.proc.alive && !x.restarts.pending && !x.held);
     if (ended) {
-      const anyFailed = this.list.some((x) => x.proc.lastExit !== null && (x.proc.lastExit.code !== 0 || x.proc.lastExit.signal !== null));
+      const anyFailed = this.list.some((x) => x.proc.lastExit !== null && exitFailed(x.proc.lastExit));
       this.emit('all-ended', { failed: anyFailed });
     }
   }

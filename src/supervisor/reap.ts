@@ -4,6 +4,7 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { basename, isAbsolute, relative, resolve } from 'node:path';
 import { LabError } from '../errors.js';
+import { flagValue } from '../plan/go-flags.js';
 import { shellQuote } from '../plan/quote.js';
 import { pidAlive, processArgv, processCwd, processExe, processGroup, processStartToken, processTable } from './proc-info.js';
 import type { EtcdTlsOptions } from '../etcd/client.js';
@@ -26,19 +27,6 @@ export interface ReapedMember {
   pid: number;
   /** terminated: exited on SIGTERM; killed: needed SIGKILL; survived: still there after SIGKILL and the wait. */
   outcome: 'terminated' | 'killed' | 'survived';
-}
-
-/** The value of the last `--data-dir` (Go flags also accept one dash and `=`). */
-function flagValue(argv: string[], flag: string): string | null {
-  let value: string | null = null;
-  for (let i = 1; i < argv.length; i++) {
-    const a = argv[i]!;
-    for (const prefix of [`--${flag}`, `-${flag}`]) {
-      if (a === prefix && i + 1 < argv.length) value = argv[i + 1]!;
-      else if (a.startsWith(`${prefix}=`)) value = a.slice(prefix.length + 1);
-    }
-  }
-  return value;
 }
 
 function isInside(root: string, path: string): boolean {

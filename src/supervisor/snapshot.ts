@@ -1,10 +1,10 @@
 // Snapshots: save one from a running member (atomically, to a file), and restore one into the data dirs of a new cluster.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { EXIT, LabError } from '../errors.js';
 import { etcdctlNextTo } from '../etcd/binary.js';
+import { runCapture } from '../etcd/run-capture.js';
 import { shellQuote } from '../plan/quote.js';
 import type { ClusterPlan, EtcdVersion } from '../plan/types.js';
 import { liveSupervisor, statePaths, writeJsonAtomic } from './state-dir.js';
@@ -71,31 +71,8 @@ function toolEnv(): NodeJS.ProcessEnv {
 }
 
 function runTool(path: string, args: string[], timeoutMs: number): Promise<ToolRun> {
-  return new Promise((done) => {
-    // Not detached: Ctrl-C on the CLI stops the tool too.
-    const child = spawn(path, args, { env: toolEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    child.stdout.on('data', (d: Buffer) => {
-      if (stdout.length < 1 << 20) stdout += d.toString('utf8');
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      if (stderr.length < 1 << 20) stderr += d.toString('utf8');
-    });
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      done({ code: null, stdout, stderr, timedOut, error });
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      done({ code, stdout, stderr, timedOut, error: null });
-    });
-  });
+  // Not in its own group: Ctrl-C on the CLI stops the tool too.
+  return runCapture(path, args, toolEnv(), timeoutMs, null, { group: false, maxChars: 1 << 20 });
 }
 
 /** etcdctl's own error line ("Error: ..."), else its last non-log line. */

@@ -8,9 +8,7 @@ import { Cluster, type StartProgress } from './cluster.js';
 import { startControlServer, type ControlHandler, type ControlServer } from './control.js';
 import { reapStale, type ReapedMember } from './reap.js';
 import { acquireLock, statePaths, writeJsonAtomic, writeState, type DirLock } from './state-dir.js';
-import { labHandlers } from '../chaos/lab-handlers.js';
-import type { LocalLab } from '../chaos/local-lab.js';
-import type { PeerNetwork } from '../chaos/network.js';
+import type { PeerNetworkHook, SupervisorExtension } from './extension.js';
 import type { GrpcProxy } from './grpc-proxy.js';
 import type { Membership } from './membership.js';
 import type { UpgradeResult } from './upgrade.js';
@@ -28,9 +26,6 @@ export interface SupervisorOptions {
   grpcProxyPort?: number;
 }
 
-/** Extra control operations (chaos) registered by other layers. */
-export type ExtraHandlers = Record<string, ControlHandler>;
-
 export class Supervisor extends EventEmitter {
   readonly cluster: Cluster;
   readonly dir: string;
@@ -41,12 +36,10 @@ export class Supervisor extends EventEmitter {
   private readonly startedAt = new Date().toISOString();
   private shuttingDown: Promise<void> | null = null;
   private stateQueued: NodeJS.Immediate | null = null;
-  private readonly extra: ExtraHandlers = {};
+  /** What higher layers plugged in (chaos: chaos/attach.ts). */
+  private readonly extensions: SupervisorExtension[] = [];
   /** Chaos mode's proxies (null without --chaos). */
-  network: PeerNetwork | null = null;
-  /** Fault injection (network faults need chaos mode); set once start() has loaded it. */
-  lab!: LocalLab;
-  private labLoad: Promise<LocalLab> | null = null;
+  network: PeerNetworkHook | null = null;
   /** The gRPC proxy of `up --grpc-proxy` (null without). */
   grpcProxy: GrpcProxy | null = null;
   /** Members added, promoted, removed and moved at run time: loaded on the first such request. */
@@ -71,12 +64,8 @@ export class Supervisor extends EventEmitter {
     this.cluster.on('member-state', () => this.saveState());
   }
 
-  private loadLab(): Promise<LocalLab> {
-    this.labLoad ??= import('../chaos/local-lab.js').then(({ LocalLab }) => (this.lab = new LocalLab(this.cluster, this.network, this.dir, () => this.membership())));
-    return this.labLoad;
-  }
-
-  private membership(): Promise<Membership> {
+  /** Membership changes of the running cluster (loaded on first use). */
+  membership(): Promise<Membership> {
     this.membershipLoad ??= import('./membership.js').then(
       ({ Membership }) =>
         new Membership({
@@ -143,24 +132,25 @@ export class Supervisor extends EventEmitter {
     }
   }
 
-  /** Adds control operations (used by chaos mode). */
-  addHandlers(handlers: ExtraHandlers): void {
-    Object.assign(this.extra, handlers);
+  /** Plugs in a higher layer (chaos/attach.ts); call before start(). */
+  extend(ext: SupervisorExtension): void {
+    this.extensions.push(ext);
   }
 
   /** Starts members and the control socket; resolves once the cluster is ready. On failure everything is stopped. */
   async start(onProgress?: (e: StartProgress) => void): Promise<{ leader: string; elapsedMs: number }> {
     try {
       if (this.opts.plan.chaos) {
-        const { PeerNetwork } = await import('../chaos/network.js');
-        this.network = await PeerNetwork.start(this.opts.plan);
+        const start = this.extensions.find((x) => x.startNetwork)?.startNetwork;
+        if (!start) throw new LabError('INTERNAL', 'a chaos plan needs its peer proxies: attach chaos (chaos/attach.ts) before start()');
+        this.network = await start(this.opts.plan);
       }
-      this.control = await startControlServer(statePaths(this.dir).sock, { ...this.handlers(), ...labHandlers(() => this.loadLab()), ...this.extra });
+      this.control = await startControlServer(statePaths(this.dir).sock, Object.assign(this.handlers(), ...this.extensions.map((x) => x.handlers)));
       // Fault injection's code loads while the members start, not before.
-      const lab = this.loadLab();
-      lab.catch(() => undefined); // awaited below; a failure must not count as unhandled meanwhile
+      const loads = Promise.all(this.extensions.map((x) => x.load?.()));
+      loads.catch(() => undefined); // awaited below; a failure must not count as unhandled meanwhile
       const ready = await this.cluster.start(onProgress);
-      await lab;
+      await loads;
       // Before reporting ready in chaos mode, prove each member's peer traffic passes through its own proxy.
       await this.network?.verify(5000);
       if (this.opts.grpcProxyPort !== undefined) {

@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { claimPorts } from '../helpers/ports.js';
 import { runCli } from '../helpers/cli.js';
 import { killMentioning, waitNoProcesses } from '../helpers/procs.js';
-import { EtcdClient } from '../../src/etcd/client.js';
 import type { LinkStats } from '../../src/chaos/network.js';
 import type { StatusReport } from '../../src/supervisor/status.js';
+import { putSucceeds } from '../helpers/etcd-put.js';
+import { until as untilWithin } from '../helpers/until.js';
 
 const root = mkdtempSync(join(tmpdir(), 'etcd-lab-drop-ring-'));
 const dir = join(root, 'state');
@@ -32,32 +33,10 @@ async function links(): Promise<Map<string, LinkStats>> {
   return new Map((JSON.parse(r.stdout) as LinkStats[]).map((l) => [`${l.from}->${l.to}`, l]));
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
+/** This file's waits: 15 s, polled every 100 ms (drop rates slow every answer down). */
+const until = <T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> => untilWithin(what, fn, timeoutMs, 100);
 
-async function put(name: string, key: string, timeoutMs = 1500): Promise<boolean> {
-  const c = new EtcdClient(urls[name]!, { timeoutMs });
-  try {
-    await c.put(key, 'v');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    c.close();
-  }
-}
+const put = (name: string, key: string, timeoutMs?: number): Promise<boolean> => putSucceeds(urls[name]!, key, timeoutMs);
 
 /** Heal, then wait until every member follows one leader at one revision. */
 async function healAndConverge(): Promise<void> {

@@ -9,6 +9,8 @@ import { runCli } from '../helpers/cli.js';
 import { killMentioning, waitNoProcesses } from '../helpers/procs.js';
 import { EtcdClient } from '../../src/etcd/client.js';
 import type { StatusReport } from '../../src/supervisor/status.js';
+import { putSucceeds } from '../helpers/etcd-put.js';
+import { until } from '../helpers/until.js';
 
 const root = mkdtempSync(join(tmpdir(), 'etcd-lab-faults-'));
 const dir = join(root, 'state');
@@ -43,21 +45,6 @@ async function views(): Promise<Record<string, string | null>> {
   return out;
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-}
-
 async function idOf(name: string): Promise<string> {
   const c = new EtcdClient(urls[name]!, { timeoutMs: 1000 });
   try {
@@ -67,17 +54,7 @@ async function idOf(name: string): Promise<string> {
   }
 }
 
-async function put(name: string, key: string, timeoutMs = 1500): Promise<boolean> {
-  const c = new EtcdClient(urls[name]!, { timeoutMs });
-  try {
-    await c.put(key, 'v');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    c.close();
-  }
-}
+const put = (name: string, key: string, timeoutMs?: number): Promise<boolean> => putSucceeds(urls[name]!, key, timeoutMs);
 
 before(async () => {
   const base = await claimPorts();

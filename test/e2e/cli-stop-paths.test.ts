@@ -124,7 +124,7 @@ describe('stop paths', { concurrency: 4 }, () => {
         const k = await lab(tmp, ['kill', 'm2', '--dir', dir]);
         assert.equal(k.code, 0, show(k));
         await waitFor(() => fg!.err(), (e) => /m2 was killed by a fault/.test(e), 'the fault line', 10_000);
-        assert.match(fg.err(), /m2 was killed by a fault \(signal SIGKILL\); it stays down until `etcd-lab restart m2`/);
+        assert.match(fg.err(), /m2 was killed by a fault \(SIGKILL\); it stays down until `etcd-lab restart m2`/);
         assert.doesNotMatch(fg.err(), /exited on its own/);
         assert.doesNotMatch(`${fg.out()}${fg.err()}`, /\{"level"/, 'a raw JSON log line in the foreground output');
         const s = await statusJson(tmp, dir);

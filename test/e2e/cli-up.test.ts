@@ -228,7 +228,7 @@ describe('etcd-lab CLI', { concurrency: true }, () => {
         );
         assert.equal(member(back, 'm2').id, old.id);
         const log = readFileSync(join(dir, 'supervisor.log'), 'utf8');
-        assert.match(log, /m2 exited on its own \(signal SIGKILL\)/);
+        assert.match(log, /m2 exited on its own \(killed by SIGKILL\)/);
         assert.match(log, /restarting m2 in \d+ ms \(attempt 1\)/);
         const down = await lab(tmp, ['down', '--dir', dir]);
         assert.equal(down.code, 0, show(down));
@@ -255,7 +255,7 @@ describe('etcd-lab CLI', { concurrency: true }, () => {
         assert.equal(member(s, 'm2').pid, null);
         assert.ok(s.leader !== null && s.leader !== 'm2', `leader ${s.leader}`);
         const log = readFileSync(join(dir, 'supervisor.log'), 'utf8');
-        assert.match(log, /m2 exited on its own \(signal SIGKILL\)/);
+        assert.match(log, /m2 exited on its own \(killed by SIGKILL\)/);
         assert.doesNotMatch(log, /restarting m2/);
         const down = await lab(tmp, ['down', '--dir', dir]);
         assert.equal(down.code, 0, show(down));

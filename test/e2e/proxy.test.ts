@@ -1,7 +1,7 @@
 // Partitions on REAL etcd (the one under test) through one forward proxy per member
 // (docs/etcd-facts.md#partitions-without-root-a-forward-proxy-on-the-senders-side): each member runs with
 // HTTP_PROXY pointing at its own proxy and advertises peer URLs on host `localhost.`.
-import { after, before, describe, it } from 'node:test';
+import { after, before, beforeEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -64,8 +64,6 @@ describe(`partitions through per-member proxies on real etcd ${ETCD_VERSION.text
   const members: Member[] = [];
   const proxies: PeerProxy[] = [];
   const events: PeerProxyEvent[] = [];
-  let oldLeader: Member;
-  let newLeader: Member;
 
   const byId = (id: string | null) => members.find((m) => m.id === id);
   const logTail = (m: Member) => `\n--- last log lines of ${m.name} ---\n${m.log.slice(-15).join('\n')}`;
@@ -188,6 +186,12 @@ describe(`partitions through per-member proxies on real etcd ${ETCD_VERSION.text
     }
   });
 
+  // Each test starts from healed links and one leader all three agree on, whatever the test before it left.
+  beforeEach(async () => {
+    setLinks(heal(links));
+    await waitFor('all three to agree on a leader', 10_000, () => agreedLeader(members));
+  });
+
   it('routes every member’s peer traffic through its own proxy', () => {
     for (const [i, p] of proxies.entries()) {
       const { requestsTo } = p.stats();
@@ -200,14 +204,14 @@ describe(`partitions through per-member proxies on real etcd ${ETCD_VERSION.text
     assert.ok(!events.some((e) => e.type === 'unknown-destination'), 'a request went to a port that is no member');
   });
 
-  it('isolating the leader: the other two elect a new leader, the old one cannot commit', async () => {
+  it('isolating the leader: the other two elect a new leader, the old one cannot commit; after the heal it catches up', async () => {
     // The start may still be settling (these members run without pre-vote): wait, bounded, for one agreed leader.
-    oldLeader = await waitFor('an agreed leader before the fault', 5000, () => agreedLeader(members));
+    const oldLeader = await waitFor('an agreed leader before the fault', 5000, () => agreedLeader(members));
     await oldLeader.client.put('before', 'v0', { timeoutMs: 2000 });
     const rest = members.filter((m) => m !== oldLeader);
     const t0 = performance.now();
     setLinks(isolate(links, oldLeader.name));
-    newLeader = await waitFor('a new leader among the other two', 5000, async () => {
+    const newLeader = await waitFor('a new leader among the other two', 5000, async () => {
       const l = await agreedLeader(rest);
       return l && l !== oldLeader ? l : undefined;
     });
@@ -227,13 +231,11 @@ describe(`partitions through per-member proxies on real etcd ${ETCD_VERSION.text
     assert.ok(st === null || st.leader !== oldLeader.id || BigInt(st.raftTerm) < BigInt((await newLeader.client.status()).raftTerm),
       `the isolated member still reports itself leader at the current term: ${JSON.stringify(st)}`);
     assert.ok((proxies[members.indexOf(oldLeader)].stats().blockedTo[newLeader.name] ?? 0) > 0, 'the isolated member’s proxy blocked nothing');
-  });
-
-  it('heal after isolation: all three agree on a leader and read the majority’s write', async () => {
+    // Heal: all three agree on a leader again and the old leader reads the majority's write.
     setLinks(heal(links));
-    const t0 = performance.now();
+    const t1 = performance.now();
     await waitFor('all three to agree on a leader after heal', 10_000, () => agreedLeader(members));
-    console.log(`# after heal all three agree on a leader in ${Math.round(performance.now() - t0)} ms`);
+    console.log(`# after heal all three agree on a leader in ${Math.round(performance.now() - t1)} ms`);
     await waitFor(`${oldLeader.name} to catch up`, 5000, async () => {
       const r = await oldLeader.client.get('iso', { serializable: true, timeoutMs: 300 }).catch(() => null);
       return r?.value === 'majority' ? true : undefined;

@@ -12,6 +12,7 @@ import { runCli, type CliResult } from '../helpers/cli.js';
 import { killMentioning, waitNoProcesses } from '../helpers/procs.js';
 import { EtcdClient, EtcdRequestError } from '../../src/etcd/client.js';
 import type { StatusReport } from '../../src/supervisor/status.js';
+import { until } from '../helpers/until.js';
 
 const root = mkdtempSync(join(tmpdir(), 'etcd-lab-tls-'));
 const plainDir = join(root, 'plain');
@@ -38,21 +39,6 @@ async function status(dir: string): Promise<StatusReport> {
   const r = await cli(dir, 'status', '--json');
   assert.equal(r.code, 0, show(r));
   return JSON.parse(r.stdout) as StatusReport;
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
 }
 
 function etcdctl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

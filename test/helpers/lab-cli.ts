@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { MemberStatus, StatusReport } from '../../src/supervisor/status.js';
 import { runCli, spawnCli, type CliResult } from './cli.js';
 import { waitNoProcesses } from './procs.js';
 
@@ -37,27 +38,9 @@ export async function upDetached(cwd: string, dir: string, port: number, extra: 
   return { ...r, wallMs };
 }
 
-export interface MemberJson {
-  name: string;
-  state: string;
-  pid: number | null;
-  id: string | null;
-  clientURL: string;
-  peerURL: string;
-  isLearner: boolean;
-  isLeader: boolean;
-  raftTerm: string | null;
-  raftIndex: string | null;
-  revision: string | null;
-  dbSize: number | null;
-  version: string | null;
-}
-export interface StatusJson {
-  dir: string;
-  leader: string | null;
-  clusterVersion: string | null;
-  members: MemberJson[];
-}
+/** What `status --json` prints. */
+export type MemberJson = MemberStatus;
+export type StatusJson = StatusReport;
 
 export async function statusJson(cwd: string, dir: string): Promise<StatusJson> {
   const r = await lab(cwd, ['status', '--json', '--dir', dir]);

@@ -2,6 +2,7 @@
 // as the text Jepsen logged. Jepsen logs a cas whose compare failed as `:fail :cas [from to]`: it completed and
 // found a value other than `from` (the parser makes it an ok operation with `ok: false`, as porcupine does).
 import type { Operation } from '../history.js';
+import { readStep } from './read-step.js';
 import { ILLEGAL, type Illegal, type Model } from '../model.js';
 import { canDropWrite, explainRegister, quote, type RegisterView } from './register-explain.js';
 
@@ -14,8 +15,7 @@ type State = string | null;
 function step(s: State, input: JepsenInput, output: JepsenOutput | undefined): State | Illegal {
   switch (input.f) {
     case 'read':
-      if (output === undefined) return s;
-      return output.f === 'read' && output.value === s ? s : ILLEGAL;
+      return readStep(s, output, 'read');
     case 'write':
       return input.value;
     case 'cas': {

@@ -1,7 +1,8 @@
 // PURE. A key-value store with get, put and append (as in porcupine's kv tests): every key starts as the empty
 // string, put replaces it, append adds to its end, get returns it. Keys are independent (one partition each).
 import type { Operation } from '../history.js';
-import { ILLEGAL, type Illegal, type Model, type TimeFormat } from '../model.js';
+import { readStep } from './read-step.js';
+import { type Illegal, type Model, type TimeFormat } from '../model.js';
 import { quote, who } from './register-explain.js';
 
 export type KvInput = { f: 'get'; key: string } | { f: 'put'; key: string; value: string } | { f: 'append'; key: string; value: string };
@@ -11,8 +12,7 @@ export type KvOperation = Operation<KvInput, KvOutput>;
 function step(s: string, input: KvInput, output: KvOutput | undefined): string | Illegal {
   switch (input.f) {
     case 'get':
-      if (output === undefined) return s;
-      return output.f === 'get' && output.value === s ? s : ILLEGAL;
+      return readStep(s, output);
     case 'put':
       return input.value;
     case 'append':

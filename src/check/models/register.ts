@@ -2,6 +2,7 @@
 // initially absent (null); a cas with `expect: null` compares against "absent". A cas that returned
 // `succeeded: false` found a value other than `expect` and changed nothing.
 import type { RegisterInput, RegisterOperation, RegisterOutput } from '../history.js';
+import { readStep } from './read-step.js';
 import { ILLEGAL, type Illegal, type Model } from '../model.js';
 import { canDropWrite, explainRegister, quote, type RegisterView } from './register-explain.js';
 
@@ -10,8 +11,7 @@ type State = string | null;
 function step(s: State, input: RegisterInput, output: RegisterOutput | undefined): State | Illegal {
   switch (input.f) {
     case 'get':
-      if (output === undefined) return s;
-      return output.f === 'get' && output.value === s ? s : ILLEGAL;
+      return readStep(s, output);
     case 'put':
       return input.value;
     case 'cas': {

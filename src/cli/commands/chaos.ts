@@ -96,7 +96,7 @@ async function chaos(opts: ChaosFlags): Promise<number> {
   if (reportDir) (await import('../report-dir.js')).checkReportDir(reportDir);
 
   const abort = new AbortController();
-  const { onInterrupt, showLive, startThrowawayCluster } = await import('./demo.js');
+  const { onInterrupt, showLive, startThrowawayCluster } = await import('../throwaway-cluster.js');
   let lab: Lab;
   let where: string;
   let etcdVersion: string | null = null;
@@ -141,7 +141,7 @@ async function chaos(opts: ChaosFlags): Promise<number> {
       ...(opts.etcd !== undefined ? { etcd: opts.etcd } : {}),
       ...(opts.keep ? { keep: true } : {}),
     });
-    lab = cluster.sup.lab;
+    lab = cluster.lab;
     etcdVersion = cluster.etcdVersion;
     where = `${nodes} members (etcd ${cluster.etcdVersion}, fast profile${needsProxies ? ', chaos mode' : ''}) in ${cluster.dir}`;
     teardown = async (graceMs) => {

@@ -2,8 +2,6 @@ import type { Command } from 'commander';
 import { fileURLToPath } from 'node:url';
 import { LabError } from '../../errors.js';
 import type { ScenarioReport } from '../../chaos/runner.js';
-import type { ElectionObserver } from '../../chaos/observer.js';
-import type { Supervisor } from '../../supervisor/supervisor.js';
 
 interface DemoFlags {
   file?: string;
@@ -19,88 +17,6 @@ export const DEMOS = ['failover', 'partition'] as const;
 /** examples/ of the package (the same depth from src/ and dist/). A file path, decoded: the package may sit in a path with spaces. */
 export function examplesDir(moduleURL: string = import.meta.url): string {
   return fileURLToPath(new URL('../../../examples/', moduleURL));
-}
-
-export interface ThrowawayCluster {
-  sup: Supervisor;
-  dir: string;
-  etcdVersion: string;
-  /** Stops every member and removes the dir (unless kept). Idempotent. */
-  close(graceMs?: number): Promise<void>;
-}
-
-/**
- * A cluster for one run, in this process: a fresh temp dir, chaos mode, fast profile, free ports. Every path out
- * of the process kills its members (the exit hook is the last resort).
- */
-export async function startThrowawayCluster(o: { nodes: number; ports?: string; etcd?: string; keep?: boolean; label: string; chaos?: boolean }): Promise<ThrowawayCluster> {
-  const { mkdtempSync, rmSync } = await import('node:fs');
-  const { tmpdir } = await import('node:os');
-  const { join } = await import('node:path');
-  const { loadSettings } = await import('../cluster-options.js');
-  const { prepareUp } = await import('../../supervisor/prepare-up.js');
-  const { Supervisor } = await import('../../supervisor/supervisor.js');
-  const { killAllGroupsSync } = await import('../../supervisor/process.js');
-  const { info } = await import('../output.js');
-  process.on('exit', killAllGroupsSync);
-  const dir = mkdtempSync(join(tmpdir(), `etcd-lab-${o.label}-`));
-  const remove = (): void => {
-    if (!o.keep) rmSync(dir, { recursive: true, force: true });
-  };
-  let sup: Supervisor | undefined;
-  try {
-    const settings = await loadSettings(
-      { nodes: String(o.nodes), dir, ports: o.ports ?? 'auto', ...(o.chaos === false ? {} : { chaos: true as const }), profile: 'fast', ...(o.etcd ? { etcd: o.etcd } : {}) },
-      { defaultConfig: false },
-    );
-    const { plan, etcd } = await prepareUp({ settings, given: settings.given, fresh: false, onNote: info });
-    sup = await Supervisor.open({ dir, plan, etcdPath: etcd.path, etcdVersion: etcd.version.text, restart: 'never' });
-    await sup.start();
-    const started = sup;
-    let closing: Promise<void> | null = null;
-    return {
-      sup: started,
-      dir,
-      etcdVersion: etcd.version.text,
-      close: (graceMs = 1000) => {
-        if (closing && graceMs === 0) void started.shutdown(0);
-        closing ??= started.shutdown(graceMs).finally(remove);
-        return closing;
-      },
-    };
-  } catch (e) {
-    await sup?.shutdown(0).catch(() => undefined);
-    remove();
-    throw e;
-  }
-}
-
-/**
- * Ctrl-C once: stop what runs (the caller's abort) and tear down; twice: kill every member now.
- * Returns a function that removes the handlers.
- */
-export function onInterrupt(abort: AbortController, teardownNow: () => void): () => void {
-  let count = 0;
-  const handler = (): void => {
-    count++;
-    if (count === 1) {
-      process.stderr.write('\ninterrupted: stopping the run and the cluster (Ctrl-C again to kill it now)\n');
-      abort.abort();
-    } else teardownNow();
-  };
-  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-  for (const s of signals) process.on(s, handler);
-  return () => {
-    for (const s of signals) process.off(s, handler);
-  };
-}
-
-/** Prints every timeline entry as it comes, on stderr. */
-export async function showLive(obs: ElectionObserver): Promise<void> {
-  const { renderEntry } = await import('../../chaos/timeline.js');
-  const { useColor } = await import('../output.js');
-  const color = useColor(process.stderr);
-  obs.on('entry', (e) => process.stderr.write(`${renderEntry(e, { color })}\n`));
 }
 
 async function loadScenarioFile(path: string) {
@@ -162,6 +78,7 @@ async function demo(name: string | undefined, opts: DemoFlags): Promise<number> 
   const { info, warn, printJson } = await import('../output.js');
   if (nodes !== scenario.members) warn(`${scenario.name} is written for ${scenario.members} members; running it on ${nodes}`);
 
+  const { onInterrupt, showLive, startThrowawayCluster } = await import('../throwaway-cluster.js');
   const cluster = await startThrowawayCluster({
     nodes,
     label: 'demo',
@@ -179,11 +96,11 @@ async function demo(name: string | undefined, opts: DemoFlags): Promise<number> 
     info(
       `${scenario.name}: ${scenario.description ?? scenario.file} — ${nodes} members (etcd ${cluster.etcdVersion}, fast profile, chaos mode) in ${cluster.dir}`,
     );
-    const obs = new ElectionObserver(cluster.sup.lab);
+    const obs = new ElectionObserver(cluster.lab);
     await showLive(obs);
     await obs.start();
     try {
-      report = await runScenario(scenario, cluster.sup.lab, obs, { signal: abort.signal });
+      report = await runScenario(scenario, cluster.lab, obs, { signal: abort.signal });
     } finally {
       await obs.stop();
     }

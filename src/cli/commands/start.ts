@@ -87,6 +87,7 @@ async function start(names: string[], opts: StartFlags): Promise<number> {
   const { formatMemberLine } = await import('../log-format.js');
   const { useColor, colors } = await import('../output.js');
   const { shellQuote } = await import('../../plan/quote.js');
+  const { describeExit } = await import('../../supervisor/exit-report.js');
   const { relative } = await import('node:path');
 
   const runner = ProcfileRunner.open({ dir, jobs, cwd: process.cwd(), restart: opts.restart });
@@ -108,8 +109,7 @@ async function start(names: string[], opts: StartFlags): Promise<number> {
   runner.on('spawn', (e: { name: string; pid: number | null; port: number }) => say(`${e.name} started (pid ${e.pid ?? '?'}, PORT=${e.port})`));
   runner.on('stop', (e: { name: string }) => say(`${e.name} stopped on request; start it again with etcd-lab run start ${e.name}`));
   runner.on('exit', (e: { name: string; code: number | null; signal: string | null; lastLines: string[] }) => {
-    const how = e.signal ? `killed by ${e.signal}` : e.code === null ? 'could not be started' : `exit code ${e.code}`;
-    say(`${e.name} exited on its own (${how})`);
+    say(`${e.name} exited on its own (${describeExit(e)})`);
   });
   runner.on('restart', (e: { name: string; attempt: number; delayMs: number }) => say(`restarting ${e.name} in ${e.delayMs} ms (attempt ${e.attempt})`));
 

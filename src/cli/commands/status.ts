@@ -74,7 +74,7 @@ export function registerStatus(program: Command): void {
     .addHelpText('after', '\nExamples:\n  $ etcd-lab status\n  $ etcd-lab status --json | jq .leader\n  $ etcd-lab status --watch --dir /tmp/lab')
     .action(async (opts: StatusFlags) => {
       const dir = await stateDirFrom(opts);
-      const { renderStatusTable } = await import('../../supervisor/status.js');
+      const { renderStatusTable } = await import('../render-status.js');
       const { useColor, printJson } = await import('../output.js');
       const color = useColor(process.stdout);
       const render = (r: { report: StatusReport; running: boolean }): string =>

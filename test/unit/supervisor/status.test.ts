@@ -1,75 +1,40 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { humanBytes, renderStatusTable, type MemberStatus, type StatusReport } from '../../../src/supervisor/status.js';
+import type { EtcdStatus } from '../../../src/etcd/client.js';
+import { assembleStatus, type StatusSource } from '../../../src/supervisor/status.js';
 
-function member(over: Partial<MemberStatus>): MemberStatus {
-  return {
-    name: 'm1',
-    state: 'running',
-    pid: 1234,
-    id: '8e9e05c52164694d',
-    clientURL: 'http://127.0.0.1:2379',
-    peerURL: 'http://127.0.0.1:12380',
-    isLearner: false,
-    isLeader: false,
-    raftTerm: '2',
-    raftIndex: '11',
-    revision: '1',
-    dbSize: 20480,
-    version: '3.5.30',
-    ...over,
-  };
+function answer(memberId: string, leader: string, raftTerm: string, over: Partial<EtcdStatus> = {}): EtcdStatus {
+  return { memberId, leader, raftTerm, raftIndex: '9', revision: '4', dbSize: 20480, isLearner: false, version: '3.5.30', ...over } as EtcdStatus;
 }
-
-const report: StatusReport = {
-  dir: '/tmp/lab',
-  leader: 'm2',
-  leaderTerm: '2',
-  clusterVersion: '3.5.0',
-  members: [
-    member({}),
-    member({ name: 'm2', pid: 99999, isLeader: true, clientURL: 'http://127.0.0.1:22379', dbSize: 5 * 1024 * 1024, version: '3.6.14' }),
-    member({ name: 'm3', state: 'paused', pid: 7, id: null, raftTerm: null, raftIndex: null, revision: null, dbSize: null, version: null }),
-    member({ name: 'm4', state: 'stopped', pid: null, id: null, raftTerm: null, raftIndex: null, revision: null, dbSize: null, version: null }),
-  ],
-};
-
-test('humanBytes', () => {
-  assert.equal(humanBytes(0), '0 B');
-  assert.equal(humanBytes(1023), '1023 B');
-  assert.equal(humanBytes(20480), '20 KiB');
-  assert.equal(humanBytes(1536), '1.5 KiB');
-  assert.equal(humanBytes(5 * 1024 * 1024), '5 MiB');
-  assert.equal(humanBytes(150 * 1024 * 1024), '150 MiB');
-  assert.equal(humanBytes(2 * 1024 ** 3), '2 GiB');
+const src = (name: string, over: Partial<StatusSource> = {}): StatusSource => ({
+  name,
+  state: 'running',
+  pid: 100,
+  clientURL: `http://127.0.0.1:${name}`,
+  peerURL: `http://127.0.0.1:p${name}`,
+  ...over,
 });
 
-test('renderStatusTable without color: aligned columns, leader mark, dashes for unknowns, versions and the cluster version', () => {
-  const out = renderStatusTable(report, { color: false });
-  assert.equal(
-    out,
-    [
-      'NAME    PID  STATE    CLIENT URL              LEADER  TERM  INDEX  REVISION  DB SIZE  VERSION',
-      'm1     1234  running  http://127.0.0.1:2379              2     11         1   20 KiB  3.5.30',
-      'm2    99999  running  http://127.0.0.1:22379  *          2     11         1    5 MiB  3.6.14',
-      'm3        7  paused   http://127.0.0.1:2379              -      -         -        -  -',
-      'm4        -  stopped  http://127.0.0.1:2379              -      -         -        -  -',
-      'cluster version 3.5.0 (members run 3.5.30, 3.6.14)',
-    ].join('\n'),
-  );
-  assert.ok(!out.includes('\x1b['));
+test('assembleStatus: the leader claimed in the highest term wins, by name, with its term', () => {
+  const r = assembleStatus('/d', [src('a'), src('b'), src('c')], [answer('1', '1', '2'), answer('2', '3', '5'), answer('3', '3', '5')], '3.5.0');
+  assert.equal(r.leader, 'c');
+  assert.equal(r.leaderTerm, '5');
+  assert.deepEqual(r.members.map((m) => m.isLeader), [false, false, true]);
+  assert.equal(r.clusterVersion, '3.5.0');
+  assert.equal(r.dir, '/d');
 });
 
-test('renderStatusTable with color keeps the same text once escapes are removed', () => {
-  const colored = renderStatusTable(report, { color: true });
-  assert.ok(colored.includes('\x1b['));
-  // eslint-disable-next-line no-control-regex
-  assert.equal(colored.replace(/\x1b\[[0-9;]*m/g, ''), renderStatusTable(report, { color: false }));
+test('assembleStatus: a leader that did not answer is named by the ID learned before; a member without an answer has nulls', () => {
+  const r = assembleStatus('/d', [src('a', { knownId: '1', state: 'paused' }), src('b')], [null, answer('2', '1', '3')], null);
+  assert.equal(r.leader, 'a');
+  assert.equal(r.members[0]!.isLeader, false, 'no answer: not marked leader in its row');
+  assert.deepEqual([r.members[0]!.id, r.members[0]!.raftTerm, r.members[0]!.version, r.members[0]!.dbSize], [null, null, null, null]);
+  const none = assembleStatus('/d', [src('a'), src('b')], [null, answer('2', '1', '3')], null);
+  assert.equal(none.leader, null, 'without a known ID the leader has no name');
+  assert.equal(none.leaderTerm, '3');
 });
 
-test('renderStatusTable: one version among the members is not called mixed; no version known, no line', () => {
-  const same = renderStatusTable({ ...report, members: [member({}), member({ name: 'm2' })] }, { color: false });
-  assert.equal(same.split('\n').at(-1), 'cluster version 3.5.0');
-  const none = renderStatusTable({ ...report, clusterVersion: null, members: [member({ version: null })] }, { color: false });
-  assert.equal(none.split('\n').length, 2);
+test('assembleStatus: a learner by its answer or by the member list', () => {
+  const r = assembleStatus('/d', [src('a'), src('b', { listedLearner: true }), src('c')], [answer('1', '1', '2', { isLearner: true }), null, answer('3', '1', '2')], null);
+  assert.deepEqual(r.members.map((m) => m.isLearner), [true, true, false]);
 });

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { failureLines } from '../../../src/supervisor/cluster.js';
-import { memberEnv } from '../../../src/supervisor/process.js';
+import { memberEnv } from '../../../src/etcd/member-env.js';
 
 test('memberEnv drops proxies (any case), ETCD_* and ETCDCTL_*, then adds the plan env', () => {
   const parent = {
@@ -27,11 +26,4 @@ test("memberEnv sets Go's GC target to 400 unless the user or the plan sets GOGC
   assert.equal(memberEnv({ PATH: '/usr/bin' }, {}).GOGC, '400');
   assert.equal(memberEnv({ GOGC: '100' }, {}).GOGC, '100');
   assert.equal(memberEnv({ GOGC: 'off' }, { GOGC: '50' }).GOGC, '50');
-});
-
-test("failureLines cuts etcd's usage text after a flag error and keeps at most n lines", () => {
-  const usage = ['flag provided but not defined: -bogus', 'Usage:', '', '  etcd [flags]', '    Start an etcd server.'];
-  assert.deepEqual(failureLines(usage), ['flag provided but not defined: -bogus']);
-  const many = Array.from({ length: 30 }, (_, i) => `l${i}`);
-  assert.deepEqual(failureLines(many, 20), many.slice(10));
 });
