@@ -72,12 +72,17 @@ export async function benchLongChaos(o: LongChaosOptions): Promise<Figure[]> {
   if (runs.length === 0) throw new Error('no etcd on PATH and no $ETCD_VERSIONS_DIR/<version>/etcd');
   for (const t of runs) {
     const dir = join(ROOT, `long-chaos-${t.label.replace(/\W+/g, '-')}`);
-    const args = ['chaos', '--seed', String(o.seed), '--duration', o.duration, '-n', '5', '--clients', '16', '--rate', '200', '--etcd', t.etcd, '--report', dir, '--json'];
+    const args = ['chaos', '--seed', String(o.seed), '--duration', o.duration, '-n', '5', '--clients', '32', '--rate', '300', '--etcd', t.etcd, '--report', dir, '--json'];
     if (t.faults) args.push('--faults', t.faults);
     o.log(`long-chaos: etcd-lab ${args.join(' ')}`);
     const run = await runTimed(process.execPath, [BIN, ...args], { cwd: REPO, timeoutMs: 3 * 3600_000 });
     if (run.code !== 0 && run.code !== 1 && run.code !== 4) throw new Error(`etcd-lab chaos (${t.label}): ${show(run).slice(-2000)}`);
-    const r = JSON.parse(run.stdout) as ChaosJson;
+    let r: ChaosJson;
+    try {
+      r = JSON.parse(run.stdout) as ChaosJson;
+    } catch {
+      throw new Error(`etcd-lab chaos (${t.label}) printed no report (exit ${run.code}${run.signal ? `, ${run.signal}` : ''}):\n${run.stderr.split('\n').slice(-30).join('\n')}`);
+    }
     const ops = r.workload.operations;
     const total = ops.ok + ops.fail + ops.unknown;
     const lin = r.verdicts.find((v) => v.name === 'linearizability');
