@@ -85,7 +85,7 @@ const sections: Section[] = [
   {
     key: 'long-chaos',
     title: '8. Ten minutes of chaos on 5 members: operations recorded, time to check them, violations (per etcd version)',
-    run: (log) => benchLongChaos({ duration: process.env.LONG_CHAOS_DURATION ?? (quick ? '1m' : '10m'), seed: 8, log }),
+    run: (log) => benchLongChaos({ duration: process.env.LONG_CHAOS_DURATION ?? (quick ? '1m' : '10m'), pauseDuration: process.env.LONG_CHAOS_DURATION ?? (quick ? '1m' : '3m'), seed: 8, log }),
     optIn: true,
   },
 ];

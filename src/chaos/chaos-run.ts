@@ -7,7 +7,7 @@ import type { ElectionObserver, FaultIntent } from './observer.js';
 import { describePlannedFault, planSchedule, resolveFaultMembers, type FaultKind, type PlannedFault } from './schedule.js';
 import type { TimelineEntry, TimelineSummary } from './timeline.js';
 import { Writer } from './writer.js';
-import { checkRegisterHistory } from '../check/linearizability.js';
+import { checkRegisterHistory, DEFAULT_BUDGET_MS } from '../check/linearizability.js';
 import { resolveUnknownWrites } from '../check/resolve-writes.js';
 import { checkWatches } from '../check/watch.js';
 import { linearizabilityVerdicts, overallVerdict, watchVerdicts } from '../check/run-verdicts.js';
@@ -322,7 +322,7 @@ export async function runChaos(lab: Lab, obs: ElectionObserver, o: ChaosOptions)
     });
     // Timed-out writes settled by the final key history first: applied (ok) or never (dropped).
     const settled = resolveUnknownWrites(recorded.history, recorded.finalHistory, recorded.watchLog);
-    const lin = linearizabilityVerdicts(checkRegisterHistory(settled.history, { budgetMs: o.linearizabilityBudgetMs ?? 10_000 }), settled);
+    const lin = linearizabilityVerdicts(checkRegisterHistory(settled.history, { budgetMs: o.linearizabilityBudgetMs ?? DEFAULT_BUDGET_MS }), settled);
     const watch = watchVerdicts(checkWatches(recorded.watchLog, recorded.finalHistory));
     verdicts.push(...lin.verdicts, ...watch.verdicts);
     violations.push(...lin.violations, ...watch.violations);

@@ -2,8 +2,9 @@
 // tests do with their watch): a put or compare-and-set that timed out either wrote its value or did not, and the
 // final history (every event under the run's prefix, read from a healthy member at the end; the watch checks
 // hold it against what every watcher saw) says which.
-// - Its (key, value) is in the final history: it took effect. It becomes ok, returning no later than the first
-//   moment a watcher received that event (or the end of the run, if none did).
+// - Its (key, value) is in the final history, at revision R: it took effect. It becomes ok, returning no later
+//   than the first moment a member is known to have applied R: the earliest return of an ok operation whose
+//   response carried a revision >= R, or the first delivery of that event to a watcher (or the end of the run).
 // - It is not: it never took effect, and is dropped like a failed one.
 // Only writes whose (key, value) is written by no other operation and appears at most once in the history are
 // settled; any other stays unknown. Without the final history nothing changes.
@@ -42,6 +43,23 @@ export function resolveUnknownWrites(history: readonly RegisterOperation[], fina
     for (const e of entry.events) if (!delivered.has(e.revision) || delivered.get(e.revision)! > entry.t) delivered.set(e.revision, entry.t);
   }
   for (const op of history) end = Math.max(end, op.invoke, op.return ?? 0);
+  // appliedBy(R): the earliest return among ok operations whose response revision is >= R (a member had applied R).
+  const answered = history
+    .filter((op) => op.outcome === 'ok' && op.revision !== undefined && op.return !== undefined)
+    .map((op) => ({ revision: Number(op.revision), t: op.return! }))
+    .sort((a, b) => a.revision - b.revision);
+  const suffixMin = new Float64Array(answered.length + 1).fill(Infinity);
+  for (let i = answered.length - 1; i >= 0; i--) suffixMin[i] = Math.min(suffixMin[i + 1]!, answered[i]!.t);
+  const appliedBy = (revision: number): number => {
+    let lo = 0;
+    let hi = answered.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (answered[mid]!.revision < revision) lo = mid + 1;
+      else hi = mid;
+    }
+    return suffixMin[lo]!;
+  };
 
   let applied = 0;
   let notApplied = 0;
@@ -59,7 +77,7 @@ export function resolveUnknownWrites(history: readonly RegisterOperation[], fina
       return { ...op, outcome: 'fail', error: `${op.error ?? 'unknown'}; not in the final key history: never applied` };
     }
     const e = found[0]!;
-    const by = delivered.get(e.revision) ?? end;
+    const by = Math.min(delivered.get(e.revision) ?? end, appliedBy(e.revision));
     if (by < op.invoke) {
       left++;
       return op;

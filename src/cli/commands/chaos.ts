@@ -233,7 +233,7 @@ Meanwhile --clients register clients (default 8: one per member in turn, and "cl
 to the next member when one refuses) get, put and compare-and-set --keys keys at --rate operations a second,
 and one watcher per member watches them. Every operation (the writer's puts too) is recorded with its
 outcome: ok, fail (certainly not applied) or unknown (timed out or cut off: may have been applied). At the
-end: the history is checked for linearizability (10 s budget), the watchers' events against a fresh watch of
+end: the history is checked for linearizability (30 s budget), the watchers' events against a fresh watch of
 the whole run (ordered, unique, atomic, reliable, resumable).
 
 Exit codes: 0 every check passed; 1 a write was lost, the cluster did not converge, or a check found a
