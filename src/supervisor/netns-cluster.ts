@@ -2,7 +2,7 @@
 // namespace, with what its bootstrap needs beside it: a dnsmasq serving the plan's SRV records, or a one-member etcd
 // serving discovery. Everything is checked from inside the namespaces (the root namespace has no route to them).
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { LabError } from '../errors.js';
@@ -12,6 +12,8 @@ import { buildHostsPlan, type HostsPlan, type HostsSpec } from '../plan/hosts.js
 import { planHostMove } from '../plan/hosts-move.js';
 import type { EtcdVersion, Profile } from '../plan/types.js';
 import { NETNS_SUBNET, NetnsNetwork, type NetnsHost } from './netns.js';
+import { ensureHostsPki } from './pki.js';
+import { memberTlsFiles } from '../plan/tls.js';
 
 export const NETNS_DNS_DOMAIN = 'netns.etcd-lab.test';
 const DNS_HOST: NetnsHost = { name: 'dns', address: `${NETNS_SUBNET}.2` };
@@ -31,6 +33,8 @@ export interface NetnsClusterOptions {
   timeoutMs?: number;
   /** Hosts with no member yet (s1, s2, ...): where `moveMember` can move one. */
   spares?: number;
+  /** HTTPS on both ports with client certificates; each host's certificates name its own address (pki.ts). */
+  tls?: boolean;
 }
 
 export interface EndpointStatus {
@@ -82,6 +86,7 @@ export class NetnsCluster {
         dataDir: join(dir, 'data'),
         profile: opts.profile ?? 'fast',
         extraArgs: [],
+        ...(opts.tls ? { tls: true, pkiDir: join(dir, 'pki') } : {}),
         bootstrap: {
           mode: opts.bootstrap,
           ...(opts.bootstrap === 'dns' ? { dnsDomain: NETNS_DNS_DOMAIN } : {}),
@@ -95,6 +100,7 @@ export class NetnsCluster {
     const sibling = join(dirname(opts.etcd.path), 'etcdctl');
     const cluster = new NetnsCluster(net, plan, spec, opts.etcd, existsSync(sibling) ? sibling : 'etcdctl');
     try {
+      if (plan.tls) await ensureHostsPki(plan, plan.tls.dir);
       const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
       if (plan.bootstrap.mode === 'dns') await cluster.startDns(deadline);
       if (plan.bootstrap.mode === 'discovery') await cluster.startDiscovery(opts.etcd, deadline);
@@ -152,7 +158,7 @@ export class NetnsCluster {
       ...(b.protocol === 'v2' ? ['--enable-v2=true'] : []), ...dialectArgs(etcd.version),
     ], 'disc.log');
     for (;;) {
-      const r = await this.ctl('disc', ['--endpoints', url, 'endpoint', 'health'], 3000);
+      const r = await this.ctl('disc', ['--endpoints', url, 'endpoint', 'health'], 3000, false);
       if (r.code === 0) break;
       if (Date.now() > deadline) throw new LabError('NETNS', 'the discovery etcd did not become healthy in time');
       await sleep(100);
@@ -160,13 +166,15 @@ export class NetnsCluster {
     // The size key says how many members make up the new cluster (etcd docs, "Discovery service protocol").
     const set = b.protocol === 'v2'
       ? await this.net.exec('disc', ['curl', '-sS', '-f', '-X', 'PUT', b.sizeURL, '-d', `value=${b.size}`], 5000)
-      : await this.ctl('disc', ['--endpoints', url, 'put', b.sizeKey, String(b.size)], 5000);
+      : await this.ctl('disc', ['--endpoints', url, 'put', b.sizeKey, String(b.size)], 5000, false);
     if (set.code !== 0) throw new LabError('NETNS', `could not set the discovery size: ${set.stderr || set.stdout}`);
   }
 
-  /** etcdctl (v3 API) run inside a host. */
-  ctl(host: string, args: string[], timeoutMs = 10_000): Promise<import('./netns.js').ExecResult> {
-    return this.net.exec(host, [this.etcdctl, '--dial-timeout=1s', '--command-timeout=2s', ...args], timeoutMs, { ETCDCTL_API: '3' });
+  /** etcdctl (v3 API) run inside a host; with the cluster's CA and client certificate when it runs TLS (`tls` false: the http discovery etcd). */
+  ctl(host: string, args: string[], timeoutMs = 10_000, tls = true): Promise<import('./netns.js').ExecResult> {
+    const t = tls ? this.plan.tls : undefined;
+    const certs = t ? [`--cacert=${t.caFile}`, `--cert=${t.certFile}`, `--key=${t.keyFile}`] : [];
+    return this.net.exec(host, [this.etcdctl, '--dial-timeout=1s', '--command-timeout=2s', ...certs, ...args], timeoutMs, { ETCDCTL_API: '3' });
   }
 
   /** Status of `members` as seen from `from` (default: the first of them); unreachable ones are left out. */
@@ -240,6 +248,11 @@ export class NetnsCluster {
     if (upd.code !== 0) throw new LabError('MEMBERSHIP', `member update ${hex} failed: ${upd.stderr}`);
     mkdirSync(dirname(mv.to.dataDir), { recursive: true });
     renameSync(mv.from.dataDir, mv.to.dataDir);
+    if (mv.plan.tls) {
+      // Its certificates named the old host's address: the new host gets its own, from the same CA.
+      rmSync(dirname(memberTlsFiles(mv.plan.tls, name).certFile), { recursive: true, force: true });
+      await ensureHostsPki(mv.plan, mv.plan.tls.dir);
+    }
     this.procs.set(name, this.net.start(spare, [this.etcd.path, ...mv.args], `${name}.log`));
     this.hostOf.set(name, spare);
     this.plan = mv.plan;
