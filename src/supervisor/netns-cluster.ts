@@ -66,6 +66,7 @@ export class NetnsCluster {
   private readonly procs = new Map<string, ChildProcess>();
   /** Which namespace host each member runs on now (its own at first; a spare after a move). */
   private readonly hostOf = new Map<string, string>();
+  private readonly paused = new Set<string>();
 
   private constructor(
     readonly net: NetnsNetwork,
@@ -259,6 +260,70 @@ export class NetnsCluster {
     this.spec = mv.spec;
     await this.waitForLeader(this.plan.members.map((m) => m.name), Date.now() + timeoutMs);
     return { id: hex, from: mv.from.peerURL, to: mv.to.peerURL };
+  }
+
+  /**
+   * A relay per member, run inside its host: a unix socket in the run folder, forwarded to the member's client port.
+   * A client in this (root) namespace, which has no route to the hosts, then reaches each member as a client on its
+   * own host would: a partition between hosts does not cut it off from its member. Resolves once every socket exists.
+   */
+  async startRelays(timeoutMs = 10_000): Promise<void> {
+    const script = [
+      "const net = require('node:net'); const [path, host, port] = process.argv.slice(1);",
+      'net.createServer((c) => { const u = net.connect(Number(port), host);',
+      "  c.pipe(u); u.pipe(c); c.on('error', () => u.destroy()); u.on('error', () => c.destroy()); c.on('close', () => u.destroy()); u.on('close', () => c.destroy());",
+      '}).listen(path);',
+    ].join('\n');
+    for (const m of this.plan.members) {
+      this.net.start(this.hostOfMember(m.name), [process.execPath, '-e', script, this.relaySocket(m.name), m.address, String(m.clientPort)], `relay-${m.name}.log`);
+    }
+    const deadline = Date.now() + timeoutMs;
+    while (!this.plan.members.every((m) => existsSync(this.relaySocket(m.name)))) {
+      if (Date.now() > deadline) throw new LabError('NETNS', 'the client relays in the namespace hosts did not start in time');
+      await sleep(20);
+    }
+  }
+
+  /** The client certificate and CA a client of this cluster needs (TLS only). */
+  clientTls(): { ca: Buffer; cert: Buffer; key: Buffer } | undefined {
+    const t = this.plan.tls;
+    return t ? { ca: readFileSync(t.caFile), cert: readFileSync(t.certFile), key: readFileSync(t.keyFile) } : undefined;
+  }
+
+  relaySocket(member: string): string {
+    return join(this.net.dir, `${member}.sock`);
+  }
+
+  /** The member's process: its state as seen from here. */
+  memberState(member: string): 'running' | 'paused' | 'exited' {
+    const p = this.procs.get(member);
+    if (!p || p.exitCode !== null || p.signalCode !== null) return 'exited';
+    return this.paused.has(member) ? 'paused' : 'running';
+  }
+
+  memberPid(member: string): number | null {
+    const p = this.procs.get(member);
+    return p && this.memberState(member) !== 'exited' ? (p.pid ?? null) : null;
+  }
+
+  /** Signals a member (its process group) and, for KILL/TERM, waits (bounded) until it has exited. */
+  async signalMember(member: string, signal: 'SIGKILL' | 'SIGTERM' | 'SIGSTOP' | 'SIGCONT', timeoutMs = 10_000): Promise<void> {
+    const p = this.procs.get(member);
+    if (!p?.pid || this.memberState(member) === 'exited') return;
+    const exited = new Promise<void>((r) => p.once('exit', () => r()));
+    if (signal === 'SIGTERM' && this.paused.has(member)) process.kill(-p.pid, 'SIGCONT');
+    process.kill(-p.pid, signal);
+    if (signal === 'SIGSTOP') this.paused.add(member);
+    else this.paused.delete(member);
+    if (signal === 'SIGKILL' || signal === 'SIGTERM') await Promise.race([exited, sleep(timeoutMs)]);
+  }
+
+  /** Starts a member that is down again on its host, with its data (its flags stay the plan's). */
+  startMember(member: string): void {
+    if (this.memberState(member) !== 'exited') return;
+    const m = this.plan.members.find((x) => x.name === member);
+    if (!m) throw new LabError('UNKNOWN_MEMBER', `no member "${member}"`);
+    this.procs.set(member, this.net.start(this.hostOfMember(member), [this.etcd.path, ...m.args], `${member}.log`));
   }
 
   /** Writes through `member`, from the host it runs on. */

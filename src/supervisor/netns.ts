@@ -109,6 +109,41 @@ function ip(args: string[]): Promise<void> {
   });
 }
 
+/** How `NetnsNetwork.partition` cuts hosts apart. */
+export type PartitionMode = 'link' | 'drop';
+export const PARTITION_MODES: readonly PartitionMode[] = ['link', 'drop'];
+
+/** `drop` partitions need iptables (nft or legacy backend); refuses clearly without it. */
+export function checkIptables(): void {
+  try {
+    execFileSync('iptables', ['--version'], { stdio: 'ignore', timeout: IP_TIMEOUT_MS });
+  } catch {
+    throw new LabError('NETNS', 'the drop partition mode needs iptables in the host namespaces, and it is not on PATH', {
+      hint: 'install iptables (Debian: apt-get install iptables), or use the link mode (--partition-mode link), which needs only iproute2',
+    });
+  }
+}
+
+function iptables(ns: string, args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('ip', ['netns', 'exec', ns, 'iptables', '-w', '5', ...args], { timeout: IP_TIMEOUT_MS }, (err, _out, stderr) => {
+      if (err) reject(new LabError('NETNS', `iptables ${args.join(' ')} in ${ns} failed: ${stderr.trim() || err.message}`));
+      else resolve();
+    });
+  });
+}
+
+/** Adds rules to a namespace's tables (`iptables-restore --noflush`: nothing there is replaced). */
+function iptablesRestore(ns: string, rules: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = execFile('ip', ['netns', 'exec', ns, 'iptables-restore', '-w', '5', '--noflush'], { timeout: IP_TIMEOUT_MS }, (err, _out, stderr) => {
+      if (err) reject(new LabError('NETNS', `iptables-restore in ${ns} failed: ${stderr.trim() || err.message}`));
+      else resolve();
+    });
+    child.stdin?.end(rules);
+  });
+}
+
 export interface ExecResult {
   code: number | null;
   stdout: string;
@@ -126,6 +161,9 @@ export class NetnsNetwork {
   readonly dir: string;
   private readonly hosts = new Map<string, { ns: string; address: string; veth: string }>();
   private readonly children = new Set<ChildProcess>();
+  /** Extra bridges of a `link` partition, and namespaces holding drop rules: what heal() undoes. */
+  private readonly bridges = new Set<string>();
+  private readonly filtered = new Set<string>();
   private destroyed = false;
   private readonly onExit = () => this.destroySync();
 
@@ -222,6 +260,56 @@ export class NetnsNetwork {
     const h = this.hosts.get(host);
     if (!h) throw new LabError('NETNS', `no namespace host "${host}"`);
     await ip(['-n', this.switchNs, 'link', 'set', h.veth, 'up']);
+  }
+
+  /**
+   * Kernel-level partition into `groups` of hosts (hosts in no group stay with the first). `link`: each group after the
+   * first gets a bridge of its own, its hosts' bridge ports moved there (`ip link set master`), so a group still
+   * talks within itself; `drop`: iptables rules in each host's namespace drop every packet to and from the hosts of
+   * the other groups. Replaces an earlier partition.
+   */
+  async partition(groups: string[][], mode: PartitionMode): Promise<void> {
+    await this.heal();
+    const hostOf = (n: string) => {
+      const h = this.hosts.get(n);
+      if (!h) throw new LabError('NETNS', `no namespace host "${n}" (hosts: ${[...this.hosts.keys()].join(', ')})`);
+      return h;
+    };
+    if (mode === 'link') {
+      for (let g = 1; g < groups.length; g++) {
+        await ip(['-n', this.switchNs, 'link', 'add', `br${g}`, 'type', 'bridge']);
+        await ip(['-n', this.switchNs, 'link', 'set', `br${g}`, 'up']);
+        this.bridges.add(`br${g}`);
+        for (const n of groups[g]!) await ip(['-n', this.switchNs, 'link', 'set', hostOf(n).veth, 'master', `br${g}`]);
+      }
+      return;
+    }
+    checkIptables();
+    // Every host's rules in one iptables-restore, all hosts at once: the partition takes effect (nearly) together.
+    const work: Promise<void>[] = [];
+    for (const [g, group] of groups.entries()) {
+      const others = groups.filter((_, j) => j !== g).flat().map((n) => hostOf(n).address);
+      for (const n of group) {
+        const ns = hostOf(n).ns;
+        this.filtered.add(ns);
+        const rules = others.flatMap((a) => [`-A INPUT -s ${a} -j DROP`, `-A OUTPUT -d ${a} -j DROP`]);
+        work.push(iptablesRestore(ns, ['*filter', ...rules, 'COMMIT', ''].join('\n')));
+      }
+    }
+    const failed = (await Promise.allSettled(work)).find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  /** Undoes `partition` (either mode): every host on the one bridge, no drop rule left. */
+  async heal(): Promise<void> {
+    for (const h of this.hosts.values()) await ip(['-n', this.switchNs, 'link', 'set', h.veth, 'master', 'br0']);
+    for (const b of this.bridges) await ip(['-n', this.switchNs, 'link', 'del', b]);
+    this.bridges.clear();
+    for (const ns of this.filtered) {
+      await iptables(ns, ['-F', 'INPUT']);
+      await iptables(ns, ['-F', 'OUTPUT']);
+    }
+    this.filtered.clear();
   }
 
   /** Stops every process of the run and removes everything it made. Idempotent. */
