@@ -67,6 +67,8 @@ export class NetnsCluster {
   /** Which namespace host each member runs on now (its own at first; a spare after a move). */
   private readonly hostOf = new Map<string, string>();
   private readonly paused = new Set<string>();
+  private originalHosts: { host: string; address: string }[] = [];
+  private spareHosts: { host: string; address: string }[] = [];
 
   private constructor(
     readonly net: NetnsNetwork,
@@ -100,6 +102,8 @@ export class NetnsCluster {
     const net = await NetnsNetwork.create([...plan.members.map((m) => ({ name: m.name, address: m.address })), ...extra, ...spares], dir);
     const sibling = join(dirname(opts.etcd.path), 'etcdctl');
     const cluster = new NetnsCluster(net, plan, spec, opts.etcd, existsSync(sibling) ? sibling : 'etcdctl');
+    cluster.originalHosts = plan.members.map((m) => ({ host: m.name, address: m.address }));
+    cluster.spareHosts = spares.map((h) => ({ host: h.name, address: h.address }));
     try {
       if (plan.tls) await ensureHostsPki(plan, plan.tls.dir);
       const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
@@ -221,12 +225,33 @@ export class NetnsCluster {
    * data dir over, start it there with the moved plan's flags. Same member ID, same data. Resolves once every member
    * agrees on a leader again.
    */
-  async moveMember(name: string, spare: string, timeoutMs = 30_000): Promise<{ id: string; from: string; to: string }> {
+  /** Every namespace host a member can run on, with its address: the members' own hosts, then the spares. */
+  hostsList(): { host: string; address: string; member: string | null }[] {
+    const all = [...this.originalHosts, ...this.spareHosts];
+    const on = new Map([...this.hostOf.entries()].map(([m, h]) => [h, m]));
+    return all.map((h) => ({ ...h, member: on.get(h.host) ?? null }));
+  }
+
+  /** The free host `to` names (a host name like s1, or its address), or a clear refusal. */
+  private targetHost(name: string, to: string): { host: string; address: string } {
+    const hosts = this.hostsList();
+    const h = hosts.find((x) => x.host === to || x.address === to);
+    const free = hosts.filter((x) => x.member === null);
+    const list = free.map((x) => `${x.host} (${x.address})`).join(', ');
+    if (!h) {
+      throw new LabError('USAGE', `"${to}" is not a host of this run${free.length > 0 ? `; free hosts: ${list}` : ''}`, {
+        hint: free.length > 0 ? `e.g. --to ${free[0]!.host}` : 'start the hosts with a spare: etcd-lab netns up --spares 1',
+      });
+    }
+    if (h.member === name) throw new LabError('USAGE', `${name} already runs on ${h.host} (${h.address})`, { hint: free.length > 0 ? `free hosts: ${list}` : 'start the hosts with a spare: etcd-lab netns up --spares 1' });
+    if (h.member !== null) throw new LabError('USAGE', `${h.host} (${h.address}) already runs ${h.member}: one member per host`, { hint: free.length > 0 ? `free hosts: ${list}` : 'start the hosts with a spare: etcd-lab netns up --spares 1' });
+    return h;
+  }
+
+  async moveMember(name: string, to: string, timeoutMs = 30_000, say: (text: string) => void = () => undefined): Promise<{ id: string; from: string; to: string; host: string }> {
     const i = this.plan.members.findIndex((m) => m.name === name);
-    if (i < 0) throw new LabError('UNKNOWN_MEMBER', `no member "${name}"`);
-    const spareIndex = Number(/^s(\d+)$/.exec(spare)?.[1] ?? NaN) - 1;
-    if (!(spareIndex >= 0)) throw new LabError('USAGE', `"${spare}" is not a spare host (s1, s2, ...)`);
-    const address = spareAddress(this.plan.members.length, spareIndex);
+    if (i < 0) throw new LabError('UNKNOWN_MEMBER', `no member "${name}" (members: ${this.plan.members.map((m) => m.name).join(', ')})`);
+    const { host: spare, address } = this.targetHost(name, to);
     const mv = planHostMove(this.spec, this.etcd.version, this.plan.token, name, { address, dataDir: join(this.net.dir, 'data', spare, name) });
     const via = this.plan.members.find((m) => m.name !== name)!;
     const viaHost = this.hostOfMember(via.name);
@@ -235,6 +260,7 @@ export class NetnsCluster {
     const id = members.find((m) => m.name === name)?.ID;
     if (id === undefined) throw new LabError('MEMBERSHIP', `${name} is not in the member list: ${list.stdout}`);
     const hex = BigInt(id).toString(16);
+    say(`stopping ${name} (id ${BigInt(id).toString(16)}) on ${this.hostOfMember(name)} (${mv.from.address})`);
     const proc = this.procs.get(name);
     if (proc?.pid !== undefined) {
       const exited = new Promise((r) => proc.once('exit', r));
@@ -247,6 +273,7 @@ export class NetnsCluster {
     }
     const upd = await this.ctl(viaHost, ['--endpoints', via.clientURL, 'member', 'update', hex, `--peer-urls=${mv.peerURLs.join(',')}`]);
     if (upd.code !== 0) throw new LabError('MEMBERSHIP', `member update ${hex} failed: ${upd.stderr}`);
+    say(`member update ${hex} --peer-urls=${mv.peerURLs.join(',')}; carrying its data dir to ${spare}`);
     mkdirSync(dirname(mv.to.dataDir), { recursive: true });
     renameSync(mv.from.dataDir, mv.to.dataDir);
     if (mv.plan.tls) {
@@ -258,8 +285,9 @@ export class NetnsCluster {
     this.hostOf.set(name, spare);
     this.plan = mv.plan;
     this.spec = mv.spec;
+    say(`started ${name} on ${spare} (${address}); waiting until every member agrees on a leader`);
     await this.waitForLeader(this.plan.members.map((m) => m.name), Date.now() + timeoutMs);
-    return { id: hex, from: mv.from.peerURL, to: mv.to.peerURL };
+    return { id: hex, from: mv.from.peerURL, to: mv.to.peerURL, host: spare };
   }
 
   /**
