@@ -73,7 +73,7 @@ test('TLS on namespace hosts: a certificate per host for its own IP; a client ve
   });
 });
 
-test('DNS bootstrap with TLS forms on etcd 3.4 (it needs the _etcd-server-ssl records, which TLS plans serve); certificates name the host\'s DNS name', { skip }, async () => {
+test('DNS bootstrap with TLS forms (etcd 3.4 needs it: it asks for the _etcd-server-ssl records, which TLS plans serve); certificates name the host\'s DNS name', { skip }, async () => {
   await withTlsCluster('dns', async (c) => {
     const m = c.plan.members[0]!;
     assert.match(sans(memberTlsFiles(c.plan.tls!, m.name).certFile), new RegExp(`DNS:${m.advertiseHost.replace(/\./g, '\\.')}`));
