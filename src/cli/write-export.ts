@@ -23,7 +23,12 @@ export function writeExport(dir: string, files: ExportFile[], force: boolean): s
  * writeExport plus the plan's certificates in `<dir>/pki`, made first in a folder beside `dir` by `makePki` and moved
  * in last: a failure anywhere leaves no certificate and no file of the export behind.
  */
-export async function writeExportWithPki(dir: string, files: ExportFile[], force: boolean, makePki: (pkiDir: string) => Promise<unknown>): Promise<string[]> {
+export async function writeExportWithPki(
+  dir: string,
+  files: ExportFile[] | ((pkiDir: string) => ExportFile[]),
+  force: boolean,
+  makePki: (pkiDir: string) => Promise<unknown>,
+): Promise<string[]> {
   const { randomBytes } = await import('node:crypto');
   const { mkdirSync: mkdir, renameSync, rmSync } = await import('node:fs');
   const { resolve } = await import('node:path');
@@ -35,7 +40,7 @@ export async function writeExportWithPki(dir: string, files: ExportFile[], force
   mkdir(tmp, { recursive: true, mode: 0o700 });
   try {
     await makePki(join(tmp, 'pki'));
-    const written = writeExport(dir, files, force);
+    const written = writeExport(dir, typeof files === 'function' ? files(join(tmp, 'pki')) : files, force);
     rmSync(pki, { recursive: true, force: true });
     renameSync(join(tmp, 'pki'), pki);
     return [...written, 'pki/'];

@@ -7,7 +7,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
 import { runCli } from '../helpers/cli.js';
+import { expandK8s } from '../helpers/k8s-expand.js';
 
 const root = mkdtempSync(join(tmpdir(), 'etcd-lab-export-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -114,4 +116,36 @@ test('compose --tls: docker-compose config accepts it; the services mount the ex
   assert.match(full.out, /--cert-file[\s\S]*?\/etc\/etcd\/pki\/m2\/server\.crt/);
   assert.ok(existsSync(join(dir, 'pki', 'm2', 'server.crt')));
   assert.match(run('openssl', ['x509', '-noout', '-in', join(dir, 'pki', 'm2', 'server.crt'), '-checkip', '10.77.0.12'], dir).out, /does match/);
+});
+
+test('kubernetes --tls: a Secret with the CA and each pod\'s certificates; kubectl decodes it; every pod\'s expanded flags name a file the Secret mounts, whose certificate names that pod', { skip: !has('kubectl', ['version', '--client']) && 'no kubectl' }, async () => {
+  const dir = await exportTo('kubernetes', ['-n', '3', '--tls', '--etcd-version', '3.6.14']);
+  const names = run('kubectl', ['annotate', '--local', '-f', 'etcd.yaml', '-o', 'name', 'checked=yes'], dir);
+  assert.equal(names.code, 0, names.out);
+  assert.deepEqual(names.out.trim().split('\n'), ['secret/etcd-pki', 'service/etcd', 'statefulset.apps/etcd', 'poddisruptionbudget.policy/etcd']);
+  const docs = parseAllDocuments(readFileSync(join(dir, 'etcd.yaml'), 'utf8')).map((d) => d.toJS());
+  const secret = docs.find((d) => d.kind === 'Secret');
+  const sts = docs.find((d) => d.kind === 'StatefulSet');
+  const pod = sts.spec.template.spec;
+  const c = pod.containers[0];
+  const mount = c.volumeMounts.find((m: { name: string }) => m.name === 'pki');
+  assert.equal(mount.mountPath, '/etc/etcd/pki');
+  const items = pod.volumes.find((v: { name: string }) => v.name === 'pki').secret.items as { key: string; path: string }[];
+  // The probes cannot present a client certificate: they use /health on the plain-HTTP metrics port.
+  assert.equal(c.readinessProbe.httpGet.port, 2381);
+  assert.ok(c.args.includes('http://0.0.0.0:2381'));
+  for (let i = 0; i < 3; i++) {
+    const args = c.args.map((a: string) => expandK8s(a, { POD_NAME: `etcd-${i}` })) as string[];
+    for (const flag of ['--cert-file', '--key-file', '--peer-cert-file', '--peer-key-file', '--trusted-ca-file']) {
+      const path = args[args.indexOf(flag) + 1]!;
+      const rel = path.replace(/^\/etc\/etcd\/pki\//, '');
+      const item = items.find((it) => it.path === rel);
+      assert.ok(item, `${flag} ${path} is mounted from the Secret`);
+      // What the pod reads is the file the export wrote.
+      assert.equal(Buffer.from(secret.data[item.key], 'base64').toString('utf8'), readFileSync(join(dir, 'pki', rel), 'utf8'));
+    }
+    const cert = join(dir, 'pki', `etcd-${i}`, 'server.crt');
+    assert.match(run('openssl', ['x509', '-noout', '-in', cert, '-checkhost', `etcd-${i}.etcd.default.svc.cluster.local`], dir).out, /does match/);
+    assert.match(run('openssl', ['x509', '-noout', '-in', cert, '-checkhost', `etcd-${(i + 1) % 3}.etcd.default.svc.cluster.local`], dir).out, /does NOT match/);
+  }
 });

@@ -37,6 +37,7 @@ export function registerExport(program: Command): void {
       '  $ etcd-lab export --format systemd --tls --hosts 10.0.1.10,10.0.1.11,10.0.1.12 -o units   # + units/pki: a CA, a certificate per host',
       '  $ etcd-lab export --format kubernetes -n 3 --etcd-version 3.6.14 -o k8s',
       '  $ etcd-lab export --format kubernetes -n 5 --bootstrap dns -o k8s   # --discovery-srv on the headless Service',
+      '  $ etcd-lab export --format kubernetes -n 3 --tls -o k8s             # + a Secret with the CA and each pod\'s certificates',
     ].join('\n'))
     .action(async (opts: ExportFlags) => {
       // Kubernetes names the hosts itself: its bootstrap is applied once they are made.
@@ -46,7 +47,7 @@ export function registerExport(program: Command): void {
       const { packageVersion } = await import('../version.js');
       const { warn, printJson } = await import('../output.js');
       const exportOpts = { etcdPath: opts.etcdPath ?? '/usr/local/bin/etcd', generator: packageVersion(), ...(opts.registry ? { registry: opts.registry } : {}) };
-      let files: import('../../plan/export/types.js').ExportFile[];
+      let files: import('../../plan/export/types.js').ExportFile[] | ((pkiDir: string) => import('../../plan/export/types.js').ExportFile[]);
       let warnings: string[];
       let tlsPlan: import('../../plan/hosts.js').HostsPlan | null = null;
       if (opts.format === 'kubernetes') {
@@ -62,8 +63,14 @@ export function registerExport(program: Command): void {
           hosts: { hosts: k8s.kubernetesHosts(settings.spec.nodes, names), bootstrap: dns ? ('dns' as const) : ('static' as const), ...(dns ? { dnsDomain: k8s.serviceDomain(names) } : {}) },
         };
         const { prepareHostsPlan } = await import('../../prepare-hosts.js');
-        const { plan } = await prepareHostsPlan(withHosts, { ...(opts.dataDir ? { dataDir: opts.dataDir } : {}), given: new Set([...settings.given].filter((g) => g !== 'nodes')) });
-        files = k8s.kubernetesExport(plan, names, exportOpts);
+        const { plan } = await prepareHostsPlan(withHosts, { ...(opts.dataDir ? { dataDir: opts.dataDir } : {}), ...(opts.pkiDir ? { pkiDir: opts.pkiDir } : {}), given: new Set([...settings.given].filter((g) => g !== 'nodes')) });
+        if (plan.tls) {
+          tlsPlan = plan;
+          const { readFileSync } = await import('node:fs');
+          const { join } = await import('node:path');
+          // The Secret carries the certificates: the manifest is made once they exist.
+          files = (pkiDir) => k8s.kubernetesExport(plan, names, { ...exportOpts, pki: Object.fromEntries(k8s.pkiSecretItems(plan).map((it) => [it.path, readFileSync(join(pkiDir, it.path), 'utf8')])) });
+        } else files = k8s.kubernetesExport(plan, names, exportOpts);
         warnings = plan.warnings;
       } else {
         if (!settings.hosts) throw new LabError('USAGE', `--format ${opts.format} needs the hosts`, { hint: 'pass --hosts 10.0.1.10,10.0.1.11,10.0.1.12 (or hosts: in etcd-lab.yaml)' });
@@ -79,7 +86,7 @@ export function registerExport(program: Command): void {
       const withPki = tlsPlan;
       const written = withPki
         ? await writeExportWithPki(opts.output, files, opts.force === true, async (dir) => (await import('../../supervisor/pki.js')).ensureHostsPki(withPki, dir))
-        : writeExport(opts.output, files, opts.force === true);
+        : writeExport(opts.output, typeof files === 'function' ? [] : files, opts.force === true);
       for (const w of warnings) warn(w);
       if (opts.json) printJson({ format: opts.format, dir: opts.output, files: written });
       else process.stderr.write(`wrote ${written.join(', ')} in ${opts.output}\n`);
