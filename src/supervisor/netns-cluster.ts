@@ -11,7 +11,7 @@ import { dialectArgs } from '../plan/dialect.js';
 import { buildHostsPlan, type HostsPlan, type HostsSpec } from '../plan/hosts.js';
 import { planHostMove } from '../plan/hosts-move.js';
 import type { EtcdVersion, Profile } from '../plan/types.js';
-import { NETNS_SUBNET, NetnsNetwork, type NetnsHost } from './netns.js';
+import { NETNS_SUBNET, NetnsNetwork, netnsRunDirPrefix, type NetnsHost } from './netns.js';
 import { ensureHostsPki } from './pki.js';
 import { memberTlsFiles } from '../plan/tls.js';
 
@@ -80,7 +80,7 @@ export class NetnsCluster {
 
   /** Makes the hosts, starts what the bootstrap needs and every member; resolves once they agree on a leader. */
   static async start(opts: NetnsClusterOptions): Promise<NetnsCluster> {
-    const dir = mkdtempSync(join(tmpdir(), 'etcd-lab-netns-'));
+    const dir = mkdtempSync(join(tmpdir(), netnsRunDirPrefix()));
     const names = Array.from({ length: opts.nodes }, (_, i) => `m${i + 1}`);
     const spec: HostsSpec = {
         hosts: names.map((name, i) => ({ name, address: memberAddress(i), dataDir: join(dir, 'data', name) })),

@@ -4,7 +4,8 @@
 // and `sweepStaleNetns` only what a run that is gone left behind.
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, openSync, closeSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, closeSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabError } from '../errors.js';
 
@@ -93,11 +94,35 @@ function removeNetnsSync(ns: string): void {
   }
 }
 
-/** Removes the namespaces of etcd-lab runs that are gone (killed before they could clean up). Returns their names. */
+/** The prefix of a run folder (`mkdtemp`): it names the owner pid, so a sweep can tell a run that is gone. */
+export function netnsRunDirPrefix(pid: number = process.pid): string {
+  return `etcd-lab-netns-${pid}-`;
+}
+
+/** Of the entries of the temp folder, the run folders of netns runs whose process is gone. Pure. */
+export function staleRunDirs(entries: readonly string[], alive: (pid: number) => boolean): string[] {
+  return entries.filter((e) => {
+    const m = /^etcd-lab-netns-(\d+)-[A-Za-z0-9]{6}$/.exec(e);
+    return m !== null && !alive(Number(m[1]));
+  });
+}
+
+/**
+ * Removes the namespaces and run folders of etcd-lab runs that are gone (killed before they could clean up).
+ * Returns the namespaces' names and the folders' paths.
+ */
 export function sweepStaleNetns(): string[] {
   const stale = staleNetns(listNetns(), pidAlive);
   for (const ns of stale) removeNetnsSync(ns);
-  return stale;
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(tmpdir());
+  } catch {
+    /* no temp folder to read */
+  }
+  const dirs = staleRunDirs(entries, pidAlive).map((e) => join(tmpdir(), e));
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  return [...stale, ...dirs];
 }
 
 function ip(args: string[]): Promise<void> {
