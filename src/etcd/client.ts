@@ -2,6 +2,8 @@
 // node:http rather than fetch: client certificates are needed for TLS members.
 import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
+import tls from 'node:tls';
 import { LabError } from '../errors.js';
 import { parseJsonSafe } from './json.js';
 import { openWatch, type WatchHandle, type WatchRequest, type WatchResponse } from './watch.js';
@@ -18,6 +20,11 @@ export interface EtcdClientOptions {
   /** Bound on every call (connect, request, full response), in ms. Default 1500. */
   timeoutMs?: number;
   tls?: EtcdTlsOptions;
+  /**
+   * Reach the member through this unix socket (e.g. a relay inside its network namespace) instead of a TCP
+   * connection from here. The URL still names the member: HTTPS verifies its certificate against the URL's host.
+   */
+  socketPath?: string;
 }
 
 export interface CallOptions {
@@ -332,6 +339,14 @@ export class EtcdClient {
       base.protocol === 'https:'
         ? new https.Agent({ keepAlive: true, ca: opts.tls?.ca, cert: opts.tls?.cert, key: opts.tls?.key })
         : new http.Agent({ keepAlive: true });
+    const socketPath = opts.socketPath;
+    if (socketPath !== undefined) {
+      const agent = this.agent as http.Agent & { createConnection: (o: object, cb?: unknown) => net.Socket };
+      agent.createConnection =
+        base.protocol === 'https:'
+          ? (o: object) => tls.connect({ ...(o as tls.ConnectionOptions), socket: net.connect(socketPath) })
+          : () => net.connect(socketPath);
+    }
   }
 
   /** `POST /v3/maintenance/status`. A member without a leader may not answer at all: expect `timeout`. */

@@ -23,6 +23,8 @@ export interface CaptureOptions {
   group?: boolean;
   /** How much of each stream is kept (default 64,000 characters). */
   maxChars?: number;
+  /** Written to its stdin, which is then closed (default: no stdin). */
+  input?: string;
 }
 
 /**
@@ -40,17 +42,21 @@ export function runCapture(
   return new Promise((done) => {
     const posix = process.platform !== 'win32' && opts.group !== false;
     const max = opts.maxChars ?? 64_000;
-    const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: posix });
+    const child = spawn(cmd, args, { env, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], detached: posix });
+    if (opts.input !== undefined) {
+      child.stdin!.on('error', () => {}); // a program that exits without reading: its exit code says what happened
+      child.stdin!.end(opts.input);
+    }
     let output = '';
     let stdout = '';
     let stderr = '';
     let timedOut = false;
-    child.stdout.on('data', (d: Buffer) => {
+    child.stdout!.on('data', (d: Buffer) => {
       const text = d.toString('utf8');
       if (stdout.length < max) stdout += text;
       if (output.length < max) output += text;
     });
-    child.stderr.on('data', (d: Buffer) => {
+    child.stderr!.on('data', (d: Buffer) => {
       const text = d.toString('utf8');
       if (stderr.length < max) stderr += text;
       if (output.length < max) output += text;

@@ -73,3 +73,9 @@ export function tlsArgs(tls: TlsPlan, member: string): string[] {
     '--peer-client-cert-auth',
   ];
 }
+
+/** The same certificates under another folder (e.g. made locally for hosts that keep them in /etc/etcd/pki). */
+export function rebaseTls(tls: TlsPlan, dir: string): TlsPlan {
+  const at = (file: string) => posix.join(dir, posix.relative(tls.dir, file));
+  return { dir, caFile: at(tls.caFile), caKeyFile: at(tls.caKeyFile), certFile: at(tls.certFile), keyFile: at(tls.keyFile), sans: tls.sans };
+}

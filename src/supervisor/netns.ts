@@ -4,7 +4,8 @@
 // and `sweepStaleNetns` only what a run that is gone left behind.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, openSync, closeSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, closeSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabError } from '../errors.js';
 import { runCapture } from '../etcd/run-capture.js';
@@ -94,11 +95,35 @@ function removeNetnsSync(ns: string): void {
   }
 }
 
-/** Removes the namespaces of etcd-lab runs that are gone (killed before they could clean up). Returns their names. */
+/** The prefix of a run folder (`mkdtemp`): it names the owner pid, so a sweep can tell a run that is gone. */
+export function netnsRunDirPrefix(pid: number = process.pid): string {
+  return `etcd-lab-netns-${pid}-`;
+}
+
+/** Of the entries of the temp folder, the run folders of netns runs whose process is gone. Pure. */
+export function staleRunDirs(entries: readonly string[], alive: (pid: number) => boolean): string[] {
+  return entries.filter((e) => {
+    const m = /^etcd-lab-netns-(\d+)-[A-Za-z0-9]{6}$/.exec(e);
+    return m !== null && !alive(Number(m[1]));
+  });
+}
+
+/**
+ * Removes the namespaces and run folders of etcd-lab runs that are gone (killed before they could clean up).
+ * Returns the namespaces' names and the folders' paths.
+ */
 export function sweepStaleNetns(): string[] {
   const stale = staleNetns(listNetns(), pidAlive);
   for (const ns of stale) removeNetnsSync(ns);
-  return stale;
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(tmpdir());
+  } catch {
+    /* no temp folder to read */
+  }
+  const dirs = staleRunDirs(entries, pidAlive).map((e) => join(tmpdir(), e));
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  return [...stale, ...dirs];
 }
 
 async function ip(args: string[]): Promise<void> {
@@ -107,6 +132,32 @@ async function ip(args: string[]): Promise<void> {
     const why = r.stderr.trim() || r.error?.message || (r.timedOut ? `no answer within ${IP_TIMEOUT_MS} ms` : `exit code ${r.code}`);
     throw new LabError('NETNS', `ip ${args.join(' ')} failed: ${why}`);
   }
+}
+
+/** How `NetnsNetwork.partition` cuts hosts apart. */
+export type PartitionMode = 'link' | 'drop';
+export const PARTITION_MODES: readonly PartitionMode[] = ['link', 'drop'];
+
+/** `drop` partitions need iptables (nft or legacy backend); refuses clearly without it. */
+export function checkIptables(): void {
+  try {
+    execFileSync('iptables', ['--version'], { stdio: 'ignore', timeout: IP_TIMEOUT_MS });
+  } catch {
+    throw new LabError('NETNS', 'the drop partition mode needs iptables in the host namespaces, and it is not on PATH', {
+      hint: 'install iptables (Debian: apt-get install iptables), or use the link mode (--partition-mode link), which needs only iproute2',
+    });
+  }
+}
+
+async function iptables(ns: string, args: string[]): Promise<void> {
+  const r = await runCapture('ip', ['netns', 'exec', ns, 'iptables', '-w', '5', ...args], process.env, IP_TIMEOUT_MS, null, { group: false });
+  if (r.code !== 0) throw new LabError('NETNS', `iptables ${args.join(' ')} in ${ns} failed: ${r.stderr.trim() || r.error?.message || `exit code ${r.code}`}`);
+}
+
+/** Adds rules to a namespace's tables (`iptables-restore --noflush`: nothing there is replaced). */
+async function iptablesRestore(ns: string, rules: string): Promise<void> {
+  const r = await runCapture('ip', ['netns', 'exec', ns, 'iptables-restore', '-w', '5', '--noflush'], process.env, IP_TIMEOUT_MS, null, { group: false, input: rules });
+  if (r.code !== 0) throw new LabError('NETNS', `iptables-restore in ${ns} failed: ${r.stderr.trim() || r.error?.message || `exit code ${r.code}`}`);
 }
 
 export interface ExecResult {
@@ -126,6 +177,9 @@ export class NetnsNetwork {
   readonly dir: string;
   private readonly hosts = new Map<string, { ns: string; address: string; veth: string }>();
   private readonly children = new Set<ChildProcess>();
+  /** Extra bridges of a `link` partition, and namespaces holding drop rules: what heal() undoes. */
+  private readonly bridges = new Set<string>();
+  private readonly filtered = new Set<string>();
   private destroyed = false;
   private readonly onExit = () => this.destroySync();
 
@@ -221,6 +275,56 @@ export class NetnsNetwork {
     const h = this.hosts.get(host);
     if (!h) throw new LabError('NETNS', `no namespace host "${host}"`);
     await ip(['-n', this.switchNs, 'link', 'set', h.veth, 'up']);
+  }
+
+  /**
+   * Kernel-level partition into `groups` of hosts (hosts in no group stay with the first). `link`: each group after the
+   * first gets a bridge of its own, its hosts' bridge ports moved there (`ip link set master`), so a group still
+   * talks within itself; `drop`: iptables rules in each host's namespace drop every packet to and from the hosts of
+   * the other groups. Replaces an earlier partition.
+   */
+  async partition(groups: string[][], mode: PartitionMode): Promise<void> {
+    await this.heal();
+    const hostOf = (n: string) => {
+      const h = this.hosts.get(n);
+      if (!h) throw new LabError('NETNS', `no namespace host "${n}" (hosts: ${[...this.hosts.keys()].join(', ')})`);
+      return h;
+    };
+    if (mode === 'link') {
+      for (let g = 1; g < groups.length; g++) {
+        await ip(['-n', this.switchNs, 'link', 'add', `br${g}`, 'type', 'bridge']);
+        await ip(['-n', this.switchNs, 'link', 'set', `br${g}`, 'up']);
+        this.bridges.add(`br${g}`);
+        for (const n of groups[g]!) await ip(['-n', this.switchNs, 'link', 'set', hostOf(n).veth, 'master', `br${g}`]);
+      }
+      return;
+    }
+    checkIptables();
+    // Every host's rules in one iptables-restore, all hosts at once: the partition takes effect (nearly) together.
+    const work: Promise<void>[] = [];
+    for (const [g, group] of groups.entries()) {
+      const others = groups.filter((_, j) => j !== g).flat().map((n) => hostOf(n).address);
+      for (const n of group) {
+        const ns = hostOf(n).ns;
+        this.filtered.add(ns);
+        const rules = others.flatMap((a) => [`-A INPUT -s ${a} -j DROP`, `-A OUTPUT -d ${a} -j DROP`]);
+        work.push(iptablesRestore(ns, ['*filter', ...rules, 'COMMIT', ''].join('\n')));
+      }
+    }
+    const failed = (await Promise.allSettled(work)).find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
+  /** Undoes `partition` (either mode): every host on the one bridge, no drop rule left. */
+  async heal(): Promise<void> {
+    for (const h of this.hosts.values()) await ip(['-n', this.switchNs, 'link', 'set', h.veth, 'master', 'br0']);
+    for (const b of this.bridges) await ip(['-n', this.switchNs, 'link', 'del', b]);
+    this.bridges.clear();
+    for (const ns of this.filtered) {
+      await iptables(ns, ['-F', 'INPUT']);
+      await iptables(ns, ['-F', 'OUTPUT']);
+    }
+    this.filtered.clear();
   }
 
   /** Stops every process of the run and removes everything it made. Idempotent. */

@@ -8,7 +8,8 @@ import { EXIT, LabError } from '../errors.js';
 import type { EtcdTlsOptions } from '../etcd/client.js';
 import { runCapture } from '../etcd/run-capture.js';
 import { shellQuote } from '../plan/quote.js';
-import { memberTlsFiles } from '../plan/tls.js';
+import type { HostsPlan } from '../plan/hosts.js';
+import { memberTlsFiles, rebaseTls, type TlsPlan } from '../plan/tls.js';
 import type { ClusterPlan } from '../plan/types.js';
 
 const OPENSSL_TIMEOUT_MS = 15_000;
@@ -141,6 +142,14 @@ export interface PkiResult {
   dir: string;
 }
 
+/** A set of certificates to make: where (the TLS plan), the CA's name, and each member with its own SANs. */
+export interface PkiSet {
+  tls: TlsPlan;
+  token: string;
+  /** Each member's subjectAltName entries (openssl spelling): the plan's common `tls.sans` on one machine, the host's own on hosts. */
+  members: { name: string; sans: string[] }[];
+}
+
 /**
  * Makes what is missing of the plan's certificates: all of them (a new CA) when the CA or the client certificate is
  * missing, else only the members that have none (e.g. a member added later). Each set is made in a temporary folder
@@ -149,6 +158,19 @@ export interface PkiResult {
 export async function ensurePki(plan: ClusterPlan): Promise<PkiResult> {
   const tls = plan.tls;
   if (!tls) return { made: [], dir: '' };
+  return ensurePkiSet({ tls, token: plan.token, members: plan.members.map((m) => ({ name: m.name, sans: tls.sans })) });
+}
+
+/** The certificates of a multi-host plan made under `localDir` (its files then go to each host's `plan.tls.dir`). */
+export async function ensureHostsPki(plan: HostsPlan, localDir: string): Promise<PkiResult> {
+  if (!plan.tls) return { made: [], dir: '' };
+  return ensurePkiSet({ tls: rebaseTls(plan.tls, localDir), token: plan.token, members: plan.members.map((m) => ({ name: m.name, sans: m.sans })) });
+}
+
+/** ensurePki for any set: members may each have their own SANs (one certificate per host). */
+export async function ensurePkiSet(set: PkiSet): Promise<PkiResult> {
+  const { tls } = set;
+  const sansOf = new Map(set.members.map((m) => [m.name, m.sans]));
   const root = resolve(tls.dir);
   /** Where a file of the plan's pki folder lies under `base` (the folder itself, or a temporary one). */
   const at = (file: string, base: string): string => join(base, relative(root, resolve(file)));
@@ -160,17 +182,25 @@ export async function ensurePki(plan: ClusterPlan): Promise<PkiResult> {
     const f = memberFiles(name, root);
     return allExist(f.certFile, f.keyFile, f.peerCertFile, f.peerKeyFile);
   };
-  const makeMember = async (name: string, base: string, cnf: string, ca: { cert: string; key: string }): Promise<void> => {
+  const makeMember = async (name: string, base: string, baseCnf: string, ca: { cert: string; key: string }): Promise<void> => {
     const f = memberFiles(name, base);
+    const sans = sansOf.get(name) ?? tls.sans;
+    let cnf = baseCnf;
+    if (sans.join(',') !== tls.sans.join(',')) {
+      cnf = join(dirname(baseCnf), `openssl-${name}.cnf`);
+      writeFileSync(cnf, config(sans));
+    }
     await settled([
       signed(cnf, ca, { cert: f.certFile, key: f.keyFile }, name, 'member'),
       signed(cnf, ca, { cert: f.peerCertFile, key: f.peerKeyFile }, name, 'member'),
     ]);
+    if (cnf !== baseCnf) rmSync(cnf, { force: true });
   };
 
   mkdirSync(dirname(root), { recursive: true });
   const rootComplete = allExist(...[tls.caFile, tls.caKeyFile, tls.certFile, tls.keyFile].map((f) => at(f, root)));
-  const missing = rootComplete ? plan.members.map((m) => m.name).filter((n) => !memberComplete(n)) : plan.members.map((m) => m.name);
+  const names = set.members.map((m) => m.name);
+  const missing = rootComplete ? names.filter((n) => !memberComplete(n)) : names;
   if (rootComplete && missing.length === 0) return { made: [], dir: root };
 
   const work = rootComplete ? join(root, `.tmp-${randomBytes(4).toString('hex')}`) : `${root}.tmp-${randomBytes(4).toString('hex')}`;
@@ -181,7 +211,7 @@ export async function ensurePki(plan: ClusterPlan): Promise<PkiResult> {
     if (!rootComplete) {
       const ca = { cert: at(tls.caFile, work), key: at(tls.caKeyFile, work) };
       await openssl(
-        ['req', '-x509', '-new', ...newKeyArgs(ca.key), '-subj', `/CN=etcd-lab CA ${plan.token.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40)}`, '-days', DAYS, '-sha256', '-config', cnf, '-extensions', 'ca', '-out', ca.cert],
+        ['req', '-x509', '-new', ...newKeyArgs(ca.key), '-subj', `/CN=etcd-lab CA ${set.token.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 40)}`, '-days', DAYS, '-sha256', '-config', cnf, '-extensions', 'ca', '-out', ca.cert],
         'make the CA',
       );
       chmodSync(ca.key, 0o600);

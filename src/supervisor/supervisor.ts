@@ -295,9 +295,14 @@ export class Supervisor extends EventEmitter {
       'member.remove': (args, ctx) =>
         this.oneAtATime(async () => (await this.membership()).remove(this.memberArg(args), (text) => ctx.send({ event: 'progress', text }))),
       'member.replace': (args, ctx) =>
-        this.oneAtATime(async () =>
-          (await this.membership()).replace(this.memberArg(args), (text) => ctx.send({ event: 'progress', text }), { fresh: args.fresh === true }),
-        ),
+        this.oneAtATime(async () => {
+          if (typeof args.to === 'string') {
+            throw new LabError('USAGE', `--to moves a member to another host, and the cluster in ${this.opts.dir} runs on this machine`, {
+              hint: `\`etcd-lab member replace ${String(args.member)}\` gives it a new peer URL here; --to is for namespace hosts (etcd-lab netns up --dir DIR --spares 1)`,
+            });
+          }
+          return (await this.membership()).replace(this.memberArg(args), (text) => ctx.send({ event: 'progress', text }), { fresh: args.fresh === true });
+        }),
       upgrade: (args, ctx) => this.oneAtATime(() => this.upgrade(args, (text) => ctx.send({ event: 'progress', text }))),
       logs: (args, ctx) =>
         new Promise<null>((resolve) => {

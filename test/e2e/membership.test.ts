@@ -155,6 +155,9 @@ describe('membership', { concurrency: 3 }, () => {
         assert.equal(moveRefused.code, 2, show(moveRefused));
         assert.match(moveRefused.stderr, /replacing m2 takes it down for a moment: 1 of 3 voting members would stay up \(m1\)/);
         await ok(tmp, ['run', 'start', 'm3', '--dir', dir]);
+        const toRefused = await lab(tmp, ['member', 'replace', 'm2', '--to', 's1', '--dir', dir]);
+        assert.equal(toRefused.code, 2, show(toRefused));
+        assert.match(toRefused.stderr, /error: --to moves a member to another host, and the cluster in .* runs on this machine/);
 
         // Node migration: a new peer URL, the same member ID, its data still there.
         status = await statusJson(tmp, dir);

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { fileURLToPath } from 'node:url';
 import { LabError } from '../../errors.js';
 import type { ScenarioReport } from '../../chaos/runner.js';
@@ -10,6 +10,9 @@ interface DemoFlags {
   keep?: boolean;
   ports?: string;
   etcd?: string;
+  netns?: boolean;
+  partitionMode?: 'link' | 'drop';
+  tls?: boolean;
 }
 
 export const DEMOS = ['failover', 'partition'] as const;
@@ -55,6 +58,38 @@ function renderReport(r: ScenarioReport, summaryLines: string[]): string {
   return `${out.join('\n')}\n`;
 }
 
+/**
+ * The demo's cluster on network-namespace hosts (Linux, root): static bootstrap, fast profile, a client relay per
+ * host; the scenario's partitions are the kernel's. Every path out removes the hosts (their exit hook included).
+ */
+async function startNetnsDemoCluster(nodes: number, opts: DemoFlags) {
+  const { checkNetnsSupport, checkIptables } = await import('../../supervisor/netns.js');
+  const { NetnsCluster } = await import('../../supervisor/netns-cluster.js');
+  const { NetnsLab } = await import('../../chaos/netns-lab.js');
+  const { findEtcd } = await import('../../etcd/binary.js');
+  const { info } = await import('../output.js');
+  checkNetnsSupport();
+  const mode = opts.partitionMode ?? 'link';
+  if (mode === 'drop') checkIptables();
+  const etcd = await findEtcd({ ...(opts.etcd !== undefined ? { flag: opts.etcd } : {}), env: process.env, allowDownload: false });
+  info(`making ${nodes} namespace hosts (10.77.0.11-${10 + nodes}) with etcd ${etcd.version.text}${opts.tls ? ', TLS' : ''} ...`);
+  const c = await NetnsCluster.start({ nodes, bootstrap: 'static', etcd: { path: etcd.path, version: etcd.version }, ...(opts.tls ? { tls: true } : {}) });
+  try {
+    await c.startRelays();
+  } catch (e) {
+    await c.destroy();
+    throw e;
+  }
+  let closing: Promise<void> | null = null;
+  return {
+    lab: new NetnsLab(c, mode, c.clientTls()),
+    dir: c.net.dir,
+    etcdVersion: etcd.version.text,
+    where: `network-namespace hosts, partitions by ${mode === 'link' ? 'bridge ports (ip link set master)' : 'iptables DROP rules'}`,
+    close: (_graceMs?: number) => (closing ??= c.destroy()),
+  };
+}
+
 async function demo(name: string | undefined, opts: DemoFlags): Promise<number> {
   const { join } = await import('node:path');
   const { didYouMean } = await import('../../plan/suggest.js');
@@ -79,13 +114,17 @@ async function demo(name: string | undefined, opts: DemoFlags): Promise<number> 
   if (nodes !== scenario.members) warn(`${scenario.name} is written for ${scenario.members} members; running it on ${nodes}`);
 
   const { onInterrupt, showLive, startThrowawayCluster } = await import('../throwaway-cluster.js');
-  const cluster = await startThrowawayCluster({
-    nodes,
-    label: 'demo',
-    ...(opts.ports !== undefined ? { ports: opts.ports } : {}),
-    ...(opts.etcd !== undefined ? { etcd: opts.etcd } : {}),
-    ...(opts.keep ? { keep: true } : {}),
-  });
+  if (opts.netns && opts.keep) throw new LabError('USAGE', '--keep is for one-machine demos: namespace hosts and their data are always removed');
+  if (!opts.netns && opts.partitionMode !== undefined) throw new LabError('USAGE', '--partition-mode chooses how namespace hosts are cut apart: it needs --netns');
+  const cluster = opts.netns
+    ? await startNetnsDemoCluster(nodes, opts)
+    : await startThrowawayCluster({
+        nodes,
+        label: 'demo',
+        ...(opts.ports !== undefined ? { ports: opts.ports } : {}),
+        ...(opts.etcd !== undefined ? { etcd: opts.etcd } : {}),
+        ...(opts.keep ? { keep: true } : {}),
+      });
   const abort = new AbortController();
   const offSignals = onInterrupt(abort, () => void cluster.close(0));
   const { ElectionObserver } = await import('../../chaos/observer.js');
@@ -94,7 +133,7 @@ async function demo(name: string | undefined, opts: DemoFlags): Promise<number> 
   let report: ScenarioReport;
   try {
     info(
-      `${scenario.name}: ${scenario.description ?? scenario.file} — ${nodes} members (etcd ${cluster.etcdVersion}, fast profile, chaos mode) in ${cluster.dir}`,
+      `${scenario.name}: ${scenario.description ?? scenario.file} — ${nodes} members (etcd ${cluster.etcdVersion}, fast profile, ${'where' in cluster ? cluster.where : 'chaos mode'}) in ${cluster.dir}`,
     );
     const obs = new ElectionObserver(cluster.lab);
     await showLive(obs);
@@ -110,7 +149,7 @@ async function demo(name: string | undefined, opts: DemoFlags): Promise<number> 
   }
   if (opts.keep) info(`kept ${cluster.dir} (data and logs)`);
   if (opts.json) {
-    printJson({ demo: name ?? null, etcdVersion: cluster.etcdVersion, dir: opts.keep ? cluster.dir : null, ...report });
+    printJson({ demo: name ?? null, etcdVersion: cluster.etcdVersion, dir: opts.keep ? cluster.dir : null, hosts: 'where' in cluster ? cluster.where : 'one machine (chaos mode)', ...report });
   } else {
     process.stdout.write(renderReport(report, renderSummary(report.summary)));
   }
@@ -129,6 +168,9 @@ export function registerDemo(program: Command): void {
     .option('--keep', 'keep the temp dir with the members\' data and logs afterwards')
     .option('--ports <layout>', 'auto (free ports) or a base port number', 'auto')
     .option('--etcd <path>', 'etcd binary (default: $ETCD_BIN, PATH, then the download cache)')
+    .option('--netns', 'run it on network-namespace hosts (Linux, root): real addresses, partitions by the kernel instead of proxies')
+    .addOption(new Option('--partition-mode <mode>', 'with --netns: link (hosts moved to a bridge of their own) or drop (iptables DROP rules in each host)').choices(['link', 'drop']))
+    .option('--tls', 'with --netns: HTTPS with client certificates, a certificate per host')
     .addHelpText(
       'after',
       `
@@ -145,6 +187,8 @@ cluster in a fresh temp dir and removes it afterwards, on every path out (Ctrl-C
 Examples:
   $ etcd-lab demo failover
   $ etcd-lab demo partition --json > report.json
+  $ sudo etcd-lab demo partition --netns                        # the same demo, partitioned by the kernel
+  $ sudo etcd-lab demo partition --netns --partition-mode drop  # ... by iptables DROP rules in each host
   $ etcd-lab demo --file my-scenario.yaml -n 5
 
 Write your own scenario: start from a copy of ${examplesDir()}partition.yaml`,

@@ -8,6 +8,7 @@ interface MemberFlags {
   json?: boolean;
   learner?: boolean;
   fresh?: boolean;
+  to?: string;
 }
 
 const DONE: Record<MemberChange['action'], string> = { add: 'added', promote: 'promoted', remove: 'removed', replace: 'moved' };
@@ -116,10 +117,23 @@ The running supervisor makes the change, so etcd's member list, plan.json and st
       .description('move a member to a new peer URL (node migration): stop, update, start with the same data and ID; with --fresh: a new member in its place')
       .argument('<name>', 'the member')
       .option('--fresh', 'remove it, delete its data dir, add a new member (new ID) with the same name and ports, wait until it caught up')
+      .option('--to <host>', 'namespace hosts (etcd-lab netns up --dir): move it to this free host (s1, or its address 10.77.0.14)')
       .option('--json', 'print the result as JSON'),
   )
-    .addHelpText('after', '\nExamples:\n  $ etcd-lab member replace m2\n  $ etcd-lab member replace m2 --fresh    # a replaced machine: empty data dir, new member ID')
-    .action(async (name: string, opts: MemberFlags) => change(opts, 'member.replace', { member: name, fresh: opts.fresh === true }));
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  $ etcd-lab member replace m2',
+        '  $ etcd-lab member replace m2 --fresh    # a replaced machine: empty data dir, new member ID',
+        '  $ sudo etcd-lab netns up --dir /tmp/hosts --spares 1 &     # namespace hosts m1..m3 and a free host s1',
+        '  $ sudo etcd-lab member replace m2 --to s1 --dir /tmp/hosts  # m2 moves to s1: new peer URL, same ID and data',
+      ].join('\n'),
+    )
+    .action(async (name: string, opts: MemberFlags) =>
+      change(opts, 'member.replace', { member: name, fresh: opts.fresh === true, ...(opts.to !== undefined ? { to: opts.to } : {}) }),
+    );
 
   addDirOptions(
     member

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { buildPlan, defaultSpec } from '../../../src/plan/plan.js';
 import { parseConfig } from '../../../src/plan/config.js';
 import { resolveSettings } from '../../../src/plan/settings.js';
-import { memberSans, memberTlsFiles, tlsArgs, tlsPlanOf } from '../../../src/plan/tls.js';
+import { memberSans, memberTlsFiles, rebaseTls, tlsArgs, tlsPlanOf } from '../../../src/plan/tls.js';
 import type { ClusterSpec, EtcdVersion } from '../../../src/plan/types.js';
 
 const v34: EtcdVersion = { major: 3, minor: 4, patch: 23, text: '3.4.23' };
@@ -110,4 +110,11 @@ test('tls in etcd-lab.yaml and in flags', () => {
   assert.equal(resolveSettings({ tls: true }).spec.tls, true);
   assert.equal(resolveSettings({}).spec.tls, undefined);
   assert.throws(() => parseConfig('tls: yes please\n', 'lab.yaml'), /lab\.yaml:1:6: tls must be true or false/);
+});
+
+test('rebaseTls: the same files under another folder (certificates made locally for hosts that keep them elsewhere)', () => {
+  const onHosts = { dir: '/etc/etcd/pki', caFile: '/etc/etcd/pki/ca.crt', caKeyFile: '/etc/etcd/pki/ca.key', certFile: '/etc/etcd/pki/client.crt', keyFile: '/etc/etcd/pki/client.key', sans: ['IP:127.0.0.1'] };
+  const local = rebaseTls(onHosts, '/tmp/out/pki');
+  assert.deepEqual(local, { dir: '/tmp/out/pki', caFile: '/tmp/out/pki/ca.crt', caKeyFile: '/tmp/out/pki/ca.key', certFile: '/tmp/out/pki/client.crt', keyFile: '/tmp/out/pki/client.key', sans: ['IP:127.0.0.1'] });
+  assert.equal(memberTlsFiles(local, 'm2').certFile, '/tmp/out/pki/m2/server.crt');
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LabError } from '../../../src/errors.js';
-import { checkNetnsSupport, netnsOwner, staleNetns } from '../../../src/supervisor/netns.js';
+import { checkNetnsSupport, netnsOwner, netnsRunDirPrefix, staleNetns, staleRunDirs } from '../../../src/supervisor/netns.js';
 import { parseEndpointStatus } from '../../../src/supervisor/netns-cluster.js';
 
 test('netns hosts are refused clearly outside Linux and without root', () => {
@@ -21,4 +21,11 @@ test('only etcd-lab\'s namespaces of runs that are gone are stale', () => {
 test('endpoint status keeps 64-bit member ids exact', () => {
   const text = '[{"Endpoint":"http://10.77.0.11:2379","Status":{"header":{"cluster_id":1,"member_id":17333108055141959899,"revision":1,"raft_term":2},"leader":9007199254740993}}]';
   assert.deepEqual(parseEndpointStatus(text), [{ endpoint: 'http://10.77.0.11:2379', memberId: '17333108055141959899', leader: '9007199254740993', raftTerm: '2' }]);
+});
+
+test('staleRunDirs: only run folders (etcd-lab-netns-<pid>-XXXXXX) of processes that are gone', () => {
+  const entries = ['etcd-lab-netns-1-abcDEF', 'etcd-lab-netns-2-a1b2c3', 'etcd-lab-netns-2-a1b2c3x', 'etcd-lab-netns-XYZ123', 'etcd-lab-demo-2-abcdef', 'other'];
+  assert.deepEqual(staleRunDirs(entries, (pid) => pid === 1), ['etcd-lab-netns-2-a1b2c3']);
+  assert.match(`${netnsRunDirPrefix(42)}Ab12Cd`, /^etcd-lab-netns-42-Ab12Cd$/);
+  assert.deepEqual(staleRunDirs([`${netnsRunDirPrefix(7)}Ab12Cd`], () => false), ['etcd-lab-netns-7-Ab12Cd']);
 });
