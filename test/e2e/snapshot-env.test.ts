@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EtcdClient } from '../../src/etcd/client.js';
 import { claimPorts } from '../helpers/ports.js';
@@ -36,6 +36,7 @@ after(async () => {
     await assertNothingLeft(tmp);
   } finally {
     killIn(tmp);
+    rmSync(tmp, { recursive: true, force: true });
   }
 });
 

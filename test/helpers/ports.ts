@@ -1,6 +1,6 @@
 // Port blocks for tests. Test files run in parallel processes, so each one claims a block of ports by
 // creating a directory (atomic) under the temp dir; a block whose owner pid is dead is reclaimed.
-import { mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
@@ -32,6 +32,11 @@ function portFree(port: number): Promise<boolean> {
 const claimed: string[] = [];
 process.once('exit', () => {
   for (const d of claimed) rmSync(d, { recursive: true, force: true });
+  try {
+    rmdirSync(ROOT); // only when no other test process holds a block
+  } catch {
+    /* not empty, or gone */
+  }
 });
 
 /** Claims a block of `BLOCK` consecutive ports no other test process holds; returns its first port. */
