@@ -3,6 +3,7 @@
 // until ready; on any failure nothing is left running and `onClose` runs.
 import type { ChaosAttachment } from './chaos/attach.js';
 import type { ResolvedSettings, RestartPolicy, Settings } from './plan/settings.js';
+import type { ReadyFigure } from './supervisor/ready-figure.js';
 import type { Supervisor } from './supervisor/supervisor.js';
 
 export interface LaunchLabOptions {
@@ -14,6 +15,8 @@ export interface LaunchLabOptions {
   onNote?: (text: string) => void;
   /** After the last stop (or a failed start): removes what the caller made, e.g. its temp dir. */
   onClose?: () => void;
+  /** What the ready figure counts from (epoch ms, supervisor/ready-figure.ts): the command, or the library call. */
+  countFrom?: number;
 }
 
 export interface LaunchedLab {
@@ -21,6 +24,8 @@ export interface LaunchedLab {
   chaos: ChaosAttachment;
   dir: string;
   etcdVersion: string;
+  /** How long the start took, from `countFrom`, and the supervisor's share. */
+  ready: ReadyFigure;
   /** Stops every member and the proxies, then runs onClose; idempotent (a call with 0 while stopping kills now). */
   close(graceMs?: number): Promise<void>;
 }
@@ -41,9 +46,10 @@ export async function launchLab(o: LaunchLabOptions): Promise<LaunchedLab> {
       etcdVersion: prepared.etcd.version.text,
       restart: o.restart,
       ...(o.readyTimeoutMs !== undefined ? { readyTimeoutMs: o.readyTimeoutMs } : {}),
+      ...(o.countFrom !== undefined ? { countFrom: o.countFrom } : {}),
     });
     const chaos = attachChaos(sup);
-    await sup.start();
+    const ready = await sup.start();
     const started = sup;
     let closing: Promise<void> | null = null;
     return {
@@ -51,6 +57,7 @@ export async function launchLab(o: LaunchLabOptions): Promise<LaunchedLab> {
       chaos,
       dir: prepared.dir,
       etcdVersion: prepared.etcd.version.text,
+      ready,
       close: (graceMs = 3000) => {
         if (closing && graceMs === 0) void started.shutdown(0);
         closing ??= started.shutdown(graceMs).finally(() => o.onClose?.());

@@ -8,6 +8,7 @@ import { parsePortsOption } from './plan/ports.js';
 import { resolveSettings, type RestartPolicy, type Settings } from './plan/settings.js';
 import type { ClusterPlan, Profile } from './plan/types.js';
 import type { StatusReport } from './supervisor/status.js';
+import { epochNow, type ReadyFigure } from './supervisor/ready-figure.js';
 import type { RegisterOperation } from './check/history.js';
 import type { EtcdClient } from './etcd/client.js';
 import { HistoryRecorder } from './chaos/history-recorder.js';
@@ -51,6 +52,8 @@ export interface LabCluster extends AsyncDisposable {
   readonly plan: ClusterPlan;
   /** For a TLS cluster: the CA and the client certificate a client needs (absolute paths); null without TLS. */
   readonly tls: { caFile: string; certFile: string; keyFile: string } | null;
+  /** How long startCluster() took until the cluster was ready (elapsedMs, from the call), the supervisor's share, the leader then. */
+  readonly ready: ReadyFigure;
   status(): Promise<StatusReport>;
   /** The current leader's name, or null while there is none. */
   leader(): Promise<string | null>;
@@ -90,6 +93,7 @@ function installExitHook(killAll: () => void): void {
 }
 
 export async function startCluster(opts: StartClusterOptions = {}): Promise<LabCluster> {
+  const calledAt = epochNow();
   const { launchLab } = await import('./launch-lab.js');
   const { killAllGroupsSync } = await import('./supervisor/process.js');
   installExitHook(killAllGroupsSync);
@@ -117,6 +121,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<LabC
     restart: settings.restart,
     readyTimeoutMs: opts.readyTimeoutMs ?? 20_000,
     onClose: cleanup,
+    countFrom: calledAt,
   });
   live.add(launched);
   const sup = launched.sup;
@@ -138,6 +143,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<LabC
     dir: sup.dir,
     plan,
     tls: clientTlsFiles(plan),
+    ready: launched.ready,
     status: () => sup.cluster.status(),
     leader: async () => (await sup.cluster.status()).leader,
     waitForLeader: async ({ timeoutMs = 10_000, not } = {}) => {

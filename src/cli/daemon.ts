@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { LabError, type ErrorCode } from '../errors.js';
 import type { RunOptions } from './run-supervisor.js';
 import type { StartProgress } from '../supervisor/cluster.js';
+import type { ReadyFigure } from '../supervisor/ready-figure.js';
 import { statePaths } from '../supervisor/state-dir.js';
 
 /** What the background supervisor needs to run the cluster: the part of RunOptions that crosses the IPC channel. */
@@ -13,7 +14,7 @@ export type DaemonStart = Omit<RunOptions, 'onProgress' | 'onReady' | 'say'>;
 /** Messages the background supervisor sends its parent over IPC. */
 export type DaemonMessage =
   | { type: 'progress'; event: StartProgress }
-  | { type: 'ready'; leader: string; elapsedMs: number; pid: number }
+  | { type: 'ready'; leader: string; elapsedMs: number; supervisorMs: number; pid: number }
   | { type: 'error'; error: { code: string; message: string; hint?: string; details?: string[] } };
 
 function tail(path: string, n: number): string[] {
@@ -45,7 +46,7 @@ export function restoreDaemonEnv(env: NodeJS.ProcessEnv): void {
 
 export interface DaemonHandle {
   /** Sends the start request; resolves once the cluster is ready. */
-  start(o: DaemonStart & { onProgress: (e: StartProgress) => void }): Promise<{ leader: string; elapsedMs: number; pid: number }>;
+  start(o: DaemonStart & { onProgress: (e: StartProgress) => void }): Promise<ReadyFigure & { pid: number }>;
   /** Ends a daemon that was never sent a request (the parent failed first); a no-op once started. */
   cancel(): void;
 }
@@ -111,6 +112,7 @@ export function spawnDaemon(dir: string): DaemonHandle {
         parallel: o.parallel,
         readyTimeoutMs: o.readyTimeoutMs,
         ...(o.grpcProxyPort !== undefined ? { grpcProxyPort: o.grpcProxyPort } : {}),
+        ...(o.countFrom !== undefined ? { countFrom: o.countFrom } : {}),
       };
       return new Promise((resolveStart, reject) => {
         let settled = false;
@@ -126,7 +128,7 @@ export function spawnDaemon(dir: string): DaemonHandle {
         if (early.exit) return done(() => reject(exitError(early.exit!.code, early.exit!.signal)));
         child.on('message', (m: DaemonMessage) => {
           if (m.type === 'progress') o.onProgress(m.event);
-          else if (m.type === 'ready') done(() => resolveStart({ leader: m.leader, elapsedMs: m.elapsedMs, pid: m.pid }));
+          else if (m.type === 'ready') done(() => resolveStart({ leader: m.leader, elapsedMs: m.elapsedMs, supervisorMs: m.supervisorMs, pid: m.pid }));
           else if (m.type === 'error') {
             const { code, message, hint, details } = m.error;
             done(() => reject(new LabError(code as ErrorCode, message, { ...(hint ? { hint } : {}), details: details ?? [] })));
@@ -140,7 +142,7 @@ export function spawnDaemon(dir: string): DaemonHandle {
   };
 }
 
-export function startDaemon(o: DaemonStart & { onProgress: (e: StartProgress) => void }): Promise<{ leader: string; elapsedMs: number; pid: number }> {
+export function startDaemon(o: DaemonStart & { onProgress: (e: StartProgress) => void }): Promise<ReadyFigure & { pid: number }> {
   return spawnDaemon(o.dir).start(o);
 }
 
@@ -186,9 +188,9 @@ export async function daemonMain(): Promise<number> {
       onReady: (_sup, ready) => {
         // The start can finish between the parent's leaving and our SIGTERM's arrival: that stop goes on regardless.
         if (parentLeft) return;
-        say(`cluster ready in ${ready.elapsedMs} ms, leader ${ready.leader}`);
+        say(`cluster ready in ${ready.elapsedMs} ms from the command's start (this supervisor's share ${ready.supervisorMs} ms), leader ${ready.leader}`);
         process.off('disconnect', parentGone);
-        send({ type: 'ready', leader: ready.leader, elapsedMs: ready.elapsedMs, pid: process.pid });
+        send({ type: 'ready', leader: ready.leader, elapsedMs: ready.elapsedMs, supervisorMs: ready.supervisorMs, pid: process.pid });
         if (process.connected) process.disconnect();
       },
     });

@@ -4,6 +4,7 @@ import type { RestartPolicy } from '../plan/settings.js';
 import type { ClusterPlan } from '../plan/types.js';
 import type { MemberExitEvent, StartProgress } from '../supervisor/cluster.js';
 import { describeExit } from '../supervisor/exit-report.js';
+import type { ReadyFigure } from '../supervisor/ready-figure.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 
 export interface RunOptions {
@@ -16,9 +17,11 @@ export interface RunOptions {
   readyTimeoutMs: number;
   /** `up --grpc-proxy`: its port. */
   grpcProxyPort?: number;
+  /** What "ready in" counts from: the user's command (epoch ms, command-start.ts). */
+  countFrom?: number;
   onProgress: (e: StartProgress) => void;
   /** Called once the cluster is ready. */
-  onReady: (sup: Supervisor, ready: { leader: string; elapsedMs: number }) => void | Promise<void>;
+  onReady: (sup: Supervisor, ready: ReadyFigure) => void | Promise<void>;
   /** Lines about the supervisor's own life (member exits, restarts, stop). */
   say: (text: string) => void;
   /** How a member's log line is shown in those (default: as etcd wrote it). */
@@ -51,6 +54,7 @@ export async function runSupervisor(o: RunOptions): Promise<number> {
     parallel: o.parallel,
     readyTimeoutMs: o.readyTimeoutMs,
     ...(o.grpcProxyPort !== undefined ? { grpcProxyPort: o.grpcProxyPort } : {}),
+    ...(o.countFrom !== undefined ? { countFrom: o.countFrom } : {}),
   });
   // `etcd-lab kill|partition|...` and chaos mode's proxies (the supervisor does not import the chaos layer).
   attachChaos(sup);

@@ -2,12 +2,15 @@
 // both commands share.
 import type { ElectionObserver } from '../chaos/observer.js';
 import type { LocalLab } from '../chaos/local-lab.js';
+import type { ReadyFigure } from '../supervisor/ready-figure.js';
 
 export interface ThrowawayCluster {
   /** Fault injection on the cluster. */
   lab: LocalLab;
   dir: string;
   etcdVersion: string;
+  /** How long the start took, from the command's start. */
+  ready: ReadyFigure;
   /** Stops every member and removes the dir (unless kept). Idempotent. */
   close(graceMs?: number): Promise<void>;
 }
@@ -37,8 +40,9 @@ export async function startThrowawayCluster(o: { nodes: number; ports?: string; 
     remove();
     throw e;
   }
-  const lab = await launchLab({ settings, given: settings.given, restart: 'never', onNote: info, onClose: remove });
-  return { lab: lab.chaos.lab, dir, etcdVersion: lab.etcdVersion, close: (graceMs = 1000) => lab.close(graceMs) };
+  const { commandStartedAt } = await import('./command-start.js');
+  const lab = await launchLab({ settings, given: settings.given, restart: 'never', onNote: info, onClose: remove, countFrom: commandStartedAt() });
+  return { lab: lab.chaos.lab, dir, etcdVersion: lab.etcdVersion, ready: lab.ready, close: (graceMs = 1000) => lab.close(graceMs) };
 }
 
 /**

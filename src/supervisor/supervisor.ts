@@ -1,4 +1,5 @@
 // The long-running owner of one state dir: the cluster, its lock, state.json and the control socket.
+import { epochNow, msSince, type ReadyFigure } from './ready-figure.js';
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import { LabError } from '../errors.js';
@@ -24,6 +25,8 @@ export interface SupervisorOptions {
   readyTimeoutMs?: number;
   /** Run `etcd grpc-proxy start` on 127.0.0.1:<port> in front of the members once they are ready. */
   grpcProxyPort?: number;
+  /** What the ready figure counts from (epoch ms, ready-figure.ts): the user's command; default: start(). */
+  countFrom?: number;
 }
 
 export class Supervisor extends EventEmitter {
@@ -138,7 +141,8 @@ export class Supervisor extends EventEmitter {
   }
 
   /** Starts members and the control socket; resolves once the cluster is ready. On failure everything is stopped. */
-  async start(onProgress?: (e: StartProgress) => void): Promise<{ leader: string; elapsedMs: number }> {
+  async start(onProgress?: (e: StartProgress) => void): Promise<ReadyFigure> {
+    const t0 = epochNow();
     try {
       if (this.opts.plan.chaos) {
         const start = this.extensions.find((x) => x.startNetwork)?.startNetwork;
@@ -169,7 +173,7 @@ export class Supervisor extends EventEmitter {
       }
       // Written before the cluster is reported ready: whoever starts the next command finds every pid.
       this.saveStateNow();
-      return ready;
+      return { leader: ready.leader, elapsedMs: msSince(this.opts.countFrom ?? t0), supervisorMs: msSince(t0) };
     } catch (e) {
       await this.shutdown();
       throw e;

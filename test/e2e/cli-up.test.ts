@@ -57,6 +57,18 @@ describe('etcd-lab CLI', { concurrency: true }, () => {
           assert.match(up.stdout, new RegExp(`supervisor pid ${supervisorPid(dir)}\\b`));
         });
 
+        await t.test("the ready figure counts from the command's start: past the supervisor's own share, within the wall time", () => {
+          const shown = Number(/^cluster ready in (\d+) ms/m.exec(up.stdout)?.[1]);
+          const log = readFileSync(join(dir, 'supervisor.log'), 'utf8');
+          const m = /cluster ready in (\d+) ms from the command's start \(this supervisor's share (\d+) ms\)/.exec(log);
+          assert.ok(m, `supervisor.log has no ready line:\n${log}`);
+          assert.equal(Number(m[1]), shown, 'the CLI prints what the supervisor measured');
+          // The CLI's own Node start and planning come before the supervisor's start(): a figure counted from the
+          // supervisor's start would equal its share.
+          assert.ok(shown > Number(m[2]), `ready in ${shown} ms is not more than the supervisor's share ${m[2]} ms`);
+          assert.ok(shown <= up.wallMs, `ready in ${shown} ms, but the command took ${up.wallMs} ms`);
+        });
+
         await t.test('a real client (etcdctl) with the exported endpoints can put and get', async () => {
           const put = await etcdctl(exportedEndpoints(up.stdout), ['put', 'greeting', 'hello']);
           assert.equal(put.code, 0, put.stderr);

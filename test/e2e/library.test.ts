@@ -26,6 +26,9 @@ test('startCluster gives a handle whose faults and stop work; stop removes its t
   const dir = c.dir;
   try {
     assert.equal(c.endpoints.length, 3);
+    // Counted from the call: planning (etcd --version, ports) came before the supervisor's start.
+    assert.ok(c.ready.elapsedMs > c.ready.supervisorMs, `ready ${JSON.stringify(c.ready)}`);
+    assert.ok(c.members.some((m) => m.name === c.ready.leader), `ready.leader ${c.ready.leader} is not a member`);
     const first = await c.waitForLeader();
     assert.ok(c.members.some((m) => m.name === first), `${first} is not a member`);
     const { leader, term: oldTerm } = await leaderAndTerm(c);

@@ -150,6 +150,11 @@ describe('env and snapshots', { concurrency: false }, () => {
     assert.equal(r.code, 0, show(r));
     assert.match(r.stdout, new RegExp(`^restored .*backup\\.db \\(revision \\d+, [\\d.]+ KiB\\) into a new 3-member cluster in ${B} in \\d+ ms`));
     assert.match(r.stdout, /cluster ready in \d+ ms: 3 members/);
+    // "ready in" counts from the command the user typed, so it includes the restore before the up -d it ran.
+    const restoredMs = Number(/ into a new 3-member cluster in .* in (\d+) ms/.exec(r.stdout)?.[1]);
+    const readyMs = Number(/cluster ready in (\d+) ms/.exec(r.stdout)?.[1]);
+    const share = Number(/this supervisor's share (\d+) ms/.exec(readFileSync(join(B, 'supervisor.log'), 'utf8'))?.[1]);
+    assert.ok(readyMs > restoredMs + share, `ready in ${readyMs} ms, restore ${restoredMs} ms, supervisor ${share} ms`);
     const endpointsB = exportedEndpoints(r.stdout);
     assert.equal(endpointsB, [0, 2, 4].map((o) => `http://127.0.0.1:${portB + o}`).join(','));
 

@@ -143,7 +143,7 @@ async function chaos(opts: ChaosFlags): Promise<number> {
     });
     lab = cluster.lab;
     etcdVersion = cluster.etcdVersion;
-    where = `${nodes} members (etcd ${cluster.etcdVersion}, fast profile${needsProxies ? ', chaos mode' : ''}) in ${cluster.dir}`;
+    where = `${nodes} members (etcd ${cluster.etcdVersion}, fast profile${needsProxies ? ', chaos mode' : ''}) in ${cluster.dir}, ready in ${cluster.ready.elapsedMs} ms`;
     teardown = async (graceMs) => {
       await cluster.close(graceMs);
       if (opts.keep) info(`kept ${cluster.dir} (data and logs)`);

@@ -133,7 +133,7 @@ async function demo(name: string | undefined, opts: DemoFlags): Promise<number> 
   let report: ScenarioReport;
   try {
     info(
-      `${scenario.name}: ${scenario.description ?? scenario.file} — ${nodes} members (etcd ${cluster.etcdVersion}, fast profile, ${'where' in cluster ? cluster.where : 'chaos mode'}) in ${cluster.dir}`,
+      `${scenario.name}: ${scenario.description ?? scenario.file} — ${nodes} members (etcd ${cluster.etcdVersion}, fast profile, ${'where' in cluster ? cluster.where : 'chaos mode'}) in ${cluster.dir}${'ready' in cluster ? `, ready in ${cluster.ready.elapsedMs} ms` : ''}`,
     );
     const obs = new ElectionObserver(cluster.lab);
     await showLive(obs);

@@ -131,9 +131,11 @@ async function restore(file: string, opts: RestoreFlags): Promise<number> {
   );
   if (!opts.up) return 0;
   info(`starting it: etcd-lab up -d --dir ${shellQuote(dir)}`);
-  const { spawn } = await import('node:child_process');
+  const [{ spawn }, { commandStartedAt, passCommandStart }] = await Promise.all([import('node:child_process'), import('../command-start.js')]);
   const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, 'up', '-d', '--dir', dir, '--etcd', etcd!.path], {
     stdio: ['ignore', 'inherit', 'inherit'],
+    // Its "cluster ready in" counts from this command's start, which the user typed.
+    env: passCommandStart(process.env, commandStartedAt()),
   });
   return new Promise((done, fail) => {
     child.on('error', (e) => fail(new LabError('NOT_READY', `cannot start etcd-lab up: ${e.message}`, { hint: `run it yourself: etcd-lab up -d --dir ${shellQuote(dir)}` })));

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { DaemonHandle } from '../daemon.js';
 import { LabError } from '../../errors.js';
 import { addClusterOptions, loadSettings, type ClusterFlags } from '../cluster-options.js';
+import { commandStartedAt } from '../command-start.js';
 
 export interface UpFlags extends ClusterFlags {
   detach?: boolean;
@@ -50,6 +51,7 @@ A dir that holds a stopped cluster is brought back with its data.`,
 }
 
 async function up(opts: UpFlags): Promise<number> {
+  const startedAt = commandStartedAt();
   const { takeDaemon, cancelEarlyDaemon } = await import('../up-early.js');
   if (!opts.detach) cancelEarlyDaemon();
   // What upWith loads, loaded together while the settings are read (one import after the other waits on each).
@@ -64,13 +66,13 @@ async function up(opts: UpFlags): Promise<number> {
   // `up -d`: the background supervisor's process was started by bin.ts, or starts now: its start-up overlaps planning.
   const daemon = opts.detach ? takeDaemon(resolve(settings.spec.dir)) : null;
   try {
-    return await upWith(opts, settings, daemon);
+    return await upWith(opts, settings, daemon, startedAt);
   } finally {
     daemon?.cancel();
   }
 }
 
-async function upWith(opts: UpFlags, settings: Awaited<ReturnType<typeof loadSettings>>, daemon: DaemonHandle | null): Promise<number> {
+async function upWith(opts: UpFlags, settings: Awaited<ReturnType<typeof loadSettings>>, daemon: DaemonHandle | null, countFrom: number): Promise<number> {
   if (opts.restart !== undefined) {
     if (opts.restart !== 'on-failure' && opts.restart !== 'never') {
       throw new LabError('USAGE', `--restart must be on-failure or never, got "${opts.restart}"`);
@@ -139,6 +141,7 @@ async function upWith(opts: UpFlags, settings: Awaited<ReturnType<typeof loadSet
         parallel: opts.parallel === true,
         readyTimeoutMs,
         ...(grpcProxyPort !== undefined ? { grpcProxyPort } : {}),
+        countFrom,
         onProgress: (e) => progress.update(e),
       });
       await progress.finish(true);
@@ -172,6 +175,7 @@ async function upWith(opts: UpFlags, settings: Awaited<ReturnType<typeof loadSet
       parallel: opts.parallel === true,
       readyTimeoutMs,
       ...(grpcProxyPort !== undefined ? { grpcProxyPort } : {}),
+      countFrom,
       onProgress: (e) => progress.update(e),
       say,
       formatLine: (member, text) => formatMemberLine(member, text, { color, raw: opts.rawLogs === true, index: index.get(member) ?? 0, nameWidth: width }),
