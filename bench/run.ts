@@ -1,5 +1,5 @@
 // `npm run bench` — every figure in BENCHMARKS.md. `-- --quick`: a reduced set in under 2 minutes, printed only.
-// `-- --only ready,failover,proxy,supervisor,cold-start,report,check`: measures those sections again and keeps the others in
+// `-- --only ready,runners,failover,proxy,supervisor,cold-start,report,check`: measures those sections again and keeps the others in
 // BENCHMARKS.md. `--out FILE` writes elsewhere (also for --quick); `--no-build` uses dist/ as it is.
 // `-- --only long-chaos`: the 10-minute chaos run per etcd version (opt-in: about 11 minutes a version).
 import { spawnSync } from 'node:child_process';
@@ -17,6 +17,7 @@ import { installHygiene, ROOT, sweepSync } from './hygiene.js';
 import { busyness, describeMachine, dropExtraCaCerts, quiet as quietGate } from './machine.js';
 import { benchProxy } from './proxy-cost.js';
 import { benchReady } from './ready.js';
+import { benchRunners } from './runners.js';
 import { benchReportCost } from './report-cost.js';
 import { readReportData, renderReport, type SectionRun } from './report.js';
 import { benchSupervisor } from './supervisor-cost.js';
@@ -51,6 +52,11 @@ const sections: Section[] = [
           ? { sizes: [3, 5], profiles: ['fast'], runs: 3, log }
           : { sizes: [3, 5, 7, 9], profiles: ['fast', 'default'], runs: 10, log },
       ),
+  },
+  {
+    key: 'runners',
+    title: '1b. Time to ready from the command\'s start: `etcd-lab up -d` vs Procfile runners on its exported Procfile',
+    run: (log) => benchRunners(quick ? { sizes: [3, 5], rounds: 3, log } : { sizes: [3, 5, 9], rounds: 10, log }),
   },
   {
     key: 'failover',
