@@ -1,6 +1,7 @@
 // Fault injection inside the supervisor process: process faults through the Cluster, network faults through the proxies.
 import { readFileSync } from 'node:fs';
 import { LabError } from '../errors.js';
+import { memberOf } from '../plan/member-of.js';
 import { shellQuote } from '../plan/quote.js';
 import { EtcdClient, type EtcdTlsOptions } from '../etcd/client.js';
 import type { Cluster } from '../supervisor/cluster.js';
@@ -47,9 +48,7 @@ export class LocalLab implements Lab {
   }
 
   clientURL(member: string): string {
-    const m = this.cluster.plan.members.find((x) => x.name === member);
-    if (!m) throw new LabError('UNKNOWN_MEMBER', `no member "${member}"`);
-    return m.clientURL;
+    return memberOf(this.cluster.plan, member).clientURL;
   }
 
   etcdClient(member: string, timeoutMs: number): EtcdClient {

@@ -6,6 +6,8 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from '../errors.js';
 import { EtcdClient, type EtcdStatus, type EtcdTlsOptions } from '../etcd/client.js';
+import { statusOrNull } from '../etcd/status-or-null.js';
+import { memberOf } from '../plan/member-of.js';
 import type { NetnsCluster } from '../supervisor/netns-cluster.js';
 import type { PartitionMode } from '../supervisor/netns.js';
 import { pickLeader } from '../supervisor/leader-claim.js';
@@ -35,9 +37,7 @@ export class NetnsLab implements Lab {
   }
 
   clientURL(member: string): string {
-    const m = this.cluster.plan.members.find((x) => x.name === member);
-    if (!m) throw new LabError('UNKNOWN_MEMBER', `no member "${member}"`);
-    return m.clientURL;
+    return memberOf(this.cluster.plan, member).clientURL;
   }
 
   etcdClient(member: string, timeoutMs: number): EtcdClient {
@@ -49,14 +49,7 @@ export class NetnsLab implements Lab {
     const answers: (EtcdStatus | null)[] = await Promise.all(
       names.map(async (n) => {
         if (this.cluster.memberState(n) !== 'running') return null;
-        const c = this.etcdClient(n, STATUS_TIMEOUT_MS);
-        try {
-          return await c.status();
-        } catch {
-          return null;
-        } finally {
-          c.close();
-        }
+        return statusOrNull(this.etcdClient(n, STATUS_TIMEOUT_MS));
       }),
     );
     const claim = pickLeader(answers);

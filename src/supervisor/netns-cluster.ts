@@ -1,6 +1,7 @@
 // A multi-host plan run on network-namespace hosts (netns.ts): each member runs its plan command inside its own
 // namespace, with what its bootstrap needs beside it: a dnsmasq serving the plan's SRV records, or a one-member etcd
 // serving discovery. Everything is checked from inside the namespaces (the root namespace has no route to them).
+import { memberOf } from '../plan/member-of.js';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -349,8 +350,7 @@ export class NetnsCluster {
   /** Starts a member that is down again on its host, with its data (its flags stay the plan's). */
   startMember(member: string): void {
     if (this.memberState(member) !== 'exited') return;
-    const m = this.plan.members.find((x) => x.name === member);
-    if (!m) throw new LabError('UNKNOWN_MEMBER', `no member "${member}"`);
+    const m = memberOf(this.plan, member);
     this.procs.set(member, this.net.start(this.hostOfMember(member), [this.etcd.path, ...m.args], `${member}.log`));
   }
 

@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { LabError } from '../errors.js';
 import { EtcdClient, type EtcdStatus } from '../etcd/client.js';
+import { statusOrNull } from '../etcd/status-or-null.js';
 import { flagValue } from '../plan/go-flags.js';
 import type { ProcfileEntry } from '../plan/procfile.js';
 import { splitCommand } from '../plan/quote.js';
@@ -245,14 +246,7 @@ export class ProcfileRunner extends EventEmitter {
       this.list.map(async (e): Promise<EtcdStatus | null> => {
         const url = e.etcd?.clientURL;
         if (!url || !e.proc.alive || e.proc.state === 'paused') return null;
-        const c = new EtcdClient(url, { timeoutMs: STATUS_TIMEOUT_MS });
-        try {
-          return await c.status();
-        } catch {
-          return null;
-        } finally {
-          c.close();
-        }
+        return statusOrNull(new EtcdClient(url, { timeoutMs: STATUS_TIMEOUT_MS }));
       }),
     );
     const sources = this.list.map((e) => ({
