@@ -4,7 +4,7 @@ import { formatDuration } from '../plan/duration.js';
 import { waitConverged } from './checker.js';
 import type { Run } from './run-steps.js';
 import type { ClaimResult } from './runner.js';
-import type { Step } from './scenario.js';
+import type { Step } from './scenario-types.js';
 import { failureReason } from './writer.js';
 
 /** etcd's answers to a read that an election cut short; asked again within the step's request timeout. */

@@ -9,7 +9,7 @@ import type { HistoryRecorder } from './history-recorder.js';
 import type { DelayTarget, FaultResult, Lab } from './lab.js';
 import type { ElectionObserver, FaultIntent } from './observer.js';
 import { convergeClaim, expectFollower, getClaim, putClaim, sleep, waitLeaderClaim, type ClaimOutcome } from './run-claims.js';
-import type { Ref, Scenario, Step } from './scenario.js';
+import type { Ref, Scenario, Step } from './scenario-types.js';
 import { TARGET_WORDS } from './targets.js';
 import type { TimelineEntry } from './timeline.js';
 

@@ -6,7 +6,7 @@ import { HistoryRecorder } from './history-recorder.js';
 import type { ElectionObserver } from './observer.js';
 import type { Lab } from './lab.js';
 import { Run } from './run-steps.js';
-import { CLAIM_KINDS, type Scenario, type Step } from './scenario.js';
+import { CLAIM_KINDS, type Scenario, type Step } from './scenario-types.js';
 import type { TimelineEntry, TimelineSummary } from './timeline.js';
 
 export interface ClaimResult {
