@@ -2,7 +2,7 @@
 import { EtcdClient, type EtcdTlsOptions } from '../etcd/client.js';
 import type { ClusterPlan } from '../plan/types.js';
 import { clientTlsFor } from '../supervisor/pki.js';
-import type { ControlClient } from '../supervisor/control.js';
+import type { ControlClient } from '../supervisor/control-client.js';
 import type { StatusReport } from '../supervisor/status.js';
 import type { DelayTarget, FaultResult, Lab, Target } from './lab.js';
 import type { LinkStats } from './network.js';
@@ -24,7 +24,7 @@ export class RemoteLab implements Lab {
 
   /** Connects to the supervisor of `dir` (NOT_RUNNING when there is none). */
   static async connect(dir: string): Promise<RemoteLab> {
-    const { connectControl } = await import('../supervisor/control.js');
+    const { connectControl } = await import('../supervisor/control-client.js');
     const client = await connectControl(dir);
     const plan = (await client.request('plan', {}, 5000)) as ClusterPlan;
     return new RemoteLab(client, plan);

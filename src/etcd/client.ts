@@ -5,8 +5,12 @@ import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 import { LabError } from '../errors.js';
-import { parseJsonSafe } from './json.js';
+import { b64, decimalToHexId, gatewayError, header, hexIdToDecimal, type Json, prefixRangeEnd, snippet, str, strings, toMember, tryParse, unb64 } from './gateway-json.js';
+import { EtcdRequestError } from './request-error.js';
+import { send, type RawAnswer } from './transport.js';
 import { openWatch, type WatchHandle, type WatchRequest, type WatchResponse } from './watch.js';
+
+export { EtcdRequestError, isEtcdRequestError, type EtcdErrorKind } from './request-error.js';
 
 export const DEFAULT_TIMEOUT_MS = 1500;
 
@@ -30,62 +34,6 @@ export interface EtcdClientOptions {
 export interface CallOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
-}
-
-/**
- * - `timeout`: no full answer within the time bound (e.g. a paused member, or one without a leader).
- * - `refused`: nothing listens on the port.
- * - `network`: the connection failed otherwise (reset, closed before the answer, TLS, DNS).
- * - `aborted`: the caller's AbortSignal fired.
- * - `http`: an HTTP answer that is not an etcd answer (unexpected status or body).
- * - `etcd`: etcd answered with an error, e.g. "etcdserver: request timed out", "etcdserver: no leader".
- */
-export type EtcdErrorKind = 'timeout' | 'refused' | 'network' | 'aborted' | 'http' | 'etcd';
-
-/** A failed request to etcd. A LabError (code ETCD_REQUEST), so callers handle one error type; `kind` says how it failed. */
-export class EtcdRequestError extends LabError {
-  readonly kind: EtcdErrorKind;
-  /** HTTP status, when there was an HTTP answer. */
-  readonly status: number | undefined;
-  /** etcd's own message, e.g. "etcdserver: no leader" (kind `etcd`). */
-  readonly etcdMessage: string | undefined;
-  /** gRPC status code from the gateway (kind `etcd`), e.g. 14 = unavailable. */
-  readonly grpcCode: number | undefined;
-  readonly url: string;
-
-  constructor(
-    kind: EtcdErrorKind,
-    message: string,
-    opts: { url: string; status?: number; etcdMessage?: string; grpcCode?: number; cause?: unknown },
-  ) {
-    super('ETCD_REQUEST', message, {
-      ...(opts.cause === undefined ? {} : { cause: opts.cause }),
-      ...(kind === 'refused' ? { hint: `is the member at ${originOf(opts.url)} running? \`etcd-lab status\` shows every member` } : {}),
-    });
-    this.name = 'EtcdRequestError';
-    this.kind = kind;
-    this.url = opts.url;
-    this.status = opts.status;
-    this.etcdMessage = opts.etcdMessage;
-    this.grpcCode = opts.grpcCode;
-  }
-
-  /** True when the member gave no answer at all: a state to show rather than a failure to report. */
-  get noAnswer(): boolean {
-    return this.kind === 'timeout' || this.kind === 'refused' || this.kind === 'network';
-  }
-}
-
-function originOf(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return url;
-  }
-}
-
-export function isEtcdRequestError(e: unknown): e is EtcdRequestError {
-  return e instanceof EtcdRequestError;
 }
 
 export interface EtcdStatus {
@@ -133,185 +81,6 @@ export interface PeerVersion {
   etcdserver: string;
   /** "not_decided" while the cluster bootstraps. */
   etcdcluster: string;
-}
-
-type Json = Record<string, unknown>;
-
-interface RawAnswer {
-  status: number;
-  text: string;
-}
-
-interface SendSpec {
-  url: URL;
-  method: 'GET' | 'POST';
-  body?: string;
-  agent: http.Agent | false;
-  tls?: EtcdTlsOptions;
-  timeoutMs: number;
-  signal?: AbortSignal;
-  /** Retry once when a reused keep-alive socket turns out to be closed (only for idempotent calls). */
-  retryStale: boolean;
-}
-
-const REFUSED_CODES = new Set(['ECONNREFUSED']);
-
-function send(spec: SendSpec): Promise<RawAnswer> {
-  const { url, timeoutMs, signal } = spec;
-  const where = url.href;
-  return new Promise<RawAnswer>((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(new EtcdRequestError('aborted', `${spec.method} ${where}: aborted`, { url: where, cause: signal.reason }));
-      return;
-    }
-    let settled = false;
-    let req: http.ClientRequest | undefined;
-    const finish = (err: EtcdRequestError | null, answer?: RawAnswer): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      if (err) {
-        req?.destroy();
-        reject(err);
-      } else resolve(answer!);
-    };
-    const timer = setTimeout(() => {
-      finish(new EtcdRequestError('timeout', `${spec.method} ${where}: no answer within ${timeoutMs} ms`, { url: where }));
-    }, timeoutMs);
-    const onAbort = (): void => {
-      finish(new EtcdRequestError('aborted', `${spec.method} ${where}: aborted`, { url: where, cause: signal?.reason }));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-
-    const attempt = (mayRetry: boolean): void => {
-      const lib = url.protocol === 'https:' ? https : http;
-      const headers: http.OutgoingHttpHeaders = { accept: 'application/json' };
-      if (spec.body !== undefined) {
-        headers['content-type'] = 'application/json';
-        headers['content-length'] = Buffer.byteLength(spec.body);
-      }
-      const tls = spec.agent === false && spec.tls ? { ca: spec.tls.ca, cert: spec.tls.cert, key: spec.tls.key } : {};
-      let r: http.ClientRequest;
-      try {
-        r = lib.request(url, { method: spec.method, headers, agent: spec.agent, ...tls }, onResponse);
-      } catch (e) {
-        finish(networkError(spec.method, where, e as NodeJS.ErrnoException));
-        return;
-      }
-      req = r;
-      r.on('error', (e: NodeJS.ErrnoException) => {
-        if (settled) return;
-        if (mayRetry && r.reusedSocket && e.code === 'ECONNRESET') {
-          attempt(false);
-          return;
-        }
-        finish(networkError(spec.method, where, e));
-      });
-      r.end(spec.body);
-    };
-    const onResponse = (res: http.IncomingMessage): void => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => finish(null, { status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', (e) => finish(networkError(spec.method, where, e)));
-    };
-    attempt(spec.retryStale);
-  });
-}
-
-function networkError(method: string, where: string, e: NodeJS.ErrnoException): EtcdRequestError {
-  if (e.code && REFUSED_CODES.has(e.code)) {
-    return new EtcdRequestError('refused', `${method} ${where}: connection refused (nothing listens there)`, {
-      url: where,
-      cause: e,
-    });
-  }
-  return new EtcdRequestError('network', `${method} ${where}: ${e.code ?? e.message}`, { url: where, cause: e });
-}
-
-function snippet(text: string): string {
-  const t = text.trim().replace(/\s+/g, ' ');
-  return t.length > 200 ? `${t.slice(0, 200)}…` : t;
-}
-
-/** The gateway reports errors as `{error, code, message}`, with an HTTP error status or (rarely) 200. */
-function gatewayError(body: unknown): { message: string; code?: number } | null {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return null;
-  const b = body as Json;
-  const message = typeof b.message === 'string' && b.message ? b.message : typeof b.error === 'string' ? b.error : undefined;
-  const code = typeof b.code === 'number' ? b.code : undefined;
-  if (message === undefined) return null;
-  if (typeof b.error !== 'string' && (code === undefined || code === 0)) return null;
-  return { message, code };
-}
-
-function tryParse(text: string): unknown {
-  try {
-    return parseJsonSafe(text);
-  } catch {
-    return undefined;
-  }
-}
-
-/** Decimal (as the gateway prints uint64s) to etcd's hex spelling of member IDs. */
-export function decimalToHexId(id: unknown): string {
-  if (id === undefined || id === null || id === '') return '0';
-  return BigInt(String(id)).toString(16);
-}
-
-/** etcd's hex member ID to the decimal string the gateway expects. */
-export function hexIdToDecimal(id: string): string {
-  if (!/^[0-9a-fA-F]{1,16}$/.test(id)) {
-    throw new LabError('USAGE', `"${id}" is not an etcd member ID`, {
-      hint: 'member IDs are up to 16 hex digits, as `etcdctl member list` prints them, e.g. 8211f1d0f64f3269',
-    });
-  }
-  return BigInt(`0x${id}`).toString(10);
-}
-
-function b64(s: string): string {
-  return Buffer.from(s, 'utf8').toString('base64');
-}
-
-function unb64(s: unknown): string {
-  return typeof s === 'string' ? Buffer.from(s, 'base64').toString('utf8') : '';
-}
-
-/** etcd's range end for "every key with this prefix": the prefix with its last byte below 0xff incremented. */
-export function prefixRangeEnd(prefix: string): Buffer {
-  const bytes = Buffer.from(prefix, 'utf8');
-  for (let i = bytes.length - 1; i >= 0; i--) {
-    if (bytes[i]! < 0xff) {
-      const end = Buffer.from(bytes.subarray(0, i + 1));
-      end[i]! += 1;
-      return end;
-    }
-  }
-  return Buffer.from([0]); // no upper bound: every key from the start key on
-}
-
-function str(v: unknown, fallback = '0'): string {
-  return v === undefined || v === null ? fallback : String(v);
-}
-
-function strings(v: unknown): string[] {
-  return Array.isArray(v) ? v.map((x) => String(x)) : [];
-}
-
-function header(body: Json): Json {
-  return typeof body.header === 'object' && body.header !== null ? (body.header as Json) : {};
-}
-
-function toMember(m: unknown): EtcdMember {
-  const o = (m ?? {}) as Json;
-  return {
-    id: decimalToHexId(o.ID),
-    name: typeof o.name === 'string' ? o.name : '',
-    peerURLs: strings(o.peerURLs),
-    clientURLs: strings(o.clientURLs),
-    isLearner: o.isLearner === true,
-  };
 }
 
 export class EtcdClient {

@@ -4,7 +4,8 @@
 // from a compacted revision is answered `canceled` with `compact_revision`.
 import http from 'node:http';
 import https from 'node:https';
-import { EtcdRequestError, prefixRangeEnd } from './client.js';
+import { prefixRangeEnd } from './gateway-json.js';
+import { EtcdRequestError } from './request-error.js';
 
 export interface WatchRequest {
   /** Every key starting with this prefix. */

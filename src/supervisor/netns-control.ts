@@ -4,7 +4,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { LabError } from '../errors.js';
 import { faultToleranceOf, quorumOf } from '../plan/count.js';
-import { startControlServer, type ControlServer } from './control.js';
+import { startControlServer, type ControlServer } from './control-server.js';
 import type { ListedMember, MemberChange } from './membership.js';
 import type { NetnsCluster } from './netns-cluster.js';
 import { acquireLock, statePaths } from './state-dir.js';

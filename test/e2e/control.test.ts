@@ -5,7 +5,9 @@ import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { LabError } from '../../src/errors.js';
-import { connectControl, socketAddress, startControlServer, type ControlEvent, type ControlHandler } from '../../src/supervisor/control.js';
+import { connectControl } from '../../src/supervisor/control-client.js';
+import { startControlServer } from '../../src/supervisor/control-server.js';
+import { socketAddress, type ControlEvent, type ControlHandler } from '../../src/supervisor/control.js';
 import { statePaths } from '../../src/supervisor/state-dir.js';
 
 const base = realpathSync(mkdtempSync(join(tmpdir(), 'etcd-lab-ctl-')));

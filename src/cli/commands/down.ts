@@ -32,7 +32,7 @@ export function registerDown(program: Command): void {
       const live = liveSupervisor(dir);
       let did = false;
       if (live) {
-        const { connectControl } = await import('../../supervisor/control.js');
+        const { connectControl } = await import('../../supervisor/control-client.js');
         const c = await connectControl(dir);
         try {
           await c.request('down', { graceMs }, 5000);

@@ -44,7 +44,7 @@ async function stoppedReport(dir: string): Promise<StatusReport | null> {
 export async function readStatus(dir: string): Promise<{ report: StatusReport; running: boolean }> {
   const { liveSupervisor } = await import('../../supervisor/state-dir.js');
   if (liveSupervisor(dir)) {
-    const { connectControl } = await import('../../supervisor/control.js');
+    const { connectControl } = await import('../../supervisor/control-client.js');
     const c = await connectControl(dir);
     try {
       return { report: (await c.request('status', {}, 5000)) as StatusReport, running: true };
