@@ -28,6 +28,8 @@ const { values } = parseArgs({
     only: { type: 'string' },
     out: { type: 'string' },
     'no-build': { type: 'boolean', default: false },
+    // Writes BENCHMARKS.md again from the figures stored in it and bench/findings.md, measuring nothing.
+    render: { type: 'boolean', default: false },
   },
 });
 const quick = values.quick === true;
@@ -110,6 +112,12 @@ function build(): void {
 }
 
 async function main(): Promise<number> {
+  if (values.render) {
+    const out = values.out ?? join(REPO, 'BENCHMARKS.md');
+    writeFileSync(out, renderReport({ sections: readReportData(out), findingsFile: join(REPO, 'bench', 'findings.md') }));
+    process.stderr.write(`bench: rendered ${out} from its stored figures\n`);
+    return 0;
+  }
   installHygiene();
   const only = values.only?.split(',').map((s) => s.trim());
   const chosen = sections.filter((s) => (only ? only.includes(s.key) : !s.optIn));

@@ -154,7 +154,9 @@ export class Supervisor extends EventEmitter {
       // Fault injection's code loads while the members start, not before.
       const loads = Promise.all(this.extensions.map((x) => x.load?.()));
       loads.catch(() => undefined); // awaited below; a failure must not count as unhandled meanwhile
-      const ready = await this.cluster.start(onProgress);
+      // Progress times count from where the ready figure counts: the user's command.
+      const from = this.opts.countFrom ?? t0;
+      const ready = await this.cluster.start(onProgress && ((e) => onProgress({ ...e, elapsedMs: msSince(from) })));
       await loads;
       // Before reporting ready in chaos mode, prove each member's peer traffic passes through its own proxy.
       await this.network?.verify(5000);
