@@ -59,6 +59,11 @@ export interface LabCluster extends AsyncDisposable {
   leader(): Promise<string | null>;
   /** Waits (bounded) until the members agree on a leader; resolves with its name. */
   waitForLeader(opts?: { timeoutMs?: number; not?: string }): Promise<string>;
+  /**
+   * Waits (bounded, default 10 s) until every member is healthy and all agree on one leader; resolves with its name.
+   * After heal() or resume(), a member that was cut off serves again only then: requests sent to it before may time out.
+   */
+  waitHealthy(opts?: { timeoutMs?: number }): Promise<string>;
   kill(target: Target, opts?: { signal?: 'SIGKILL' | 'SIGTERM' }): Promise<FaultResult>;
   pause(target: Target): Promise<FaultResult>;
   resume(target: Target): Promise<FaultResult>;
@@ -159,6 +164,7 @@ export async function startCluster(opts: StartClusterOptions = {}): Promise<LabC
         await new Promise((r) => setTimeout(r, 20));
       }
     },
+    waitHealthy: ({ timeoutMs = 10_000 } = {}) => sup.cluster.waitHealthy(timeoutMs),
     kill: (t, o) => lab().kill(t, o),
     pause: (t) => lab().pause(t),
     resume: (t) => lab().resume(t),

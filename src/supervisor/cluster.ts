@@ -383,6 +383,25 @@ export class Cluster extends EventEmitter {
     this.requireAlive(name).proc.resume();
   }
 
+  /**
+   * Resolves with the leader once every member is healthy and all agree on one leader, as at the end of a start: after
+   * a heal, a member that was cut off serves again only once it has heard the new leader. NOT_READY after `timeoutMs`.
+   */
+  async waitHealthy(timeoutMs: number): Promise<string> {
+    const signal = AbortSignal.timeout(timeoutMs);
+    // Until a first round of answers is in, every member waits for its health answer.
+    const waiting = new Map(this.list.map((m): [string, string | null] => [m.plan.name, `GET ${m.plan.clientURL}/health to report healthy`]));
+    try {
+      return await waitReady(this.list, (m) => this.client(m as Member), signal, waiting, () => undefined);
+    } catch (e) {
+      if (!signal.aborted) throw e;
+      const still = [...waiting].filter(([, w]) => w !== null).map(([name, w]) => `${name} waits for ${w}`);
+      throw new LabError('NOT_READY', `the cluster was not healthy within ${timeoutMs} ms${still.length ? `: ${still.join('; ')}` : ''}`, {
+        hint: 'a member that is killed, paused or cut off stays unhealthy: resume, restart or heal it first',
+      });
+    }
+  }
+
   /** Every member's view, read in parallel with a short timeout; a member that does not answer has nulls. */
   status(): Promise<StatusReport> {
     return clusterStatus(this.stateDir, this.list, (m) => this.client(m));

@@ -39,7 +39,12 @@ test('startCluster gives a handle whose faults and stop work; stop removes its t
     // Raft allows one leader per term: any leader but the isolated one was elected in a later term than its claim.
     const after = await leaderAndTerm(c, leader);
     assert.ok(after.term > oldTerm, `the new leader ${after.leader} claims term ${after.term}, not later than ${oldTerm}`);
+    // Cut off, the old leader is not healthy: the wait says which member waits for what.
+    await assert.rejects(c.waitHealthy({ timeoutMs: 1000 }), (e: Error) => e.message.includes('not healthy within 1000 ms') && e.message.includes(`${leader} waits for`));
     await c.heal();
+    // Healed, the old leader serves again once it has heard the new one; until then a request to it may time out.
+    const settled = await c.waitHealthy();
+    assert.ok(c.members.some((m) => m.name === settled), `${settled} is not a member`);
     assert.ok(c.members.every((m) => m.clientURL.startsWith('http://127.0.0.1:')));
     // Operations through registerClient() are recorded, in the checker's terms.
     const any = c.registerClient();
