@@ -143,6 +143,10 @@ test("etcd's own Procfile runs unchanged; run stop/start from another process; C
     await waitForAgreedLeader(clientURLs, 15_000).catch((e: Error) => {
       throw new Error(`${e.message}\nstderr:\n${r.err()}\nstdout:\n${r.out().slice(-3000)}`);
     });
+    // The runner says when its etcd entries form a cluster, counted from the command's start (>= its own share).
+    await r.waitFor(/cluster ready in \d+ ms \(runner \d+ ms\): 3 etcd members, leader etcd[123]/);
+    const ready = /cluster ready in (\d+) ms \(runner (\d+) ms\)/.exec(r.err())!;
+    assert.ok(Number(ready[1]) >= Number(ready[2]), ready[0]);
     // etcd's zap JSON is shown as readable lines behind the entry's name.
     assert.match(r.out(), /^etcd1 \| INFO {2}/m);
     assert.doesNotMatch(r.out(), /^etcd\d \| \{"level"/m);

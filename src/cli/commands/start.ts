@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { LabError } from '../../errors.js';
 import { addDirOptions, stateDirFrom } from '../state-dir-option.js';
 
@@ -60,6 +61,8 @@ function readInput(file: string, what: string, hint: string): string {
 }
 
 async function start(names: string[], opts: StartFlags): Promise<number> {
+  const { commandStartedAt } = await import('../command-start.js');
+  const countFrom = commandStartedAt();
   if (!/^\d+$/.test(opts.basePort) || Number(opts.basePort) < 1 || Number(opts.basePort) > 65535) {
     throw new LabError('BAD_PORT', `--base-port must be a port number (1-65535), got "${opts.basePort}"`);
   }
@@ -71,7 +74,7 @@ async function start(names: string[], opts: StartFlags): Promise<number> {
   const dir = await stateDirFrom(opts);
   const { parseProcfile } = await import('../../plan/procfile.js');
   const { parseDotenv } = await import('../../plan/dotenv.js');
-  const { planProcfileRun } = await import('../../supervisor/procfile-runner.js');
+  const { planProcfileRun, etcdEntryInfo } = await import('../../supervisor/procfile-runner.js');
 
   const file = opts.procfile;
   const entries = parseProcfile(
@@ -140,6 +143,17 @@ async function start(names: string[], opts: StartFlags): Promise<number> {
   const shownDir = relative(process.cwd(), dir) || '.';
   say(`running ${jobs.length} process${jobs.length === 1 ? '' : 'es'} from ${file}; stop with Ctrl-C, or etcd-lab down --dir ${shellQuote(shownDir)}`);
   await runner.start();
+  // The etcd members among the entries: say when they form a cluster, counted from the command's start.
+  const { waitProcfileReady } = await import('../../supervisor/procfile-ready.js');
+  const { msSince } = await import('../../supervisor/ready-figure.js');
+  const untilStop = new AbortController();
+  runner.once('stopping', () => untilStop.abort());
+  const runnerStarted = performance.now();
+  void waitProcfileReady(() => runner.status(), { until: untilStop.signal, timeoutMs: 60_000 }).then((r) => {
+    if (r === null) return;
+    const n = jobs.filter((j) => etcdEntryInfo(j.command) !== null).length;
+    say(`cluster ready in ${msSince(countFrom)} ms (runner ${Math.round(performance.now() - runnerStarted)} ms): ${n} etcd member${n === 1 ? '' : 's'}, leader ${r.leader}`);
+  }, () => undefined);
   await stopped;
   say('stopped: no process is running');
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.off(sig, onSignal);
