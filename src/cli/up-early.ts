@@ -1,11 +1,13 @@
 // What `up` starts before the command tree loads, so that it overlaps that loading (~55 ms) instead of following
-// it: `etcd --version` of the binary the flags and environment name, and for `up -d` the background supervisor.
+// it: `etcd --version` of the binary the flags and environment name (unless its answer is cached, version-cache.ts),
+// and for `up -d` the background supervisor.
 // The arguments are only scanned here; `up` parses them properly, reads the version of the binary it settles on
 // (the early run is used only for that same binary), and uses the early supervisor only if it was started for the
 // state dir the settings name (takeDaemon), else cancels it.
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { prefetchVersion, VERSION_TIMEOUT_MS } from '../etcd/run-capture.js';
+import { cachedVersionOutput } from '../etcd/version-cache.js';
 import { findOnPath, flagPath, scrubEtcdEnv } from '../etcd/which.js';
 import { DEFAULT_DIR } from '../plan/default-dir.js';
 import { spawnDaemon, type DaemonHandle } from './daemon.js';
@@ -89,7 +91,16 @@ export function startUpEarly(args: readonly string[]): void {
     }
   }
   const etcd = etcdPathOf(scanned, process.env);
-  if (etcd !== null) prefetchVersion(etcd, scrubEtcdEnv(process.env), VERSION_TIMEOUT_MS);
+  if (etcd !== null && !versionCached(etcd)) prefetchVersion(etcd, scrubEtcdEnv(process.env), VERSION_TIMEOUT_MS);
+}
+
+/** Whether `up` will find the binary's version in the cache (then running it early would only take CPU). */
+function versionCached(etcd: string): boolean {
+  try {
+    return cachedVersionOutput(etcd, statSync(etcd), process.env) !== null;
+  } catch {
+    return false;
+  }
 }
 
 /** The background supervisor for `root`: the early one when it was started for that dir, else a new one. */

@@ -1,11 +1,12 @@
 // Finding the etcd binary: --etcd, ETCD_BIN, PATH, the download cache, then a download of the pinned release.
-import { existsSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { dirname, join, resolve, sep } from 'node:path';
 import { LabError } from '../errors.js';
 import type { EtcdVersion } from '../plan/types.js';
 import { cachedVersionDir, downloadEtcd, PINNED_ETCD, releaseAsset, releaseDirUrl, releaseFor, type DownloadProgress } from './download.js';
 import { assertSupported, parseEtcdVersionOutput, type VersionArg } from './version.js';
 import { runCapture, takePrefetchedVersion, VERSION_TIMEOUT_MS } from './run-capture.js';
+import { cachedVersionOutput, rememberVersionOutput } from './version-cache.js';
 import { flagPath, findOnPath, isExecutableFile, scrubEtcdEnv } from './which.js';
 
 export type EtcdSource = 'flag' | 'env' | 'path' | 'cache' | 'download';
@@ -149,20 +150,28 @@ export async function readEtcdVersion(
   opts: { env?: NodeJS.ProcessEnv; where?: string; timeoutMs?: number } = {},
 ): Promise<EtcdVersion> {
   const where = opts.where ?? path;
-  let isFile: boolean;
+  let st: Stats;
   try {
-    isFile = statSync(path).isFile();
+    st = statSync(path);
   } catch {
     throw new LabError('ETCD_NOT_FOUND', `${where}: no such file`, {
       hint: 'Check the path, or drop --etcd/ETCD_BIN to let etcd-lab find or download etcd.',
     });
   }
-  if (!isFile) throw new LabError('NOT_ETCD', `${where} is not a file`, { hint: 'Point it at the etcd binary itself.' });
+  if (!st.isFile()) throw new LabError('NOT_ETCD', `${where} is not a file`, { hint: 'Point it at the etcd binary itself.' });
   if (!isExecutableFile(path)) {
     throw new LabError('NOT_ETCD', `${where} is not executable`, { hint: `Make it executable: chmod +x ${path}` });
   }
   const timeoutMs = opts.timeoutMs ?? VERSION_TIMEOUT_MS;
   const env = opts.env ?? process.env;
+  const cached = cachedVersionOutput(path, st, env);
+  if (cached !== null) {
+    try {
+      return parseEtcdVersionOutput(cached, where);
+    } catch {
+      /* not an answer etcd gives: ask the binary */
+    }
+  }
   const r = await (takePrefetchedVersion(path, env) ?? runCapture(path, ['--version'], scrubEtcdEnv(env), timeoutMs));
   if (r.error) throw new LabError('NOT_ETCD', `cannot run ${where}: ${r.error.message}`, { cause: r.error });
   if (r.timedOut) {
@@ -170,7 +179,9 @@ export async function readEtcdVersion(
       hint: 'Point --etcd (or ETCD_BIN) at the etcd server binary.',
     });
   }
-  return parseEtcdVersionOutput(r.output, where);
+  const version = parseEtcdVersionOutput(r.output, where);
+  rememberVersionOutput(path, st, r.output, env);
+  return version;
 }
 
 /** etcdctl and etcdutl next to `etcdPath` (or next to the file it links to), else on PATH; null when absent. */

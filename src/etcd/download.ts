@@ -2,9 +2,9 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
 import { chmod, mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
-import { homedir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
 import { LabError } from '../errors.js';
+import { cacheRoot } from './cache-root.js';
 import { runCapture } from './run-capture.js';
 import { findOnPath } from './which.js';
 
@@ -70,12 +70,7 @@ export function releaseDirUrl(version: string, env: NodeJS.ProcessEnv = process.
   return `${downloadBase(env)}/v${version}`;
 }
 
-/** `$XDG_CACHE_HOME/etcd-lab`, else `~/.cache/etcd-lab`. */
-export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
-  const xdg = env.XDG_CACHE_HOME;
-  if (xdg && isAbsolute(xdg)) return join(xdg, 'etcd-lab');
-  return join(env.HOME || homedir(), '.cache', 'etcd-lab');
-}
+export { cacheRoot };
 
 export function cachedVersionDir(version: string, env: NodeJS.ProcessEnv = process.env): string {
   return join(cacheRoot(env), version);

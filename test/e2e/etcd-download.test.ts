@@ -11,6 +11,7 @@ import { LabError } from '../../src/errors.js';
 import { etcdctlNextTo, findEtcd, installCommand, readEtcdVersion } from '../../src/etcd/binary.js';
 import { parseVersionArg } from '../../src/etcd/version.js';
 import { downloadEtcd, PINNED_ETCD, releaseAsset, type DownloadProgress } from '../../src/etcd/download.js';
+import { VERSION_CACHE_FILE } from '../../src/etcd/version-cache.js';
 import { claimPorts } from '../helpers/ports.js';
 import { processesMentioning, waitNoProcesses } from '../helpers/procs.js';
 
@@ -147,7 +148,8 @@ describe('etcd binary discovery and download', { skip }, () => {
     assert.deepEqual(state.requests, [`/rel/v${V}/SHA256SUMS`, `/rel/v${V}/${asset!.file}`, `/objects/${asset!.file}`]);
     assert.ok(progress.length > 1, `progress steps: ${progress.length}`);
     assert.deepEqual(progress.at(-1), { received: tarball.length, total: tarball.length });
-    assert.deepEqual(readdirSync(cacheOf(env)), [V], 'no temp dir left in the cache root');
+    // The release, and the version it answered (version-cache.ts): no temp dir left in the cache root.
+    assert.deepEqual(readdirSync(cacheOf(env)).sort(), [V, VERSION_CACHE_FILE].sort());
     assert.deepEqual(readdirSync(dir).sort(), ['etcd', 'etcdctl', 'etcdutl']);
     assert.deepEqual(etcdctlNextTo(r.path, env), { etcdctl: join(dir, 'etcdctl'), etcdutl: join(dir, 'etcdutl') });
 
@@ -166,7 +168,7 @@ describe('etcd binary discovery and download', { skip }, () => {
       assert.ok(r.source === 'download' || r.source === 'cache', r.source);
     }
     assert.ok(results.some((r) => r.source === 'download'));
-    assert.deepEqual(readdirSync(cacheOf(env)), [V]);
+    assert.deepEqual(readdirSync(cacheOf(env)).sort(), [V, VERSION_CACHE_FILE].sort());
     assert.deepEqual(readdirSync(join(cacheOf(env), V)).sort(), ['etcd', 'etcdctl', 'etcdutl']);
     assert.equal((await readEtcdVersion(results[0]!.path)).text, V);
   });
