@@ -43,3 +43,14 @@ if (left) {
   process.exit(1);
 }
 await writeFile(outfile, out);
+
+// The first thing `up -d` loads (launch.cjs, before the bundle above): it spawns the background supervisor.
+await build({
+  entryPoints: [join(root, 'src', 'cli', 'early-spawn.ts')],
+  outfile: join(root, 'dist', 'cli', 'early-spawn.cjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  logLevel: 'warning',
+});

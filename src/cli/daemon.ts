@@ -1,12 +1,11 @@
 // `up -d`: the parent starts a detached supervisor process, relays its start progress, and returns once it is ready.
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { LabError, type ErrorCode } from '../errors.js';
 import type { RunOptions } from './run-supervisor.js';
 import type { StartProgress } from '../supervisor/cluster.js';
 import type { ReadyFigure } from '../supervisor/ready-figure.js';
-import { statePaths } from '../supervisor/state-dir.js';
+import { restoreDaemonEnv, spawnSupervisorProcess, type SpawnedSupervisor } from './supervisor-spawn.js';
 
 /** What the background supervisor needs to run the cluster: the part of RunOptions that crosses the IPC channel. */
 export type DaemonStart = Omit<RunOptions, 'onProgress' | 'onReady' | 'say'>;
@@ -25,25 +24,6 @@ function tail(path: string, n: number): string[] {
   }
 }
 
-/** Where the daemon finds NODE_EXTRA_CA_CERTS again, to hand it on to the processes it starts. */
-export const SAVED_EXTRA_CA_CERTS = 'ETCD_LAB_SAVED_NODE_EXTRA_CA_CERTS';
-
-/**
- * Node reads every certificate in NODE_EXTRA_CA_CERTS while it starts (~75 ms for Debian's bundle on a 2-core VM), on
- * the path to ready. The supervisor only talks to local members, with the lab's own CA when they use TLS: its Node
- * starts without the variable, and puts it back for its children (see restoreDaemonEnv).
- */
-export function daemonEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const { NODE_EXTRA_CA_CERTS: extra, ...rest } = env;
-  return extra === undefined ? rest : { ...rest, [SAVED_EXTRA_CA_CERTS]: extra };
-}
-
-export function restoreDaemonEnv(env: NodeJS.ProcessEnv): void {
-  const saved = env[SAVED_EXTRA_CA_CERTS];
-  delete env[SAVED_EXTRA_CA_CERTS];
-  if (saved !== undefined) env.NODE_EXTRA_CA_CERTS = saved;
-}
-
 export interface DaemonHandle {
   /** Sends the start request; resolves once the cluster is ready. */
   start(o: DaemonStart & { onProgress: (e: StartProgress) => void }): Promise<ReadyFigure & { pid: number }>;
@@ -51,27 +31,16 @@ export interface DaemonHandle {
   cancel(): void;
 }
 
-/**
- * Starts the background supervisor process before the plan is known: Node's start-up and the supervisor's module
- * loading (~100 ms) then overlap the parent's planning instead of following it. The child waits for `start`.
- */
+/** Starts the background supervisor process (supervisor-spawn.ts) and returns its handle. */
 export function spawnDaemon(dir: string): DaemonHandle {
-  const paths = statePaths(dir);
-  const createdRoot = !existsSync(paths.root);
-  mkdirSync(paths.root, { recursive: true });
-  const log = openSync(paths.supervisorLog, 'a');
-  const child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, '__supervise'], {
-    detached: true,
-    stdio: ['ignore', log, log, 'ipc'],
-    cwd: process.cwd(),
-    env: daemonEnv(process.env),
-  });
-  closeSync(log);
-  let early: { exit?: { code: number | null; signal: NodeJS.Signals | null }; error?: Error } = {};
-  const onEarlyExit = (code: number | null, signal: NodeJS.Signals | null): void => void (early.exit = { code, signal });
-  const onEarlyError = (error: Error): void => void (early.error = error);
-  child.once('exit', onEarlyExit);
-  child.once('error', onEarlyError);
+  return daemonHandle(spawnSupervisorProcess(dir));
+}
+
+/** The handle of a spawned supervisor that waits for its start request. */
+export function daemonHandle(spawned: SpawnedSupervisor): DaemonHandle {
+  const { child, createdRoot } = spawned;
+  const paths = { root: spawned.root, supervisorLog: spawned.supervisorLog };
+  const early = spawned.ended;
   let state: 'spawned' | 'started' | 'cancelled' = 'spawned';
   const exitError = (code: number | null, signal: NodeJS.Signals | null): LabError =>
     new LabError('NOT_READY', `the background supervisor exited before the cluster was ready (${signal ? `signal ${signal}` : `exit code ${code}`})`, {
@@ -101,8 +70,7 @@ export function spawnDaemon(dir: string): DaemonHandle {
       if (state !== 'spawned') throw new LabError('INTERNAL', `the background supervisor was already ${state}`);
       if (resolve(o.dir) !== paths.root) throw new LabError('INTERNAL', `the background supervisor was started for ${paths.root}, not ${o.dir}`);
       state = 'started';
-      child.off('exit', onEarlyExit);
-      child.off('error', onEarlyError);
+      spawned.takeOver();
       const request: DaemonStart = {
         dir: o.dir,
         plan: o.plan,

@@ -61,6 +61,15 @@ function run(): void {
     process.stdout.write(`${pkg.version}\n`);
     return;
   }
+  if (args[0] === 'up') {
+    // `up -d` spawns its background supervisor first, ~45 ms before the bundle below would (early-spawn.ts).
+    const early = join(__dirname, 'early-spawn.cjs');
+    try {
+      if (existsSync(early)) (require(early) as { spawnEarlySupervisor(a: readonly string[]): void }).spawnEarlySupervisor(args);
+    } catch {
+      /* the command spawns it itself */
+    }
+  }
   if (!existsSync(bundle)) {
     void import(pathToFileURL(join(__dirname, 'bin.js')).href);
     return;

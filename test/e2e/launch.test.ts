@@ -176,6 +176,15 @@ describe('the launcher (dist/cli/launch.cjs)', { concurrency: 2 }, () => {
       while (!cacheFiles(cache).some((f) => f.endsWith('-__supervise.v8')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       const files = cacheFiles(cache);
       for (const c of ['up', '__supervise', 'down']) assert.ok(files.some((f) => f.endsWith(`-${c}.v8`)), `${c} in ${files.join(' ')}`);
+      // The launcher spawned the supervisor before the bundle loaded (early-spawn.cjs) and the command took that one
+      // over: one supervisor ran; a second one would have been left without its request and logged that.
+      const log = readFileSync(join(dir, 'supervisor.log'), 'utf8');
+      assert.equal(log.match(/supervisor pid \d+ starting/g)?.length, 1, log);
+      assert.doesNotMatch(log, /went away before sending/);
     });
+  });
+
+  test('the build writes the early supervisor spawn next to the launcher', () => {
+    assert.ok(existsSync(join(LAUNCH, '..', 'early-spawn.cjs')), 'npm run build writes dist/cli/early-spawn.cjs');
   });
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { earlyDaemonDir } from '../../../src/cli/up-early.js';
-import { daemonEnv, restoreDaemonEnv, SAVED_EXTRA_CA_CERTS } from '../../../src/cli/daemon.js';
+import { earlyDaemonDir } from '../../../src/cli/up-scan.js';
+import { daemonEnv, restoreDaemonEnv, SAVED_EXTRA_CA_CERTS } from '../../../src/cli/supervisor-spawn.js';
 
 test('earlyDaemonDir: the state dir of `up -d` when the arguments alone name it', () => {
   assert.equal(earlyDaemonDir(['up', '-d'], false), '.etcd-lab');

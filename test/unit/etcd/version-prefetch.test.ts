@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { readEtcdVersion, scrubEtcdEnv } from '../../../src/etcd/binary.js';
 import { prefetchVersion } from '../../../src/etcd/run-capture.js';
 import { VERSION_CACHE_FILE, versionCacheKey } from '../../../src/etcd/version-cache.js';
-import { earlyEtcdPath } from '../../../src/cli/up-early.js';
+import { earlyEtcdPath } from '../../../src/cli/up-scan.js';
 
 /** A stand-in etcd that counts its runs. */
 function fakeEtcd(dir: string, version: string): { path: string; runs: () => number } {
