@@ -1,10 +1,12 @@
 // Every process the bench starts lives under one temp root; on every way out (end, error, SIGINT) the
 // supervisors are killed first (so they restart nothing), then every member and baseline process.
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export const ROOT = mkdtempSync(join(tmpdir(), 'etcd-lab-bench-'));
+/** Named on import, created by `installHygiene` (which also removes it): importing a bench module leaves nothing. */
+export const ROOT = join(tmpdir(), `etcd-lab-bench-${randomBytes(6).toString('hex')}`);
 
 interface Proc {
   pid: number;
@@ -77,6 +79,7 @@ let installed = false;
 export function installHygiene(): void {
   if (installed) return;
   installed = true;
+  mkdirSync(ROOT, { mode: 0o700 });
   const final = (): void => {
     sweepSync(ROOT, true);
     rmSync(ROOT, { recursive: true, force: true });
