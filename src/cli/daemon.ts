@@ -1,11 +1,11 @@
 // `up -d`: the parent starts a detached supervisor process, relays its start progress, and returns once it is ready.
-import { readFileSync, rmdirSync, rmSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { LabError, type ErrorCode } from '../errors.js';
 import type { RunOptions } from './run-supervisor.js';
 import type { StartProgress } from '../supervisor/cluster.js';
 import type { ReadyFigure } from '../supervisor/ready-figure.js';
-import { restoreDaemonEnv, spawnSupervisorProcess, type SpawnedSupervisor } from './supervisor-spawn.js';
+import { removeCreated, restoreDaemonEnv, spawnSupervisorProcess, type SpawnedSupervisor } from './supervisor-spawn.js';
 
 /** What the background supervisor needs to run the cluster: the part of RunOptions that crosses the IPC channel. */
 export type DaemonStart = Omit<RunOptions, 'onProgress' | 'onReady' | 'say'>;
@@ -38,7 +38,7 @@ export function spawnDaemon(dir: string): DaemonHandle {
 
 /** The handle of a spawned supervisor that waits for its start request. */
 export function daemonHandle(spawned: SpawnedSupervisor): DaemonHandle {
-  const { child, createdRoot } = spawned;
+  const { child } = spawned;
   const paths = { root: spawned.root, supervisorLog: spawned.supervisorLog };
   const early = spawned.ended;
   let state: 'spawned' | 'started' | 'cancelled' = 'spawned';
@@ -57,14 +57,7 @@ export function daemonHandle(spawned: SpawnedSupervisor): DaemonHandle {
       child.kill('SIGKILL');
       if (child.connected) child.disconnect();
       child.unref();
-      if (createdRoot) {
-        try {
-          rmSync(paths.supervisorLog, { force: true });
-          rmdirSync(paths.root);
-        } catch {
-          /* something else was written there meanwhile: leave it */
-        }
-      }
+      removeCreated(spawned);
     },
     start: (o) => {
       if (state !== 'spawned') throw new LabError('INTERNAL', `the background supervisor was already ${state}`);

@@ -3,7 +3,8 @@
 // start and module loading overlap the parent's planning: by launch.cjs before the command's own bundle loads
 // (early-spawn.ts), else by up-early.ts. daemon.ts drives it from there.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, rmdirSync, rmSync } from 'node:fs';
+import { dirname, sep } from 'node:path';
 import { statePaths } from '../supervisor/state-dir.js';
 
 /** Where the daemon finds NODE_EXTRA_CA_CERTS again, to hand it on to the processes it starts. */
@@ -31,8 +32,13 @@ export interface SpawnedSupervisor {
   /** The state dir it was spawned for (absolute). */
   root: string;
   supervisorLog: string;
-  /** Whether the spawn created the state dir (a cancel then removes it again). */
-  createdRoot: boolean;
+  /**
+   * The outermost directory the spawn created on the way to the state dir (the state dir itself, or a parent that
+   * did not exist either), or null: a cancel removes what it created again, while it is still empty.
+   */
+  createdFrom: string | null;
+  /** Whether the spawn created supervisor.log (a cancel then removes it). */
+  createdLog: boolean;
   child: ChildProcess;
   /** How it ended, if it did before anyone took it over (kept from the spawn on: no event is missed). */
   ended: { exit?: { code: number | null; signal: NodeJS.Signals | null }; error?: Error };
@@ -42,8 +48,8 @@ export interface SpawnedSupervisor {
 
 export function spawnSupervisorProcess(dir: string): SpawnedSupervisor {
   const paths = statePaths(dir);
-  const createdRoot = !existsSync(paths.root);
-  mkdirSync(paths.root, { recursive: true });
+  const createdFrom = mkdirSync(paths.root, { recursive: true }) ?? null;
+  const createdLog = !existsSync(paths.supervisorLog);
   const log = openSync(paths.supervisorLog, 'a');
   let child: ChildProcess;
   try {
@@ -64,7 +70,8 @@ export function spawnSupervisorProcess(dir: string): SpawnedSupervisor {
   return {
     root: paths.root,
     supervisorLog: paths.supervisorLog,
-    createdRoot,
+    createdFrom,
+    createdLog,
     child,
     ended,
     takeOver: () => {
@@ -72,4 +79,23 @@ export function spawnSupervisorProcess(dir: string): SpawnedSupervisor {
       child.off('error', onError);
     },
   };
+}
+
+/**
+ * Undoes a spawn whose supervisor never got its request: removes the log it created, then the state dir and each
+ * parent up to the outermost one it created, each only while empty: anything written there meanwhile stays.
+ */
+export function removeCreated(spawned: Pick<SpawnedSupervisor, 'root' | 'createdFrom' | 'createdLog' | 'supervisorLog'>): void {
+  const { root, createdFrom } = spawned;
+  if (spawned.createdLog) rmSync(spawned.supervisorLog, { force: true });
+  if (createdFrom === null) return;
+  const top = root === createdFrom || root.startsWith(createdFrom + sep) ? createdFrom : root;
+  for (let d = root; ; d = dirname(d)) {
+    try {
+      rmdirSync(d);
+    } catch {
+      return;
+    }
+    if (d === top) return;
+  }
 }

@@ -6,7 +6,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, st
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { claimPorts } from '../helpers/ports.js';
-import { inTemp, killIn, tempDir } from '../helpers/lab-cli.js';
+import { assertNothingLeft, inTemp, killIn, tempDir } from '../helpers/lab-cli.js';
 import { ETCD_PATH } from '../helpers/etcd-under-test.js';
 
 const LAUNCH = fileURLToPath(new URL('../../dist/cli/launch.cjs', import.meta.url));
@@ -182,6 +182,23 @@ describe('the launcher (dist/cli/launch.cjs)', { concurrency: 2 }, () => {
       assert.equal(log.match(/supervisor pid \d+ starting/g)?.length, 1, log);
       assert.doesNotMatch(log, /went away before sending/);
     });
+  });
+
+  test('up -d refused after the early spawn: its supervisor ends, and what the spawn created is removed', { timeout: 30_000 }, async () => {
+    const cwd = tempDir('refused', base);
+    const cache = join(base, 'xdg-refused');
+    mkdirSync(join(cwd, 'kept'));
+    writeFileSync(join(cwd, 'kept', 'notes.txt'), 'mine');
+    // The arguments name the dir plainly, so launch.cjs spawns the supervisor before the command sees -n 0.
+    const missing = await launch(['up', '-d', '-n', '0', '--dir', join(cwd, 'a', 'b', 'lab')], { cwd, cache });
+    assert.equal(missing.code, 2, missing.stderr);
+    assert.match(missing.stderr, /at least 1 member/);
+    const existing = await launch(['up', '-d', '-n', '0', '--dir', join(cwd, 'kept')], { cwd, cache });
+    assert.equal(existing.code, 2, existing.stderr);
+    await assertNothingLeft(cwd);
+    // Folders it created on the way (a, a/b, a/b/lab) are gone; a folder it found keeps its files and gains none.
+    assert.deepEqual(readdirSync(cwd).sort(), ['kept']);
+    assert.deepEqual(readdirSync(join(cwd, 'kept')), ['notes.txt']);
   });
 
   test('the build writes the early supervisor spawn next to the launcher', () => {
