@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { checkStateDir } from '../supervisor/state-dir.js';
 import { loadSettings } from './cluster-options.js';
 
 export function addDirOptions(cmd: Command): Command {
@@ -8,9 +9,10 @@ export function addDirOptions(cmd: Command): Command {
     .option('-c, --config <file>', 'settings file (default ./etcd-lab.yaml when present)');
 }
 
-/** The absolute state dir a command acts on: --dir, else the config file's `dir`, else .etcd-lab. */
+/** The absolute state dir a command acts on: --dir, else the config file's `dir`, else .etcd-lab. Refused when a file. */
 export async function stateDirFrom(opts: { dir?: string; config?: string }): Promise<string> {
-  if (opts.dir !== undefined) return resolve(opts.dir);
-  const s = await loadSettings({ ...(opts.config !== undefined ? { config: opts.config } : {}) });
-  return resolve(s.spec.dir);
+  const dir =
+    opts.dir !== undefined ? resolve(opts.dir) : resolve((await loadSettings({ ...(opts.config !== undefined ? { config: opts.config } : {}) })).spec.dir);
+  checkStateDir(dir);
+  return dir;
 }

@@ -9,7 +9,7 @@ import { shellQuote } from '../plan/quote.js';
 import { ensurePki } from './pki.js';
 import { checkPortsFree } from './ports.js';
 import { reapStale } from './reap.js';
-import { liveSupervisor, readJson, statePaths } from './state-dir.js';
+import { checkStateDir, liveSupervisor, readJson, statePaths } from './state-dir.js';
 
 export interface UpRequest {
   settings: ResolvedSettings;
@@ -113,6 +113,7 @@ function removeIfEmpty(path: string): void {
 
 export async function prepareUp(req: UpRequest): Promise<UpPlan> {
   const dir = resolve(req.settings.spec.dir);
+  checkStateDir(dir);
   const paths = statePaths(dir);
   const live = liveSupervisor(dir);
   if (live) {

@@ -17,6 +17,27 @@ export interface StatePaths {
   lock: string;
 }
 
+/**
+ * Refuses (USAGE) a state dir that is a file or lies under one, before anything is read or created there. A dir
+ * that does not exist yet is fine: it is created when needed.
+ */
+export function checkStateDir(dir: string): void {
+  const root = resolve(dir);
+  for (let d = root; ; d = dirname(d)) {
+    let isDir: boolean;
+    try {
+      isDir = statSync(d).isDirectory();
+    } catch {
+      if (dirname(d) === d) return;
+      continue;
+    }
+    if (isDir) return;
+    throw new LabError('USAGE', d === root ? `the state folder ${root} is a file, not a folder` : `the state folder ${root} would lie under ${d}, which is a file`, {
+      hint: 'name a folder with --dir (or `dir` in etcd-lab.yaml)',
+    });
+  }
+}
+
 /** Absolute paths of everything in the state dir `dir`. */
 export function statePaths(dir: string): StatePaths {
   const root = resolve(dir);

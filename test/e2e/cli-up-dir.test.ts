@@ -206,6 +206,28 @@ describe('up and its state dir', { concurrency: 3 }, () => {
     });
   });
 
+  test('a --dir that is a file, or lies under one: exit 2 naming it, for up, up -d, status and down; the file is untouched', async () => {
+    const tmp = tempDir('dir-is-file', base);
+    const file = join(tmp, 'notes.txt');
+    writeFileSync(file, 'mine');
+    await inTemp(tmp, async () => {
+      for (const [args, message] of [
+        [upArgs(file, port + 30, ['-d']), `the state folder ${file} is a file, not a folder`],
+        [upArgs(join(file, 'lab'), port + 30, []), `the state folder ${join(file, 'lab')} would lie under ${file}, which is a file`],
+        [['status', '--dir', file], `the state folder ${file} is a file`],
+        [['down', '--dir', file], `the state folder ${file} is a file`],
+      ] as const) {
+        const r = await lab(tmp, [...args]);
+        assert.equal(r.code, 2, show(r));
+        assert.ok(r.stderr.includes(message), show(r));
+        assert.doesNotMatch(r.stderr, /internal error/);
+      }
+      await assertNothingLeft(tmp);
+    });
+    assert.equal(readFileSync(file, 'utf8'), 'mine');
+    assert.deepEqual(readdirSync(tmp), ['notes.txt']);
+  });
+
   test('up -d takes its dir from etcd-lab.yaml or -c FILE unless --dir is given, and creates no other dir', async () => {
     const tmp = tempDir('yaml', base);
     const yaml = `dir: from-yaml\nports: ${port + 70}\nprofile: fast\n`;

@@ -104,7 +104,8 @@ async function chaos(opts: ChaosFlags): Promise<number> {
   if (opts.dir !== undefined) {
     const { resolve } = await import('node:path');
     const dir = resolve(opts.dir);
-    const { liveSupervisor, readState } = await import('../../supervisor/state-dir.js');
+    const { checkStateDir, liveSupervisor, readState } = await import('../../supervisor/state-dir.js');
+    checkStateDir(dir);
     if (!liveSupervisor(dir)) {
       throw new LabError('NOT_RUNNING', `no etcd-lab supervisor is running for ${dir}`, {
         hint: `start one with \`etcd-lab up --chaos -d --dir ${dir}\`, or drop --dir to run against a throw-away cluster`,

@@ -58,6 +58,10 @@ export function registerNetns(program: Command): void {
     .addHelpText('after', '\nExamples:\n  $ sudo etcd-lab netns up --bootstrap dns --etcd ~/.cache/etcd-versions/3.5.30/etcd\n  $ sudo etcd-lab netns up -n 5 --check\n  $ sudo etcd-lab netns up --tls --bootstrap dns --check\n  $ sudo etcd-lab netns up --spares 1 --dir /tmp/hosts   # then: etcd-lab member replace m2 --to s1 --dir /tmp/hosts')
     .action(async (opts: NetnsFlags) => {
       const { printJson } = await import('../output.js');
+      if (opts.dir !== undefined) {
+        const { checkStateDir } = await import('../../supervisor/state-dir.js');
+        checkStateDir(opts.dir);
+      }
       const { cluster, formedMs } = await startCluster(opts);
       let control: import('../../supervisor/netns-control.js').NetnsControl | null = null;
       try {

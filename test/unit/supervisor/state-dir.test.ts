@@ -5,7 +5,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { LabError } from '../../../src/errors.js';
-import { acquireLock, readJson, readState, statePaths, writeJsonAtomic, writeState, type SupervisorState } from '../../../src/supervisor/state-dir.js';
+import { acquireLock, checkStateDir, readJson, readState, statePaths, writeJsonAtomic, writeState, type SupervisorState } from '../../../src/supervisor/state-dir.js';
 
 const base = mkdtempSync(join(tmpdir(), 'etcd-lab-state-unit-'));
 after(() => rmSync(base, { recursive: true, force: true }));
@@ -70,4 +70,14 @@ test('state.json round trip; null when absent; foreign version refused', () => {
   assert.deepEqual(readState(dir), state);
   writeFileSync(statePaths(dir).state, JSON.stringify({ ...state, version: 2 }));
   assert.throws(() => readState(dir), { code: 'DIR_MISMATCH' });
+});
+
+test('checkStateDir: a folder or a path not made yet passes; a file, or a path under one, is USAGE naming it', () => {
+  const dir = mkdtempSync(join(base, 'check-'));
+  const file = join(dir, 'f');
+  writeFileSync(file, 'x');
+  checkStateDir(dir);
+  checkStateDir(join(dir, 'not', 'yet'));
+  assert.throws(() => checkStateDir(file), (e: unknown) => e instanceof LabError && e.code === 'USAGE' && e.message.includes(`${file} is a file, not a folder`) && e.exitCode === 2);
+  assert.throws(() => checkStateDir(join(file, 'a', 'b')), (e: unknown) => e instanceof LabError && e.message.includes(`would lie under ${file}, which is a file`));
 });
