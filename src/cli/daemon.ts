@@ -16,6 +16,9 @@ export type DaemonMessage =
   | { type: 'ready'; leader: string; elapsedMs: number; supervisorMs: number; pid: number }
   | { type: 'error'; error: { code: string; message: string; hint?: string; details?: string[] } };
 
+/** From the parent: the start request, then the answer to `ready`. */
+type ParentMessage = { type: 'start'; request: DaemonStart } | { type: 'ack' };
+
 function tail(path: string, n: number): string[] {
   try {
     return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-n);
@@ -27,7 +30,10 @@ function tail(path: string, n: number): string[] {
 export interface DaemonHandle {
   /** Sends the start request; resolves once the cluster is ready. */
   start(o: DaemonStart & { onProgress: (e: StartProgress) => void }): Promise<ReadyFigure & { pid: number }>;
-  /** Ends a daemon that was never sent a request (the parent failed first); a no-op once started. */
+  /**
+   * At the command's end, whatever happened: ends a daemon that was never sent a request (the parent failed first);
+   * once started, gives signals back (one that came after the ready message was taken ends the process now).
+   */
   cancel(): void;
 }
 
@@ -49,8 +55,32 @@ export function daemonHandle(spawned: SpawnedSupervisor): DaemonHandle {
     });
   const spawnError = (e: Error): LabError => new LabError('INTERNAL', `cannot start the background supervisor: ${e.message}`);
 
+  // A signal (Ctrl-C) while the start runs is taken between events: before the ready message is acknowledged, the
+  // command leaves at once (the supervisor, unanswered, stops the start); after, it waits until the ready lines are
+  // printed (cancel, at the command's end) and then ends by that signal.
+  const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+  let acked = false;
+  let deferred: NodeJS.Signals | null = null;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (acked) {
+      deferred ??= sig;
+      return;
+    }
+    release();
+    if (child.connected) child.disconnect();
+    process.kill(process.pid, sig);
+  };
+  const release = (): void => {
+    for (const sig of SIGNALS) process.off(sig, onSignal);
+  };
+
   return {
     cancel: () => {
+      if (state === 'started') {
+        release();
+        if (deferred !== null) process.kill(process.pid, deferred);
+        return;
+      }
       if (state !== 'spawned') return;
       state = 'cancelled';
       child.removeAllListeners();
@@ -89,7 +119,13 @@ export function daemonHandle(spawned: SpawnedSupervisor): DaemonHandle {
         if (early.exit) return done(() => reject(exitError(early.exit!.code, early.exit!.signal)));
         child.on('message', (m: DaemonMessage) => {
           if (m.type === 'progress') o.onProgress(m.event);
-          else if (m.type === 'ready') done(() => resolveStart({ leader: m.leader, elapsedMs: m.elapsedMs, supervisorMs: m.supervisorMs, pid: m.pid }));
+          else if (m.type === 'ready') {
+            acked = true;
+            const answer: ParentMessage = { type: 'ack' };
+            child.send(answer, (e) =>
+              done(() => (e ? reject(spawnError(e)) : resolveStart({ leader: m.leader, elapsedMs: m.elapsedMs, supervisorMs: m.supervisorMs, pid: m.pid }))),
+            );
+          }
           else if (m.type === 'error') {
             const { code, message, hint, details } = m.error;
             done(() => reject(new LabError(code as ErrorCode, message, { ...(hint ? { hint } : {}), details: details ?? [] })));
@@ -97,14 +133,12 @@ export function daemonHandle(spawned: SpawnedSupervisor): DaemonHandle {
         });
         child.on('exit', (code, signal) => done(() => reject(exitError(code, signal))));
         child.on('error', (e) => done(() => reject(spawnError(e))));
-        child.send({ type: 'start', request });
+        for (const sig of SIGNALS) process.on(sig, onSignal);
+        const start: ParentMessage = { type: 'start', request };
+        child.send(start);
       });
     },
   };
-}
-
-export function startDaemon(o: DaemonStart & { onProgress: (e: StartProgress) => void }): Promise<ReadyFigure & { pid: number }> {
-  return spawnDaemon(o.dir).start(o);
 }
 
 /** The child side: waits for the start request from the parent, then runs the supervisor. */
@@ -123,9 +157,10 @@ export async function daemonMain(): Promise<number> {
     // A parent that neither sends nor goes away (stuck, or killed without closing the channel) must not leave us waiting forever.
     const timer = setTimeout(() => reject(new LabError('INTERNAL', 'no start request from `etcd-lab up -d` within 60 s')), 60_000);
     process.once('disconnect', gone);
-    process.once('message', (m: { type: string; request: DaemonStart }) => {
+    process.once('message', (m: ParentMessage) => {
       clearTimeout(timer);
       process.off('disconnect', gone);
+      if (m.type !== 'start') return reject(new LabError('INTERNAL', `expected the start request from \`etcd-lab up -d\`, got "${m.type}"`));
       resolve(m.request);
     });
   });
@@ -149,10 +184,15 @@ export async function daemonMain(): Promise<number> {
       onReady: (_sup, ready) => {
         // The start can finish between the parent's leaving and our SIGTERM's arrival: that stop goes on regardless.
         if (parentLeft) return;
-        say(`cluster ready in ${ready.elapsedMs} ms from the command's start (this supervisor's share ${ready.supervisorMs} ms), leader ${ready.leader}`);
-        process.off('disconnect', parentGone);
+        // The parent answers once it has taken the message; a parent gone before that (Ctrl-C) never told the user,
+        // so the start is stopped as above. Only the answer lets the cluster run on without it.
+        process.once('message', (m: ParentMessage) => {
+          if (m.type !== 'ack' || parentLeft) return;
+          process.off('disconnect', parentGone);
+          say(`cluster ready in ${ready.elapsedMs} ms from the command's start (this supervisor's share ${ready.supervisorMs} ms), leader ${ready.leader}`);
+          if (process.connected) process.disconnect();
+        });
         send({ type: 'ready', leader: ready.leader, elapsedMs: ready.elapsedMs, supervisorMs: ready.supervisorMs, pid: process.pid });
-        if (process.connected) process.disconnect();
       },
     });
   } catch (e) {

@@ -2,10 +2,12 @@
 // Ctrl-C, a SIGKILLed background supervisor (reaped by `down` or `status`), and a supervisor that crashes.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { claimPorts } from '../helpers/ports.js';
+import { waitForAgreedLeader } from '../helpers/cluster-check.js';
+import { ETCD_PATH } from '../helpers/etcd-under-test.js';
 import {
   alive,
   assertNothingLeft,
@@ -25,6 +27,8 @@ import {
 
 const base = tempDir('etcd-lab-cli-stop');
 const port = await claimPorts();
+/** Every 10-port slot of the first block is taken by a test below. */
+const port2 = await claimPorts();
 
 after(() => {
   killIn(base);
@@ -138,19 +142,30 @@ describe('stop paths', { concurrency: 4 }, () => {
     );
   });
 
-  test('Ctrl-C on `up -d` before the cluster is ready stops the start: no supervisor, no member left', async () => {
-    const tmp = tempDir('abort-detach', base);
+  /**
+   * `up -d` in the background until its first member started (the start request was sent: the supervisor reports
+   * progress only after it), then `interrupt`; the command must end by `signal`, and the start must be stopped: no
+   * process left, and a supervisor log that says why and never claimed the cluster ready.
+   */
+  async function interruptedStart(
+    name: string,
+    ports: number,
+    args: string[],
+    signal: NodeJS.Signals,
+    interrupt: (child: ChildProcess) => Promise<void>,
+  ): Promise<void> {
+    const tmp = tempDir(name, base);
     const dir = join(tmp, 'lab');
-    const child = spawnCli(upArgs(dir, port + 80, ['-d', '-n', '5']), { cwd: tmp });
+    const child = spawnCli(upArgs(dir, ports, ['-d', ...args]), { cwd: tmp });
     await inTemp(
       tmp,
       async () => {
         let err = '';
         child.stderr!.on('data', (d) => (err += d));
-        const exit = new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_code, signal) => r(signal)));
+        const exit = new Promise<NodeJS.Signals | null>((r) => child.once('exit', (_code, sig) => r(sig)));
         await waitFor(() => err, (e) => /^m1 +started/m.test(e), 'm1 to be started');
-        child.kill('SIGINT');
-        assert.equal(await within(exit, 10_000, 'the exit of up -d'), 'SIGINT');
+        await interrupt(child);
+        assert.equal(await within(exit, 10_000, 'the exit of up -d'), signal);
         await assertNothingLeft(tmp, 10_000, () => `${err}\n--- supervisor.log\n${readFileSync(join(dir, 'supervisor.log'), 'utf8')}`);
         const log = readFileSync(join(dir, 'supervisor.log'), 'utf8');
         assert.match(log, /went away before the cluster was ready: stopping/);
@@ -160,6 +175,25 @@ describe('stop paths', { concurrency: 4 }, () => {
         child.kill('SIGKILL');
       },
     );
+  }
+
+  test('Ctrl-C on `up -d` before the cluster is ready stops the start: no supervisor, no member left', async () => {
+    // m5 starts 60 s late, so the cluster cannot be ready when the Ctrl-C comes, however slow this machine is.
+    const etcd = join(tempDir('etcd-m5-late', base), 'etcd');
+    writeFileSync(etcd, `#!/bin/sh\ncase " $* " in *" --name m5 "*) sleep 60 ;; esac\nexec '${ETCD_PATH}' "$@"\n`, { mode: 0o755 });
+    await interruptedStart('abort-detach', port + 80, ['-n', '5', '--etcd', etcd], 'SIGINT', async (child) => {
+      child.kill('SIGINT');
+    });
+  });
+
+  test('`up -d` killed after the cluster got ready but before it took the ready message: the supervisor stops the start', async () => {
+    await interruptedStart('unanswered', port2, [], 'SIGKILL', async (child) => {
+      // The command reads nothing more; the cluster gets ready and the supervisor reports it to nobody.
+      child.kill('SIGSTOP');
+      await waitForAgreedLeader([port2, port2 + 2, port2 + 4].map((c) => `http://127.0.0.1:${c}`));
+      await new Promise((r) => setTimeout(r, 1500));
+      child.kill('SIGKILL');
+    });
   });
 
   test('a second SIGINT forces: a member paused with SIGSTOP cannot exit on SIGTERM, all are gone at once', async () => {
