@@ -34,7 +34,7 @@ export interface DaemonHandle {
    * At the command's end, whatever happened: ends a daemon that was never sent a request (the parent failed first);
    * once started, gives signals back (one that came after the ready message was taken ends the process now).
    */
-  cancel(): void;
+  end(): void;
 }
 
 /** Starts the background supervisor process (supervisor-spawn.ts) and returns its handle. */
@@ -57,7 +57,7 @@ export function daemonHandle(spawned: SpawnedSupervisor): DaemonHandle {
 
   // A signal (Ctrl-C) while the start runs is taken between events: before the ready message is acknowledged, the
   // command leaves at once (the supervisor, unanswered, stops the start); after, it waits until the ready lines are
-  // printed (cancel, at the command's end) and then ends by that signal.
+  // printed (end, at the command's end) and then ends by that signal.
   const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
   let acked = false;
   let deferred: NodeJS.Signals | null = null;
@@ -75,7 +75,7 @@ export function daemonHandle(spawned: SpawnedSupervisor): DaemonHandle {
   };
 
   return {
-    cancel: () => {
+    end: () => {
       if (state === 'started') {
         release();
         if (deferred !== null) process.kill(process.pid, deferred);

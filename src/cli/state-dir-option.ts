@@ -11,8 +11,8 @@ export function addDirOptions(cmd: Command): Command {
 
 /** The absolute state dir a command acts on: --dir, else the config file's `dir`, else .etcd-lab. Refused when a file. */
 export async function stateDirFrom(opts: { dir?: string; config?: string }): Promise<string> {
-  const dir =
-    opts.dir !== undefined ? resolve(opts.dir) : resolve((await loadSettings({ ...(opts.config !== undefined ? { config: opts.config } : {}) })).spec.dir);
+  const named = opts.dir ?? (await loadSettings({ ...(opts.config !== undefined ? { config: opts.config } : {}) })).spec.dir;
+  const dir = resolve(named);
   checkStateDir(dir);
   return dir;
 }

@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname, sep } from 'node:path';
-import { statePaths } from '../supervisor/state-dir.js';
+import { checkStateDir, statePaths } from '../supervisor/state-dir.js';
 
 /** Where the daemon finds NODE_EXTRA_CA_CERTS again, to hand it on to the processes it starts. */
 export const SAVED_EXTRA_CA_CERTS = 'ETCD_LAB_SAVED_NODE_EXTRA_CA_CERTS';
@@ -48,7 +48,13 @@ export interface SpawnedSupervisor {
 
 export function spawnSupervisorProcess(dir: string): SpawnedSupervisor {
   const paths = statePaths(dir);
-  const createdFrom = mkdirSync(paths.root, { recursive: true }) ?? null;
+  let createdFrom: string | null;
+  try {
+    createdFrom = mkdirSync(paths.root, { recursive: true }) ?? null;
+  } catch (e) {
+    checkStateDir(paths.root); // a file in the way: said as the user's mistake, not as an internal error
+    throw e;
+  }
   const createdLog = !existsSync(paths.supervisorLog);
   const log = openSync(paths.supervisorLog, 'a');
   let child: ChildProcess;

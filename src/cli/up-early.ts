@@ -49,12 +49,12 @@ export function takeDaemon(root: string): DaemonHandle {
   const e = early;
   early = null;
   if (e !== null && e.root === root) return e.handle;
-  e?.handle.cancel();
+  e?.handle.end();
   return spawnDaemon(root);
 }
 
 /** Ends an early background supervisor nobody took (bad flags, help, foreground `up`). */
 export function cancelEarlyDaemon(): void {
-  early?.handle.cancel();
+  early?.handle.end();
   early = null;
 }

@@ -64,13 +64,11 @@ async function up(opts: UpFlags): Promise<number> {
   ]).catch(() => undefined);
   const settings = await loadSettings(opts);
   // `up -d`: the background supervisor's process was started by bin.ts, or starts now: its start-up overlaps planning.
-  const { checkStateDir } = await import('../../supervisor/state-dir.js');
-  checkStateDir(settings.spec.dir);
   const daemon = opts.detach ? takeDaemon(resolve(settings.spec.dir)) : null;
   try {
     return await upWith(opts, settings, daemon, startedAt);
   } finally {
-    daemon?.cancel();
+    daemon?.end();
   }
 }
 
