@@ -29,7 +29,10 @@ export interface StatusReport {
   dir: string;
   /** Name of the leader, null when no answering member knows one. */
   leader: string | null;
-  /** The term in which that leader was claimed (the highest term among the answers naming a leader), null with no leader. */
+  /**
+   * The newest term among the answers naming that leader, null with no leader. etcd reports the term of the last
+   * entry a member applied, so a leader just elected shows its predecessor's term until its first entry commits.
+   */
   leaderTerm: string | null;
   /** The version the cluster runs at (etcd's `GET /version` "etcdcluster"): null when unknown or not decided yet. */
   clusterVersion: string | null;
@@ -53,7 +56,7 @@ export interface StatusSource {
 
 /**
  * PURE. The status report of `sources` from their status answers (same order; null: no answer): the leader is the
- * one claimed in the highest term (leader-claim.ts).
+ * one the answers point at (leader-claim.ts).
  */
 export function assembleStatus(
   dir: string,

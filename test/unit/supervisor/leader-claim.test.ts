@@ -22,3 +22,15 @@ test('pickLeader: a term that is not a number counts as 0; 64-bit terms compare 
   assert.deepEqual(pickLeader([answer('a', 'a', 'x'), answer('b', 'b', '1')]), { id: 'b', term: 1n });
   assert.deepEqual(pickLeader([answer('a', 'a', '18446744073709551614'), answer('b', 'b', '18446744073709551615')]), { id: 'b', term: 18446744073709551615n });
 });
+
+test('pickLeader: a leader just elected shows its predecessor\'s term; at one term, the leader more members name wins', () => {
+  // The old leader a, cut off, names itself; b won the election but has not applied an entry of its term yet; c voted for b.
+  assert.deepEqual(pickLeader([answer('a', 'a', '2'), answer('b', 'b', '2'), answer('c', 'b', '2')]), { id: 'b', term: 2n });
+  assert.deepEqual(pickLeader([answer('b', 'b', '2'), answer('c', 'b', '1'), answer('a', 'a', '2')]), { id: 'b', term: 2n });
+});
+
+test('pickLeader: two leaders at one term, each named only by itself, settle nothing', () => {
+  assert.equal(pickLeader([answer('a', 'a', '2'), answer('b', 'b', '2'), answer('c', null, '2')]), null);
+  // A newer term still decides, whatever the counts.
+  assert.deepEqual(pickLeader([answer('a', 'a', '2'), answer('d', 'a', '2'), answer('b', 'b', '3')]), { id: 'b', term: 3n });
+});
