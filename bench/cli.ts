@@ -40,8 +40,8 @@ export function runTimed(file: string, args: string[], opts: { cwd?: string; tim
   });
 }
 
-export function lab(args: string[], opts: { cwd: string; timeoutMs?: number }): Promise<Run> {
-  return runTimed(process.execPath, [BIN, ...args], opts);
+export function lab(args: string[], opts: { cwd: string; timeoutMs?: number; env?: NodeJS.ProcessEnv }): Promise<Run> {
+  return runTimed(process.execPath, [BIN, ...args], { ...opts, env: { ...env(), ...opts.env } });
 }
 
 /** `etcd-lab <args>` left running (the foreground `up`); the caller stops it. */

@@ -1,5 +1,5 @@
 // `npm run bench` — every figure in BENCHMARKS.md. `-- --quick`: a reduced set in under 2 minutes, printed only.
-// `-- --only ready,runners,failover,proxy,supervisor,cold-start,report,check`: measures those sections again and keeps the others in
+// `-- --only ready,runners,start-trace,failover,proxy,supervisor,cold-start,report,check`: measures those sections again and keeps the others in
 // BENCHMARKS.md. `--out FILE` writes elsewhere (also for --quick); `--no-build` uses dist/ as it is.
 // `-- --only long-chaos`: the 10-minute chaos run per etcd version (opt-in: about 11 minutes a version).
 import { spawnSync } from 'node:child_process';
@@ -18,6 +18,7 @@ import { busyness, describeMachine, dropExtraCaCerts, quiet as quietGate } from 
 import { benchProxy } from './proxy-cost.js';
 import { benchReady } from './ready.js';
 import { benchRunners } from './runners.js';
+import { benchStartTrace } from './start-trace.js';
 import { benchReportCost } from './report-cost.js';
 import { readReportData, renderReport, type SectionRun } from './report.js';
 import { benchSupervisor } from './supervisor-cost.js';
@@ -59,6 +60,11 @@ const sections: Section[] = [
     key: 'runners',
     title: '1b. Time to ready from the command\'s start: `etcd-lab up -d` vs Procfile runners on its exported Procfile',
     run: (log) => benchRunners(quick ? { sizes: [3, 5], rounds: 3, log } : { sizes: [3, 5, 9], rounds: 10, log }),
+  },
+  {
+    key: 'start-trace',
+    title: '1c. Before the first member: each step of `etcd-lab up -d` (3 members, fast), ms from the command\'s start',
+    run: (log) => benchStartTrace({ nodes: 3, rounds: quick ? 3 : 10, log }),
   },
   {
     key: 'failover',

@@ -5,6 +5,7 @@ import { LabError, type ErrorCode } from '../errors.js';
 import type { RunOptions } from './run-supervisor.js';
 import type { StartProgress } from '../supervisor/cluster.js';
 import type { ReadyFigure } from '../supervisor/ready-figure.js';
+import { startMark } from '../start-trace.js';
 import { removeCreated, restoreDaemonEnv, spawnSupervisorProcess, type SpawnedSupervisor } from './supervisor-spawn.js';
 
 /** What the background supervisor needs to run the cluster: the part of RunOptions that crosses the IPC channel. */
@@ -136,6 +137,7 @@ export function daemonHandle(spawned: SpawnedSupervisor): DaemonHandle {
         for (const sig of SIGNALS) process.on(sig, onSignal);
         const start: ParentMessage = { type: 'start', request };
         child.send(start);
+        startMark('command: request sent');
       });
     },
   };
@@ -161,6 +163,7 @@ export async function daemonMain(): Promise<number> {
       clearTimeout(timer);
       process.off('disconnect', gone);
       if (m.type !== 'start') return reject(new LabError('INTERNAL', `expected the start request from \`etcd-lab up -d\`, got "${m.type}"`));
+      startMark('supervisor: request received');
       resolve(m.request);
     });
   });

@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname, sep } from 'node:path';
+import { startMark } from '../start-trace.js';
 import { checkStateDir, statePaths } from '../supervisor/state-dir.js';
 
 /** Where the daemon finds NODE_EXTRA_CA_CERTS again, to hand it on to the processes it starts. */
@@ -59,6 +60,7 @@ export function spawnSupervisorProcess(dir: string): SpawnedSupervisor {
   const log = openSync(paths.supervisorLog, 'a');
   let child: ChildProcess;
   try {
+    startMark('command: spawning the supervisor');
     child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, '__supervise'], {
       detached: true,
       stdio: ['ignore', log, log, 'ipc'],

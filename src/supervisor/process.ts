@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events';
 import { closeSync, createWriteStream, fstatSync, mkdirSync, openSync, readSync, watch, type FSWatcher, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
+import { startMark } from '../start-trace.js';
 import { waitGoneSync } from './proc-info.js';
 
 export type ProcessState = 'starting' | 'running' | 'stopped' | 'paused' | 'exited';
@@ -244,6 +245,7 @@ export class ManagedProcess extends EventEmitter {
       if (out) closeSync(out.fd);
     }
     this.child = child;
+    startMark(`spawned ${this.name}`);
     this.setState('starting');
     const pgid = child.pid;
     if (pgid !== undefined) liveGroups.add(pgid);

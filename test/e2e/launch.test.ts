@@ -166,9 +166,42 @@ describe('the launcher (dist/cli/launch.cjs)', { concurrency: 2 }, () => {
     const cache = join(cwd, 'xdg');
     const dir = join(cwd, 'lab');
     await inTemp(cwd, async () => {
-      const up = await launch(['up', '-d', '-n', '3', '--profile', 'fast', '--dir', dir, '--ports', String(port + 20)], { cwd, cache, timeoutMs: 60_000 });
+      const trace = join(cwd, 'start-trace.jsonl');
+      const up = await launch(['up', '-d', '-n', '3', '--profile', 'fast', '--dir', dir, '--ports', String(port + 20)], {
+        cwd,
+        cache,
+        timeoutMs: 60_000,
+        env: { ETCD_LAB_START_TRACE: trace },
+      });
       assert.equal(up.code, 0, `${up.stdout}\n${up.stderr}`);
       assert.match(up.stdout, /cluster ready in \d+ ms: 3 members/);
+      // The start trace (what `npm run bench` reads): each step once, from the process that takes it, in order.
+      const supervisorPid = Number(/supervisor pid (\d+)/.exec(up.stdout)?.[1]);
+      const marks = readFileSync(trace, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { pid: number; mark: string; at: number });
+      const at = (mark: string, pid: number): number => {
+        const found = marks.filter((m) => m.mark === mark);
+        assert.equal(found.length, 1, `${mark} once in ${JSON.stringify(marks)}`);
+        assert.equal(found[0]!.pid, pid, `${mark} by pid ${pid}`);
+        return found[0]!.at;
+      };
+      const commandPid = marks[0]!.pid;
+      assert.notEqual(commandPid, supervisorPid);
+      const path = [
+        at('command: node started', commandPid),
+        at('command: spawning the supervisor', commandPid),
+        at('supervisor: node started', supervisorPid),
+        at('supervisor: code loaded', supervisorPid),
+        at('supervisor: request received', supervisorPid),
+        at('supervisor: dir locked', supervisorPid),
+        at('supervisor: stale members reaped', supervisorPid),
+        at('supervisor: plan saved', supervisorPid),
+        at('supervisor: control socket listening', supervisorPid),
+        at('spawned m1', supervisorPid),
+      ];
+      assert.deepEqual(path, [...path].sort((a, b) => a - b), 'marks out of order');
+      assert.ok(at('command: request sent', commandPid) <= at('supervisor: request received', supervisorPid));
+      assert.ok(at('command: planned', commandPid) <= at('command: request sent', commandPid));
+      for (const m of ['m2', 'm3']) assert.ok(at(`spawned ${m}`, supervisorPid) >= path[path.length - 1]!);
       const down = await launch(['down', '--dir', dir], { cwd, cache });
       assert.equal(down.code, 0, down.stderr);
       // The supervisor writes its cache as it exits, after `down` returned.
