@@ -233,8 +233,12 @@ export class ElectionObserver extends EventEmitter {
     }
     const cur = this.current;
     if (!cur) return;
-    const followed = [...acks.values()].some((v) => v.count >= this.quorum && v.term === cur.term && this.idToName.get(v.leaderId) === cur.name);
-    if (followed) {
+    // status raftTerm is the term of the member's last applied entry (docs/etcd-facts.md#status-and-health-over-http):
+    // a leader the log saw elected at term T is named at T-1 or older until its first entry is applied, which under
+    // load can take longer than POLL_LOSS_MS. Naming it at a term up to T is following it.
+    let following = 0;
+    for (const v of acks.values()) if (v.term <= cur.term && this.idToName.get(v.leaderId) === cur.name) following += v.count;
+    if (following >= this.quorum) {
       this.noMajoritySince = null;
       return;
     }
