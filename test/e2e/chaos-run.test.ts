@@ -39,6 +39,8 @@ test('chaos --duration 15s --seed 1: faults, elections, no acknowledged write lo
     faults: { kind: string; members: string[]; error?: string }[];
     elections: number;
     longestWithoutLeaderMs: number;
+    summary: { noLeaderAtEnd: boolean };
+    timeline: { kind: string; withoutLeaderMs?: number }[];
     writes: { attempted: number; acknowledged: number; failed: number };
     lost: number;
     check: { passed: boolean; acknowledged: number; keysPerMember: Record<string, number>; converge: { ok: boolean; revision: string; leader: string } };
@@ -59,7 +61,15 @@ test('chaos --duration 15s --seed 1: faults, elections, no acknowledged write lo
   assert.ok(rep.faults.length >= 3, `faults: ${rep.faults.length}`);
   assert.deepEqual(rep.faults.filter((f) => f.error), [], 'the lab carried out every fault');
   assert.ok(rep.elections >= 1, 'the faults cost the cluster its leader at least once');
-  assert.ok(rep.longestWithoutLeaderMs > 0 && rep.longestWithoutLeaderMs < 10_000, String(rep.longestWithoutLeaderMs));
+  // How long the cluster is leaderless has no bound the plan can give: every fault hits a minority, one at a time,
+  // so a quorum is up and connected throughout and no fault forces more than one election. What is beyond that is
+  // etcd's elections failing under CPU load (docs/etcd-facts.md#elections-under-cpu-load-fast-profile): 10.5 s in
+  // one CI run, up to 22 s with three runs at once on 2 cores. So the figure is checked for what it is: the
+  // longest stretch the timeline shows between a leader lost and the next one found, every stretch closed.
+  assert.ok(rep.longestWithoutLeaderMs > 0, String(rep.longestWithoutLeaderMs));
+  assert.equal(rep.summary.noLeaderAtEnd, false, 'a leader at the end, as the check found');
+  const stretches = rep.timeline.filter((e) => e.kind === 'leader-elected' && e.withoutLeaderMs !== undefined).map((e) => e.withoutLeaderMs!);
+  assert.equal(rep.longestWithoutLeaderMs, Math.max(...stretches), `the longest of the timeline's stretches: ${stretches.join(', ')}`);
   assert.ok(rep.writes.acknowledged > 100, `acknowledged: ${rep.writes.acknowledged}`);
   assert.equal(rep.writes.attempted, rep.writes.acknowledged + rep.writes.failed);
   assert.equal(rep.check.acknowledged, rep.writes.acknowledged);
