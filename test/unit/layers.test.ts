@@ -15,6 +15,7 @@ const RANK: Record<string, number> = { plan: 0, etcd: 1, supervisor: 2, chaos: 3
 /** Files at the top of src/: where each sits. */
 const TOP_FILES: Record<string, string> = {
   'errors.ts': 'base',
+  'start-trace.ts': 'base',
   'prepare.ts': 'supervisor',
   'prepare-hosts.ts': 'supervisor',
   'templates.ts': 'plan',
