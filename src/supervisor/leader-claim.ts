@@ -25,6 +25,11 @@ function termOf(s: EtcdStatus): bigint {
  * the others keeps naming itself, but the members that elected its successor moved on (a vote clears the leader a
  * member knows), so at most a minority still names it. When two leaders tie on both counts (each names only
  * itself, at the same term), the answers do not tell which one is current: null, and a caller asks again.
+ *
+ * A leader named by a majority of `answers` (one per member, null for a member that did not answer) wins before any
+ * of that: a member stops naming a leader when it votes or campaigns, so no leader but the current one keeps a
+ * majority. That covers an old leader whose own answer shows a newer term than its successor's voters still do (it
+ * had applied its first entry, they had not heard it commit, when it was cut off).
  */
 export function pickLeader(answers: readonly (EtcdStatus | null)[]): LeaderClaim | null {
   const claims = new Map<string, { term: bigint; named: number }>();
@@ -35,6 +40,8 @@ export function pickLeader(answers: readonly (EtcdStatus | null)[]): LeaderClaim
     if (!c) claims.set(s.leader, { term, named: 1 });
     else claims.set(s.leader, { term: term > c.term ? term : c.term, named: c.named + 1 });
   }
+  const majority = Math.floor(answers.length / 2) + 1;
+  for (const [id, c] of claims) if (c.named >= majority) return { id, term: c.term };
   let best: (LeaderClaim & { named: number }) | null = null;
   let tied = false;
   for (const [id, c] of claims) {

@@ -31,6 +31,13 @@ test('pickLeader: a leader just elected shows its predecessor\'s term; at one te
 
 test('pickLeader: two leaders at one term, each named only by itself, settle nothing', () => {
   assert.equal(pickLeader([answer('a', 'a', '2'), answer('b', 'b', '2'), answer('c', null, '2')]), null);
-  // A newer term still decides, whatever the counts.
-  assert.deepEqual(pickLeader([answer('a', 'a', '2'), answer('d', 'a', '2'), answer('b', 'b', '3')]), { id: 'b', term: 3n });
+  // Short of a majority, a newer term decides, whatever the counts.
+  assert.deepEqual(pickLeader([answer('a', 'a', '2'), answer('d', 'a', '2'), answer('b', 'b', '3'), null, null]), { id: 'b', term: 3n });
+});
+
+test('pickLeader: a leader a majority names wins, even against a cut-off leader showing a newer term', () => {
+  // a had applied its first entry of term 5 when it was cut off; b, elected after, and c still show term 4.
+  assert.deepEqual(pickLeader([answer('a', 'a', '5'), answer('b', 'b', '4'), answer('c', 'b', '4')]), { id: 'b', term: 4n });
+  // Two of five is no majority: the newest term decides.
+  assert.deepEqual(pickLeader([answer('a', 'a', '5'), answer('b', 'b', '4'), answer('c', 'b', '4'), null, null]), { id: 'a', term: 5n });
 });
