@@ -284,7 +284,9 @@ export class ElectionObserver extends EventEmitter {
     if (cur && cur.name === name && cur.term === term) return;
     if (term < this.minTerm) return;
     if (cur && term <= cur.term) return;
-    if (!cur && this.lostAt !== null && t < this.lostAt && this.doubtful === null) t = this.lostAt;
+    // A log line read late can date an election before the loss polling saw: the timeline stays in order (an election
+    // follows its loss), so it is dated at the loss, with no leaderless stretch.
+    if (!cur && this.lostAt !== null && t < this.lostAt) t = this.lostAt;
     if (cur) {
       // A new term without a loss seen first: date the loss at the fault that hit it, else the first campaign.
       const p = this.pending;
