@@ -71,7 +71,7 @@ export async function benchStartTrace(o: StartTraceOptions): Promise<Figure[]> {
     o.log(`  ${at.toFixed(1).padStart(6)} ms  (+${(at - previous).toFixed(1).padStart(5)})  ${mark}   [${runs.map((r) => (r.has(mark) ? Math.round(r.get(mark)!) : '-')).join(' ')}]`);
     previous = at;
     const f: Figure = { section: 'start-trace', name: `start.n${o.nodes}.${mark.replace(/[^a-z0-9]+/gi, '-').replace(/-$/, '')}.p50`, value: at, unit: 'ms' };
-    if (mark === 'spawned m1') f.target = atMost(at, 60, '<= 60 ms from the command\'s start');
+    if (mark === 'supervisor: spawned m1') f.target = atMost(at, 60, '<= 60 ms from the command\'s start');
     figures.push(f);
   }
   return figures;

@@ -1,7 +1,8 @@
 // Where the time before the first member's spawn goes: with ETCD_LAB_START_TRACE=FILE set, each etcd-lab process on
 // the start path (the command, the background supervisor) appends one JSON line per mark to FILE:
-// {"pid":…,"mark":"…","at":<epoch ms>}. `npm run bench` (bench/start-trace.ts) reads them; unset, a mark costs one
-// property read. The clock is performance.timeOrigin + now(), the one "cluster ready in" counts with.
+// {"pid":…,"mark":"<role>: <step>","at":<epoch ms>}. `npm run bench` (bench/start-trace.ts) reads them. Unset, a mark
+// returns after reading the variable. The clock is performance.timeOrigin + now(), the one "cluster ready in" counts
+// with. The trace ends once the cluster is ready (endStartTrace): restarts later on are not part of the start.
 import { appendFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
@@ -13,14 +14,26 @@ export interface StartMark {
   at: number;
 }
 
-/** Records `mark` now (or at `at`, epoch ms) when tracing is on. Never throws: a trace must not change a start. */
-export function startMark(mark: string, at: number = performance.timeOrigin + performance.now()): void {
+/** What this process is on the start path: the command the user ran, or the background supervisor of `up -d`. */
+let role: 'command' | 'supervisor' = 'command';
+
+export function setStartRole(r: 'command' | 'supervisor'): void {
+  role = r;
+}
+
+/** Records `<role>: <step>` now (or at `at`, epoch ms) when tracing is on. Never throws. */
+export function startMark(step: string, at?: number): void {
   const file = process.env[START_TRACE_ENV];
   if (!file) return;
   try {
-    const line: StartMark = { pid: process.pid, mark, at };
+    const line: StartMark = { pid: process.pid, mark: `${role}: ${step}`, at: at ?? performance.timeOrigin + performance.now() };
     appendFileSync(file, `${JSON.stringify(line)}\n`);
   } catch {
     /* a trace that cannot be written is no trace */
   }
+}
+
+/** The start is over: no more marks from this process, nor from what it starts later. */
+export function endStartTrace(): void {
+  delete process.env[START_TRACE_ENV];
 }

@@ -3,12 +3,12 @@
 // people and scripts run cold, and the background supervisor of `up -d`, whose start is on the path to ready.
 // `up -d` itself spawns that supervisor before loading the tree (up-early.ts).
 import { performance } from 'node:perf_hooks';
-import { startMark } from '../start-trace.js';
+import { setStartRole, startMark } from '../start-trace.js';
 
 const args = process.argv.slice(2);
-const role = args.length === 1 && args[0] === '__supervise' ? 'supervisor' : 'command';
-startMark(`${role}: node started`, performance.timeOrigin);
-startMark(`${role}: code loaded`);
+setStartRole(args.length === 1 && args[0] === '__supervise' ? 'supervisor' : 'command');
+startMark('node started', performance.timeOrigin);
+startMark('code loaded');
 
 async function run(): Promise<number> {
   if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {

@@ -136,8 +136,8 @@ export function daemonHandle(spawned: SpawnedSupervisor): DaemonHandle {
         child.on('error', (e) => done(() => reject(spawnError(e))));
         for (const sig of SIGNALS) process.on(sig, onSignal);
         const start: ParentMessage = { type: 'start', request };
+        startMark('sending the request');
         child.send(start);
-        startMark('command: request sent');
       });
     },
   };
@@ -163,7 +163,7 @@ export async function daemonMain(): Promise<number> {
       clearTimeout(timer);
       process.off('disconnect', gone);
       if (m.type !== 'start') return reject(new LabError('INTERNAL', `expected the start request from \`etcd-lab up -d\`, got "${m.type}"`));
-      startMark('supervisor: request received');
+      startMark('request received');
       resolve(m.request);
     });
   });

@@ -60,7 +60,7 @@ export function spawnSupervisorProcess(dir: string): SpawnedSupervisor {
   const log = openSync(paths.supervisorLog, 'a');
   let child: ChildProcess;
   try {
-    startMark('command: spawning the supervisor');
+    startMark('spawning the supervisor');
     child = spawn(process.execPath, [...process.execArgv, process.argv[1]!, '__supervise'], {
       detached: true,
       stdio: ['ignore', log, log, 'ipc'],

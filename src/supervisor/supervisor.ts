@@ -2,7 +2,7 @@
 import { epochNow, msSince, type ReadyFigure } from './ready-figure.js';
 import { EventEmitter } from 'node:events';
 import { mkdirSync } from 'node:fs';
-import { startMark } from '../start-trace.js';
+import { endStartTrace, startMark } from '../start-trace.js';
 import { LabError } from '../errors.js';
 import type { RestartPolicy } from '../plan/settings.js';
 import type { ClusterPlan } from '../plan/types.js';
@@ -124,15 +124,15 @@ export class Supervisor extends EventEmitter {
   /** Takes the dir (DIR_IN_USE if a live supervisor holds it), reaps members a dead supervisor left, saves the plan. */
   static async open(opts: SupervisorOptions): Promise<Supervisor> {
     const lock = acquireLock(opts.dir);
-    startMark('supervisor: dir locked');
+    startMark('dir locked');
     try {
       const reaped = await reapStale(opts.dir);
-      startMark('supervisor: stale members reaped');
+      startMark('stale members reaped');
       const paths = statePaths(opts.dir);
       mkdirSync(paths.logs, { recursive: true });
       mkdirSync(paths.data, { recursive: true, mode: 0o700 });
       writeJsonAtomic(paths.plan, opts.plan);
-      startMark('supervisor: plan saved');
+      startMark('plan saved');
       return new Supervisor(opts, lock, reaped);
     } catch (e) {
       lock.release();
@@ -155,7 +155,7 @@ export class Supervisor extends EventEmitter {
         this.network = await start(this.opts.plan);
       }
       this.control = await startControlServer(statePaths(this.dir).sock, Object.assign(this.handlers(), ...this.extensions.map((x) => x.handlers)));
-      startMark('supervisor: control socket listening');
+      startMark('control socket listening');
       // Fault injection's code loads while the members start, not before.
       const loads = Promise.all(this.extensions.map((x) => x.load?.()));
       loads.catch(() => undefined); // awaited below; a failure must not count as unhandled meanwhile
@@ -181,6 +181,7 @@ export class Supervisor extends EventEmitter {
       }
       // Written before the cluster is reported ready: whoever starts the next command finds every pid.
       this.saveStateNow();
+      endStartTrace();
       return { leader: ready.leader, elapsedMs: msSince(this.opts.countFrom ?? t0), supervisorMs: msSince(t0) };
     } catch (e) {
       await this.shutdown();

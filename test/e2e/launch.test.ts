@@ -196,12 +196,18 @@ describe('the launcher (dist/cli/launch.cjs)', { concurrency: 2 }, () => {
         at('supervisor: stale members reaped', supervisorPid),
         at('supervisor: plan saved', supervisorPid),
         at('supervisor: control socket listening', supervisorPid),
-        at('spawned m1', supervisorPid),
+        at('supervisor: spawned m1', supervisorPid),
       ];
       assert.deepEqual(path, [...path].sort((a, b) => a - b), 'marks out of order');
-      assert.ok(at('command: request sent', commandPid) <= at('supervisor: request received', supervisorPid));
-      assert.ok(at('command: planned', commandPid) <= at('command: request sent', commandPid));
-      for (const m of ['m2', 'm3']) assert.ok(at(`spawned ${m}`, supervisorPid) >= path[path.length - 1]!);
+      const sending = at('command: sending the request', commandPid);
+      assert.ok(sending <= at('supervisor: request received', supervisorPid), 'request received before it was sent');
+      assert.ok(at('command: planned', commandPid) <= sending, 'request sent before the plan was made');
+      for (const m of ['m2', 'm3']) assert.ok(at(`supervisor: spawned ${m}`, supervisorPid) >= path[path.length - 1]!, `${m} spawned before m1`);
+      // The trace is the start's only: a restart once the cluster is ready adds nothing.
+      const traced = readFileSync(trace, 'utf8');
+      const restart = await launch(['restart', 'm2', '--dir', dir], { cwd, cache });
+      assert.equal(restart.code, 0, restart.stderr);
+      assert.equal(readFileSync(trace, 'utf8'), traced);
       const down = await launch(['down', '--dir', dir], { cwd, cache });
       assert.equal(down.code, 0, down.stderr);
       // The supervisor writes its cache as it exits, after `down` returned.

@@ -64,7 +64,7 @@ async function up(opts: UpFlags): Promise<number> {
     import('../render-ready.js'),
   ]).catch(() => undefined);
   const settings = await loadSettings(opts);
-  startMark('command: settings read');
+  startMark('settings read');
   // `up -d`: the background supervisor's process was started by bin.ts, or starts now: its start-up overlaps planning.
   const daemon = opts.detach ? takeDaemon(resolve(settings.spec.dir)) : null;
   try {
@@ -112,7 +112,7 @@ async function upWith(opts: UpFlags, settings: Awaited<ReturnType<typeof loadSet
     onNote: (t) => info(t),
   });
   if (drewBar) process.stderr.write('\n');
-  startMark('command: planned');
+  startMark('planned');
   const { plan, etcd, dir } = prepared;
   let grpcProxyPort: number | undefined;
   if (opts.grpcProxy || opts.grpcProxyPort !== undefined) {
