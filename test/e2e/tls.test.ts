@@ -192,21 +192,34 @@ test('up --tls --chaos: isolate the leader -> a new leader, only symmetric cuts,
   });
 
   // One direction alone stops nothing under TLS (a CONNECT tunnel carries both): the output says so, and it holds.
-  const now = await status(chaosDir);
-  const leader = now.leader!;
-  const follower = now.members.find((m) => m.name !== leader)!.name;
-  const leaderId = now.members.find((m) => m.name === leader)!.id;
-  const oneWay = await cli(chaosDir, 'cut', `${leader}->${follower}`);
-  assert.equal(oneWay.code, 0, show(oneWay));
-  assert.match(oneWay.stdout, new RegExp(`note: TLS peers: .*only symmetric cuts are possible: ${leader}->${follower} stops nothing until ${follower}->${leader} is cut too`));
-  await new Promise((r) => setTimeout(r, 600)); // 6 election timeouts of the fast profile
-  // The follower still hears the leader: all members name one leader. (Under load a leader may step down on its own
-  // and another be elected; the follower then names that one with the others. Were the cut working, the follower
-  // could not hear a leader it was cut from, and would disagree until the end of this bounded wait.)
-  await until('all members to name one leader under a one-way TLS cut', async () => {
-    const v = Object.values(await views(now, files));
-    return v.every((x) => x !== null && x === v[0]) ? true : undefined;
-  }, 5000);
+  // It holds if, 6 election timeouts after the cut, the follower still names the leader it was cut from. If that
+  // leader stepped down meanwhile (it can, on its own, under load), the round proves nothing: heal, and try again
+  // with the leader of the moment (3 rounds at most).
+  let now = await status(chaosDir);
+  let leader = '';
+  let follower = '';
+  let leaderId: string | null = null;
+  let heard: boolean | null = null;
+  for (let round = 0; round < 3 && heard === null; round++) {
+    now = await status(chaosDir);
+    leader = now.leader!;
+    follower = now.members.find((m) => m.name !== leader)!.name;
+    leaderId = now.members.find((m) => m.name === leader)!.id;
+    const oneWay = await cli(chaosDir, 'cut', `${leader}->${follower}`);
+    assert.equal(oneWay.code, 0, show(oneWay));
+    assert.match(oneWay.stdout, new RegExp(`note: TLS peers: .*only symmetric cuts are possible: ${leader}->${follower} stops nothing until ${follower}->${leader} is cut too`));
+    await new Promise((r) => setTimeout(r, 600)); // 6 election timeouts of the fast profile
+    const v = await views(now, files);
+    if (v[leader] === leaderId) heard = v[follower] === leaderId;
+    else {
+      assert.equal((await cli(chaosDir, 'heal')).code, 0);
+      await until('all members to agree on one leader', async () => {
+        const all = Object.values(await views(now, files));
+        return all.every((x) => x !== null && x === all[0]) ? true : undefined;
+      });
+    }
+  }
+  assert.equal(heard, true, heard === null ? 'the leader stepped down in each of 3 rounds: nothing shown' : 'a one-way cut under TLS cut the follower off its leader');
   const back = await cli(chaosDir, 'cut', `${follower}->${leader}`);
   assert.equal(back.code, 0, show(back));
   assert.match(back.stdout, new RegExp(`note: TLS peers: ${follower} and ${leader} are now cut both ways`));
