@@ -1,5 +1,5 @@
 // EtcdClient.txn and the streamed watch against a real single-member etcd (whatever `etcd` is first on PATH:
-// run it with /root/.cache/etcd-versions/3.6.14 first on PATH for 3.6).
+// run it with an etcd 3.6 first on PATH for 3.6).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -10,13 +10,13 @@ import { NetnsCluster } from '../../src/supervisor/netns-cluster.js';
 import { NETNS_PREFIX, listNetns } from '../../src/supervisor/netns.js';
 import type { BootstrapMode } from '../../src/plan/bootstrap.js';
 import { processesMentioning } from '../helpers/procs.js';
+import { otherEtcd } from '../helpers/other-etcd.js';
 
 const skip = process.platform !== 'linux' ? 'network namespaces need Linux' : process.getuid?.() !== 0 ? 'network namespaces need root' : false;
-const CACHE = '/root/.cache/etcd-versions';
 const BINS: Record<string, { path: string; version: { major: number; minor: number; patch: number; text: string } }> = {
   '3.4': { path: '/usr/bin/etcd', version: { major: 3, minor: 4, patch: 23, text: '3.4.23' } },
-  '3.5': { path: `${CACHE}/3.5.30/etcd`, version: { major: 3, minor: 5, patch: 30, text: '3.5.30' } },
-  '3.6': { path: `${CACHE}/3.6.14/etcd`, version: { major: 3, minor: 6, patch: 14, text: '3.6.14' } },
+  '3.5': otherEtcd('3.5') ?? { path: 'no etcd 3.5', version: { major: 3, minor: 5, patch: 0, text: '3.5' } },
+  '3.6': otherEtcd('3.6') ?? { path: 'no etcd 3.6', version: { major: 3, minor: 6, patch: 0, text: '3.6' } },
 };
 const mine = () => listNetns().filter((n) => n.startsWith(`${NETNS_PREFIX}${process.pid}-`));
 const running = new Set<NetnsCluster>();

@@ -10,12 +10,12 @@ import { join } from 'node:path';
 import { claimPorts } from '../helpers/ports.js';
 import { inTemp, killIn, lab, show, statusJson, tempDir, upDetached, waitFor } from '../helpers/lab-cli.js';
 import { EtcdClient } from '../../src/etcd/client.js';
+import { otherEtcd, VERSIONS_DIR } from '../helpers/other-etcd.js';
 import type { UpgradeResult } from '../../src/supervisor/upgrade.js';
 
-const VERSIONS = '/root/.cache/etcd-versions';
 const ETCD_34 = process.env.ETCD_34_BIN ?? '/usr/bin/etcd';
-const ETCD_35 = `${VERSIONS}/3.5.30/etcd`;
-const ETCD_36 = `${VERSIONS}/3.6.14/etcd`;
+const ETCD_35 = otherEtcd('3.5')?.path ?? `${VERSIONS_DIR}/3.5/etcd`;
+const ETCD_36 = otherEtcd('3.6')?.path ?? `${VERSIONS_DIR}/3.6/etcd`;
 const missing = [ETCD_34, ETCD_35, ETCD_36].filter((p) => !existsSync(p));
 
 const base = tempDir('etcd-lab-upgrade');
