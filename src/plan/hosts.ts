@@ -8,6 +8,7 @@ import { checkMemberCount, faultToleranceOf, quorumOf } from './count.js';
 import { dialectArgs, dialectWarnings } from './dialect.js';
 import { hostURL, parseAddress, type AddressKind } from './host-address.js';
 import { PROFILES, memberNames, newMemberArgs } from './plan.js';
+import { bootstrapAnchor } from './start-order.js';
 import { memberTlsFiles, tlsArgs, type TlsPlan } from './tls.js';
 import type { EtcdVersion, Profile } from './types.js';
 
@@ -198,6 +199,7 @@ export function buildHostsPlan(spec: HostsSpec, etcdVersion: EtcdVersion, token:
   warnings.push(...dialectWarnings(etcdVersion, spec.extraArgs));
   if (!tls) warnings.push('members listen on their hosts\' addresses without TLS or authentication: anyone who reaches them can read and write (add --tls)');
 
+  const anchor = bootstrapAnchor(hosts.map((h, i) => ({ peerURL: hostURL(bmembers[i]!.advertiseHost, h.peerPort, tls) })));
   const members: HostMemberPlan[] = hosts.map((h, i) => {
     const b = bmembers[i]!;
     const clientURL = hostURL(b.advertiseHost, h.clientPort, tls);
@@ -221,7 +223,7 @@ export function buildHostsPlan(spec: HostsSpec, etcdVersion: EtcdVersion, token:
       '--listen-peer-urls', listenPeerURL,
       '--initial-advertise-peer-urls', peerURL,
       ...bootstrapArgs(bootstrap),
-      ...newMemberArgs({ token, heartbeatInterval, electionTimeout, spec, tls: tlsPlan ? tlsArgs(tlsPlan, h.name) : [], dialect: dialectArgs(etcdVersion) }),
+      ...newMemberArgs({ token, heartbeatInterval, electionTimeout, spec, tls: tlsPlan ? tlsArgs(tlsPlan, h.name) : [], dialect: dialectArgs(etcdVersion), anchor: i === anchor }),
     ];
     return {
       index: i + 1,

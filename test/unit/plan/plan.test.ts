@@ -160,15 +160,18 @@ test('etcd 3.4 members get --pre-vote (3.5 and later have it on); a setting of t
   assert.ok(mine.indexOf('--pre-vote=false') > mine.indexOf('--pre-vote'));
 });
 
-test('short election timeouts start members without the initial election tick advance', () => {
+test('short election timeouts start every member but the bootstrap anchor without the initial election tick advance', () => {
   const flag = '--initial-election-tick-advance=false';
-  const fast = buildPlan(spec({ profile: 'fast' }), v34, 't');
-  assert.ok(fast.members.every((m) => m.args.includes(flag)));
-  assert.ok(!buildPlan(spec({ profile: 'default' }), v35, 't').members[0]!.args.includes(flag));
-  assert.ok(buildPlan(spec({ heartbeatInterval: 50, electionTimeout: 250 }), v35, 't').members[0]!.args.includes(flag));
-  assert.ok(!buildPlan(spec({ heartbeatInterval: 50, electionTimeout: 300 }), v35, 't').members[0]!.args.includes(flag));
+  const without = (p: { members: { name: string; args: string[] }[] }): string[] => p.members.filter((m) => m.args.includes(flag)).map((m) => m.name);
+  // m1's peer URL sorts first: it is the anchor, and the only member that keeps etcd's advance
+  assert.deepEqual(without(buildPlan(spec({ profile: 'fast', nodes: 5 }), v34, 't')), ['m2', 'm3', 'm4', 'm5']);
+  assert.deepEqual(without(buildPlan(spec({ profile: 'default' }), v35, 't')), []);
+  assert.deepEqual(without(buildPlan(spec({ heartbeatInterval: 50, electionTimeout: 250 }), v35, 't')), ['m2', 'm3']);
+  assert.deepEqual(without(buildPlan(spec({ heartbeatInterval: 50, electionTimeout: 300 }), v35, 't')), []);
+  // the anchor is the member whose peer URL sorts first as text: ":10001" (m2) before ":9999" (m1)
+  assert.deepEqual(without(buildPlan(spec({ profile: 'fast', ports: { kind: 'base', base: 9998 } }), v35, 't')), ['m1', 'm3']);
   // the user's own setting comes later on the command line, and etcd takes the last one
-  const mine = buildPlan(spec({ profile: 'fast', extraArgs: ['--initial-election-tick-advance=true'] }), v35, 't').members[0]!.args;
+  const mine = buildPlan(spec({ profile: 'fast', extraArgs: ['--initial-election-tick-advance=true'] }), v35, 't').members[1]!.args;
   assert.ok(mine.indexOf('--initial-election-tick-advance=true') > mine.indexOf(flag));
 });
 
