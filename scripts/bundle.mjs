@@ -24,16 +24,20 @@ const importMetaUrl = {
   },
 };
 
-await build({
-  entryPoints: [join(root, 'src', 'cli', 'bin.ts')],
-  outfile,
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  plugins: [importMetaUrl],
-  logLevel: 'warning',
-});
+/** One CommonJS file for Node 20 from one entry point of src/cli. */
+const bundleOf = (entry, to) =>
+  build({
+    entryPoints: [join(root, 'src', 'cli', entry)],
+    outfile: to,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    plugins: [importMetaUrl],
+    logLevel: 'warning',
+  });
+
+await bundleOf('bin.ts', outfile);
 
 const text = await readFile(outfile, 'utf8');
 const out = text.replace(/\bimport\("(node:[a-z0-9_/]+)"\)/g, 'Promise.resolve(require("$1"))');
@@ -44,13 +48,10 @@ if (left) {
 }
 await writeFile(outfile, out);
 
-// The first thing `up -d` loads (launch.cjs, before the bundle above): it spawns the background supervisor.
-await build({
-  entryPoints: [join(root, 'src', 'cli', 'early-spawn.ts')],
-  outfile: join(root, 'dist', 'cli', 'early-spawn.cjs'),
-  bundle: true,
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  logLevel: 'warning',
-});
+/** A small bundle launch.cjs loads before the one above, for one path where ms count (no dynamic imports in it). */
+const small = (name) => bundleOf(`${name}.ts`, join(root, 'dist', 'cli', `${name}.cjs`));
+// The first thing `up -d` loads: it spawns the background supervisor.
+await small('early-spawn');
+// The background supervisor's first stage (for `__supervise`): it takes the start request and spawns the members
+// while the bundle above has not loaded yet.
+await small('supervisor-first');

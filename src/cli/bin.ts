@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 // Two paths skip the command tree (commander and every command module, ~55 ms of loading): `--version`, which
 // people and scripts run cold, and the background supervisor of `up -d`, whose start is on the path to ready.
-// `up -d` itself spawns that supervisor before loading the tree (up-early.ts).
+// `up -d` itself spawns that supervisor before loading the tree (up-early.ts), and the supervisor's first stage
+// (supervisor-first.ts) runs before this bundle.
 import { performance } from 'node:perf_hooks';
 import { setStartRole, startMark } from '../start-trace.js';
+import { firstStageRan } from './first-stage.js';
 
 const args = process.argv.slice(2);
 setStartRole(args.length === 1 && args[0] === '__supervise' ? 'supervisor' : 'command');
-startMark('node started', performance.timeOrigin);
+// The supervisor's first stage (supervisor-first.ts) has marked its Node start already.
+if (!firstStageRan()) startMark('node started', performance.timeOrigin);
 startMark('code loaded');
 
 async function run(): Promise<number> {

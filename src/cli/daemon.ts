@@ -6,10 +6,11 @@ import type { RunOptions } from './run-supervisor.js';
 import type { StartProgress } from '../supervisor/cluster.js';
 import type { ReadyFigure } from '../supervisor/ready-figure.js';
 import { startMark } from '../start-trace.js';
+import { REQUEST_WAIT_MS, takeFirstStage, type FirstStage } from './first-stage.js';
 import { removeCreated, restoreDaemonEnv, spawnSupervisorProcess, type SpawnedSupervisor } from './supervisor-spawn.js';
 
 /** What the background supervisor needs to run the cluster: the part of RunOptions that crosses the IPC channel. */
-export type DaemonStart = Omit<RunOptions, 'onProgress' | 'onReady' | 'say'>;
+export type DaemonStart = Omit<RunOptions, 'onProgress' | 'onReady' | 'say' | 'early' | 'signalsTaken'>;
 
 /** Messages the background supervisor sends its parent over IPC. */
 export type DaemonMessage =
@@ -18,7 +19,7 @@ export type DaemonMessage =
   | { type: 'error'; error: { code: string; message: string; hint?: string; details?: string[] } };
 
 /** From the parent: the start request, then the answer to `ready`. */
-type ParentMessage = { type: 'start'; request: DaemonStart } | { type: 'ack' };
+export type ParentMessage = { type: 'start'; request: DaemonStart } | { type: 'ack' };
 
 function tail(path: string, n: number): string[] {
   try {
@@ -143,7 +144,7 @@ export function daemonHandle(spawned: SpawnedSupervisor): DaemonHandle {
   };
 }
 
-/** The child side: waits for the start request from the parent, then runs the supervisor. */
+/** The child side: takes the start request (from the first stage, else waits for it), then runs the supervisor. */
 export async function daemonMain(): Promise<number> {
   if (!process.send) throw new LabError('USAGE', '__supervise is started by `etcd-lab up -d`, not by hand');
   restoreDaemonEnv(process.env);
@@ -151,22 +152,11 @@ export async function daemonMain(): Promise<number> {
   const send = (m: DaemonMessage): void => {
     if (process.connected) process.send!(m, undefined, {}, () => undefined);
   };
+  const first = takeFirstStage();
   // Load what the supervisor needs while the parent is still planning (it sends the request once it has a plan).
   const loading = Promise.all([import('./run-supervisor.js'), import('../supervisor/supervisor.js'), import('../supervisor/process.js')]);
   loading.catch(() => undefined);
-  const request = await new Promise<DaemonStart>((resolve, reject) => {
-    const gone = (): void => reject(new LabError('INTERNAL', 'the parent `etcd-lab up -d` went away before sending the start request'));
-    // A parent that neither sends nor goes away (stuck, or killed without closing the channel) must not leave us waiting forever.
-    const timer = setTimeout(() => reject(new LabError('INTERNAL', 'no start request from `etcd-lab up -d` within 60 s')), 60_000);
-    process.once('disconnect', gone);
-    process.once('message', (m: ParentMessage) => {
-      clearTimeout(timer);
-      process.off('disconnect', gone);
-      if (m.type !== 'start') return reject(new LabError('INTERNAL', `expected the start request from \`etcd-lab up -d\`, got "${m.type}"`));
-      startMark('request received');
-      resolve(m.request);
-    });
-  });
+  const request = first ? requestOf(first) : await waitForRequest();
   const [{ runSupervisor }] = await loading;
   const stamp = (): string => new Date().toISOString();
   const say = (t: string): void => void process.stdout.write(`${stamp()} ${t}\n`);
@@ -179,9 +169,13 @@ export async function daemonMain(): Promise<number> {
     process.kill(process.pid, 'SIGTERM');
   };
   process.once('disconnect', parentGone);
+  // Gone while the first stage worked or the code loaded, before anyone listened.
+  if (!process.connected) parentGone();
   try {
     return await runSupervisor({
       ...request,
+      early: first?.early ?? null,
+      signalsTaken: () => first?.signalsTaken(),
       onProgress: (event) => send({ type: 'progress', event }),
       say,
       onReady: (_sup, ready) => {
@@ -206,4 +200,32 @@ export async function daemonMain(): Promise<number> {
     if (process.connected) process.disconnect();
     return 1;
   }
+}
+
+const parentWentAway = (): LabError => new LabError('INTERNAL', 'the parent `etcd-lab up -d` went away before sending the start request');
+const noRequest = (): LabError => new LabError('INTERNAL', `no start request from \`etcd-lab up -d\` within ${REQUEST_WAIT_MS / 1000} s`);
+const unexpected = (type: string): LabError => new LabError('INTERNAL', `expected the start request from \`etcd-lab up -d\`, got "${type}"`);
+
+/** The request the first stage took, or why there is none (the same errors as waitForRequest). */
+function requestOf(first: FirstStage): DaemonStart {
+  if (first.request) return first.request;
+  if (first.ended === 'disconnected') throw parentWentAway();
+  if (first.ended === 'timeout') throw noRequest();
+  throw unexpected(first.ended?.unexpected ?? 'nothing');
+}
+
+function waitForRequest(): Promise<DaemonStart> {
+  return new Promise<DaemonStart>((resolve, reject) => {
+    const gone = (): void => reject(parentWentAway());
+    // A parent that neither sends nor goes away (stuck, or killed without closing the channel) must not leave us waiting forever.
+    const timer = setTimeout(() => reject(noRequest()), REQUEST_WAIT_MS);
+    process.once('disconnect', gone);
+    process.once('message', (m: ParentMessage) => {
+      clearTimeout(timer);
+      process.off('disconnect', gone);
+      if (m.type !== 'start') return reject(unexpected(m.type));
+      startMark('request received');
+      resolve(m.request);
+    });
+  });
 }

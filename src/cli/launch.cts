@@ -70,13 +70,26 @@ function run(): void {
       /* the command spawns it itself */
     }
   }
+  if (args.length === 1 && args[0] === '__supervise') {
+    // The background supervisor takes its start request and spawns the first member before the bundle loads
+    // (supervisor-first.ts); it loads the bundle once that is done.
+    const first = join(__dirname, 'supervisor-first.cjs');
+    if (existsSync(first) && existsSync(bundle)) {
+      (require(first) as { runFirstStage(loadRest: () => void): void }).runFirstStage(() => runBundle(args));
+      return;
+    }
+  }
+  runBundle(args);
+}
+
+function runBundle(args: readonly string[]): void {
   if (!existsSync(bundle)) {
     void import(pathToFileURL(join(__dirname, 'bin.js')).href);
     return;
   }
   const source = readFileSync(bundle, 'utf8');
   const dir = compileCacheDir(process.env);
-  const name = compileCacheName(statSync(bundle), process.argv[2]);
+  const name = compileCacheName(statSync(bundle), args[0]);
   let cached: Buffer | undefined;
   if (dir !== null && trusted(dir)) {
     try {

@@ -5,6 +5,7 @@ import type { ClusterPlan } from '../plan/types.js';
 import type { MemberExitEvent, StartProgress } from '../supervisor/cluster.js';
 import { describeExit } from '../supervisor/exit-report.js';
 import type { ReadyFigure } from '../supervisor/ready-figure.js';
+import type { EarlyStart } from '../supervisor/early-start.js';
 import type { Supervisor } from '../supervisor/supervisor.js';
 
 export interface RunOptions {
@@ -26,6 +27,10 @@ export interface RunOptions {
   say: (text: string) => void;
   /** How a member's log line is shown in those (default: as etcd wrote it). */
   formatLine?: (member: string, text: string) => string;
+  /** What the background supervisor's first stage did already (supervisor/early-start.ts). */
+  early?: EarlyStart | null;
+  /** Called once this process's stop signals are handled here. */
+  signalsTaken?: () => void;
 }
 
 /**
@@ -45,7 +50,8 @@ export async function runSupervisor(o: RunOptions): Promise<number> {
   process.on('uncaughtException', crash);
   process.on('unhandledRejection', crash);
 
-  const sup = await Supervisor.open({
+  const sup = await Supervisor.open(
+    {
     dir: o.dir,
     plan: o.plan,
     etcdPath: o.etcdPath,
@@ -55,7 +61,9 @@ export async function runSupervisor(o: RunOptions): Promise<number> {
     readyTimeoutMs: o.readyTimeoutMs,
     ...(o.grpcProxyPort !== undefined ? { grpcProxyPort: o.grpcProxyPort } : {}),
     ...(o.countFrom !== undefined ? { countFrom: o.countFrom } : {}),
-  });
+    },
+    o.early ?? null,
+  );
   // `etcd-lab kill|partition|...` and chaos mode's proxies (the supervisor does not import the chaos layer).
   attachChaos(sup);
   let signals = 0;
@@ -74,6 +82,7 @@ export async function runSupervisor(o: RunOptions): Promise<number> {
     }
   };
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, onSignal);
+  o.signalsTaken?.();
   sup.on('down-requested', (graceMs: number) => void stop('etcd-lab down', graceMs));
   const line = o.formatLine ?? ((member: string, text: string) => `${member} | ${text}`);
   sup.cluster.on('member-exit', (e: MemberExitEvent) => {

@@ -1,18 +1,18 @@
 // Runs a ClusterPlan: anchor-first start, readiness, restart policy, ordered stop, per-member control, status.
 import { EventEmitter } from 'node:events';
-import { chmodSync, mkdirSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { LabError } from '../errors.js';
 import { pickLeader } from './leader-claim.js';
 import { EtcdClient, type EtcdStatus, type EtcdTlsOptions } from '../etcd/client.js';
-import { memberEnv } from '../etcd/member-env.js';
 import type { RestartPolicy } from '../plan/settings.js';
 import { bootstrapAnchor } from '../plan/start-order.js';
 import type { ClusterPlan, MemberPlan } from '../plan/types.js';
 import { clientTlsFor } from './pki.js';
 import { clusterStatus, clusterVersion, queryStatus, STATUS_TIMEOUT_MS } from './cluster-status.js';
 import { failureLines } from './exit-report.js';
+import { abandonEarly, type EarlyMember } from './early-start.js';
+import { memberSpawnSpec, prepareMemberDirs, type MemberPaths } from './member-spawn.js';
 import { ManagedProcess, type ExitInfo, type OutputStream, type ProcessState } from './process.js';
 import {
   directURL,
@@ -39,6 +39,8 @@ export interface ClusterOptions {
   /** Start every member at once, as a Procfile runner does, instead of the anchor first (slower: docs/etcd-facts.md#bootstrap-stall). */
   parallel?: boolean;
   readyTimeoutMs?: number;
+  /** Members the supervisor's first stage spawned already, the anchor first (early-start.ts): start() adopts them. */
+  early?: readonly EarlyMember[];
 }
 
 export type StartPhase = 'spawned' | 'peer-up' | 'healthy' | 'failed';
@@ -73,18 +75,6 @@ interface Member extends ProbedMember {
   removing: boolean;
 }
 
-function dataDirArgs(args: string[], dataDir: string): string[] {
-  const out = [...args];
-  const i = out.indexOf('--data-dir');
-  if (i >= 0) out[i + 1] = dataDir;
-  else {
-    const j = out.findIndex((a) => a.startsWith('--data-dir='));
-    if (j >= 0) out[j] = `--data-dir=${dataDir}`;
-    else out.push('--data-dir', dataDir);
-  }
-  return out;
-}
-
 /**
  * Events: `'line'(member, text, stream)`, `'member-state'(member, state)`, `'member-exit'(MemberExitEvent)`,
  * `'member-restart'(MemberRestartEvent)` when a restart is scheduled, `'member-up'(member)` when a restarted
@@ -94,7 +84,9 @@ export class Cluster extends EventEmitter {
   readonly plan: ClusterPlan;
   /** Absolute state directory (baseDir + plan.dir). */
   readonly stateDir: string;
-  private readonly opts: Required<Omit<ClusterOptions, 'plan'>>;
+  private readonly opts: Required<Omit<ClusterOptions, 'plan' | 'early'>>;
+  /** Spawned before this object existed, not adopted yet (ClusterOptions.early). */
+  private early: EarlyMember[];
   private readonly list: Member[];
   private readonly byName = new Map<string, Member>();
   private phase: 'idle' | 'starting' | 'up' | 'stopping' = 'idle';
@@ -115,21 +107,14 @@ export class Cluster extends EventEmitter {
       readyTimeoutMs: opts.readyTimeoutMs ?? 20_000,
     };
     this.stateDir = resolve(this.opts.baseDir, opts.plan.dir);
+    this.early = [...(opts.early ?? [])];
     this.list = opts.plan.members.map((mp) => this.createMember(mp));
   }
 
   private createMember(mp: MemberPlan): Member {
-    const dataDir = resolve(this.opts.baseDir, mp.dataDir);
-    const logFile = join(this.stateDir, 'logs', `${mp.name}.log`);
-    const proc = new ManagedProcess({
-      name: mp.name,
-      command: { argv: [mp.etcdPath ?? this.opts.etcdPath, ...dataDirArgs(mp.args, dataDir)] },
-      cwd: this.opts.baseDir,
-      env: memberEnv(process.env, mp.env),
-      logFile,
-      // A member must outlive a supervisor that is SIGKILLed (and be reaped later), not die of SIGPIPE.
-      outputToLog: true,
-    });
+    const spec = memberSpawnSpec(mp, this.paths());
+    const logFile = spec.logFile!;
+    const proc = new ManagedProcess({ name: mp.name, ...spec, logFile });
     const m: Member = {
       plan: mp,
       proc,
@@ -256,6 +241,7 @@ export class Cluster extends EventEmitter {
       };
       try {
         const anchor = this.opts.parallel ? null : this.list[bootstrapAnchor(this.list.map((m) => m.plan))];
+        if (this.early.length > 0 && this.early[0]!.name !== anchor?.plan.name) this.dropEarly();
         if (anchor) {
           // Every other member's bootstrap check asks the anchor first and stops at its answer (start-order.ts). Once
           // the anchor is past its own check (it logs `starting local member`) it asks nobody anything before serving,
@@ -307,6 +293,7 @@ export class Cluster extends EventEmitter {
       return this.stopping;
     }
     this.startAbort?.abort({ kind: 'stopped' } satisfies Abort);
+    this.dropEarly();
     this.phase = 'stopping';
     for (const m of this.list) this.cancelRestart(m);
     this.stopping = this.stopInOrder(graceMs).finally(() => {
@@ -445,20 +432,29 @@ export class Cluster extends EventEmitter {
     return this.tlsOptions;
   }
 
+  private paths(): MemberPaths {
+    return { baseDir: this.opts.baseDir, stateDir: this.stateDir, etcdPath: this.opts.etcdPath };
+  }
+
   private prepareDirs(): void {
-    mkdirSync(join(this.stateDir, 'logs'), { recursive: true });
-    mkdirSync(join(this.stateDir, 'data'), { recursive: true, mode: 0o700 });
-    for (const m of this.list) {
-      const dir = resolve(this.opts.baseDir, m.plan.dataDir);
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-      // etcd 3.5+ refuses a data dir that others can read.
-      chmodSync(dir, 0o700);
-    }
+    prepareMemberDirs(
+      this.list.map((m) => m.plan),
+      this.paths(),
+    );
   }
 
   private spawn(m: Member): void {
     m.restarts.started();
-    m.proc.start();
+    const i = this.early.findIndex((e) => e.name === m.plan.name);
+    if (i < 0) return m.proc.start();
+    const [early] = this.early.splice(i, 1);
+    m.proc.adopt(early!.held);
+  }
+
+  /** Early members this cluster will not adopt are killed: no member runs unsupervised. */
+  private dropEarly(): void {
+    abandonEarly(this.early);
+    this.early = [];
   }
 
   private onMemberExit(m: Member, info: ExitInfo): void {

@@ -1,14 +1,14 @@
 // One supervised child process in its own process group: line-split output, a log file, stop/pause/signal.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { closeSync, createWriteStream, fstatSync, mkdirSync, openSync, readSync, watch, type FSWatcher, type WriteStream } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, createWriteStream, openSync, readSync, watch, type FSWatcher, type WriteStream } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { startMark } from '../start-trace.js';
 import { waitGoneSync } from './proc-info.js';
+import { spawnProcess, type Happened, type HeldSpawn, type ProcessCommand, type Spawned } from './spawn-process.js';
 
 export type ProcessState = 'starting' | 'running' | 'stopped' | 'paused' | 'exited';
-export type ProcessCommand = { argv: string[] } | { shell: string };
+export type { ProcessCommand };
 export type OutputStream = 'stdout' | 'stderr';
 
 export interface ManagedProcessOptions {
@@ -108,6 +108,7 @@ class FileTail {
   private readonly buf = Buffer.allocUnsafe(64 * 1024);
   private readonly watcher: FSWatcher | null;
   private readonly timer: NodeJS.Timeout;
+  private closed = false;
 
   constructor(path: string, from: number, private readonly onChunk: (chunk: Buffer) => void) {
     this.fd = openSync(path, 'r');
@@ -124,9 +125,12 @@ class FileTail {
     this.watcher = watcher;
     this.timer = setInterval(() => this.read(), TAIL_POLL_MS);
     this.timer.unref();
+    // What is there already (an adopted child wrote before anyone watched): read once the caller has set up.
+    setImmediate(() => this.read());
   }
 
   read(): void {
+    if (this.closed) return;
     for (;;) {
       let n: number;
       try {
@@ -143,6 +147,7 @@ class FileTail {
   /** Reads what is left, then stops. */
   close(): void {
     this.read();
+    this.closed = true;
     this.watcher?.close();
     clearInterval(this.timer);
     closeSync(this.fd);
@@ -214,6 +219,30 @@ export class ManagedProcess extends EventEmitter {
   }
 
   start(): void {
+    this.begin();
+    const spawned = spawnProcess({ command: this.command, cwd: this.cwd, env: this.env, logFile: this.logFile, outputToLog: this.outputToLog });
+    startMark(`spawned ${this.name}`);
+    let log: WriteStream | null = null;
+    if (this.logFile && !this.outputToLog) {
+      log = createWriteStream(this.logFile, { flags: 'a' });
+      log.on('error', () => {
+        /* a log that cannot be written must not take the supervisor down */
+      });
+    }
+    this.watch(spawned, log, {});
+  }
+
+  /**
+   * Takes over a child spawned for this process before it existed (the supervisor's first stage, early-start.ts), as
+   * if start() had spawned it: what it did meanwhile (exited, failed to start) is handled now.
+   */
+  adopt(held: HeldSpawn): void {
+    this.begin();
+    held.release();
+    this.watch(held, null, held.happened);
+  }
+
+  private begin(): void {
     if (this.child) throw new Error(`${this.name} is already running (pid ${this.child.pid ?? '?'})`);
     if (!exitHookInstalled) {
       exitHookInstalled = true;
@@ -222,30 +251,10 @@ export class ManagedProcess extends EventEmitter {
     this.stopRequested = false;
     this.killAt = Infinity;
     this.linesThisRun = 0;
-    const [file, args] = 'argv' in this.command ? [this.command.argv[0]!, this.command.argv.slice(1)] : ['sh', ['-c', this.command.shell]];
-    let log: WriteStream | null = null;
-    let out: { fd: number; from: number } | null = null;
-    if (this.logFile) mkdirSync(dirname(this.logFile), { recursive: true });
-    if (this.logFile && this.outputToLog) {
-      const fd = openSync(this.logFile, 'a');
-      out = { fd, from: fstatSync(fd).size };
-    } else if (this.logFile) {
-      log = createWriteStream(this.logFile, { flags: 'a' });
-      log.on('error', () => {
-        /* a log that cannot be written must not take the supervisor down */
-      });
-    }
-    let child: ChildProcess;
-    try {
-      child = spawn(file, args, { cwd: this.cwd, env: this.env, detached: true, stdio: out ? ['ignore', out.fd, out.fd] : ['ignore', 'pipe', 'pipe'] });
-    } catch (e) {
-      log?.end();
-      throw e;
-    } finally {
-      if (out) closeSync(out.fd);
-    }
+  }
+
+  private watch({ child, file, out }: Spawned, log: WriteStream | null, happened: Happened): void {
     this.child = child;
-    startMark(`spawned ${this.name}`);
     this.setState('starting');
     const pgid = child.pid;
     if (pgid !== undefined) liveGroups.add(pgid);
@@ -311,7 +320,7 @@ export class ManagedProcess extends EventEmitter {
       log.end(once);
     };
     let drainTimer: NodeJS.Timeout | undefined;
-    child.on('exit', (code, signal) => {
+    const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
       exitInfo = { code, signal };
       if (closed) finish();
       else {
@@ -319,21 +328,27 @@ export class ManagedProcess extends EventEmitter {
         if (pgid !== undefined) signalGroup(pgid, 'SIGKILL');
         drainTimer = setTimeout(finish, DRAIN_MS);
       }
-    });
-    child.on('close', (code, signal) => {
+    };
+    child.on('exit', onExit);
+    const onClose = (code: number | null, signal: NodeJS.Signals | null): void => {
       closed = true;
       if (exitInfo || pgid === undefined) {
         exitInfo ??= { code, signal };
         finish();
       }
-    });
-    child.on('error', (err: NodeJS.ErrnoException) => {
+    };
+    child.on('close', onClose);
+    const onError = (err: NodeJS.ErrnoException): void => {
       if (pgid === undefined) {
         this.addLine(`cannot start ${file}: ${err.code ?? err.message}`, 'stderr');
         exitInfo = { code: null, signal: null };
         setImmediate(finish);
       }
-    });
+    };
+    child.on('error', onError);
+    if (happened.error) onError(happened.error);
+    if (happened.exit) onExit(happened.exit.code, happened.exit.signal);
+    if (happened.close) onClose(happened.close.code, happened.close.signal);
   }
 
   /** Marks a started process as ready (the owner decides what ready means). */

@@ -3,6 +3,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { LabError } from '../errors.js';
 import { EtcdClient, type EtcdStatus, type EtcdTlsOptions } from '../etcd/client.js';
+import { PAST_BOOTSTRAP_CHECK, SERVING_PEERS } from '../etcd/log-lines.js';
 import type { MemberPlan } from '../plan/types.js';
 import { describeExit, failureLines } from './exit-report.js';
 import { pickLeader } from './leader-claim.js';
@@ -22,11 +23,8 @@ export interface ProbedMember {
 /** Why a wait ended early. */
 export type Abort = { kind: 'timeout' } | { kind: 'stopped' } | { kind: 'exit'; name: string; info: ExitInfo };
 
+export { PAST_BOOTSTRAP_CHECK };
 export const POLL_MS = 15;
-/** etcd's zap line (3.4 to 3.6) as its peer listener starts serving: after its own bootstrap check, if any. */
-const SERVING_PEERS = /"msg":"serving peer traffic"/;
-/** etcd's zap line when startNode/restartNode begins (3.4 to 3.6): after the bootstrap check of its peers, if any. */
-export const PAST_BOOTSTRAP_CHECK = /"msg":"(re)?starting local member"/;
 export const PEER_POLL_GRACE_MS = 250;
 const PEER_PROBE_TIMEOUT_MS = 250;
 const READY_CALL_TIMEOUT_MS = 300;

@@ -9,6 +9,7 @@ import type { ClusterPlan } from '../plan/types.js';
 import { Cluster, type StartProgress } from './cluster.js';
 import type { ControlHandler } from './control.js';
 import { startControlServer, type ControlServer } from './control-server.js';
+import { abandonEarly, type EarlyMember, type EarlyStart } from './early-start.js';
 import { reapStale, type ReapedMember } from './reap.js';
 import { acquireLock, statePaths, writeJsonAtomic, writeState, type DirLock } from './state-dir.js';
 import type { PeerNetworkHook, SupervisorExtension } from './extension.js';
@@ -52,7 +53,7 @@ export class Supervisor extends EventEmitter {
   /** Membership changes and upgrades run one at a time. */
   private changes: Promise<unknown> = Promise.resolve();
 
-  private constructor(opts: SupervisorOptions, lock: DirLock, reaped: ReapedMember[]) {
+  private constructor(opts: SupervisorOptions, lock: DirLock, reaped: ReapedMember[], early: readonly EarlyMember[]) {
     super();
     this.opts = opts;
     this.dir = opts.dir;
@@ -65,6 +66,7 @@ export class Supervisor extends EventEmitter {
       restart: opts.restart,
       ...(opts.parallel !== undefined ? { parallel: opts.parallel } : {}),
       ...(opts.readyTimeoutMs !== undefined ? { readyTimeoutMs: opts.readyTimeoutMs } : {}),
+      early,
     });
     this.cluster.on('member-state', () => this.saveState());
   }
@@ -121,20 +123,25 @@ export class Supervisor extends EventEmitter {
     );
   }
 
-  /** Takes the dir (DIR_IN_USE if a live supervisor holds it), reaps members a dead supervisor left, saves the plan. */
-  static async open(opts: SupervisorOptions): Promise<Supervisor> {
-    const lock = acquireLock(opts.dir);
-    startMark('dir locked');
+  /**
+   * Takes the dir (DIR_IN_USE if a live supervisor holds it), reaps members a dead supervisor left, saves the plan.
+   * After the first stage (early-start.ts) the lock and the reaping are its, and the members it spawned are adopted by
+   * start(); a failure here kills them.
+   */
+  static async open(opts: SupervisorOptions, early: EarlyStart | null = null): Promise<Supervisor> {
+    const lock = early?.lock ?? acquireLock(opts.dir);
+    if (!early) startMark('dir locked');
     try {
-      const reaped = await reapStale(opts.dir);
-      startMark('stale members reaped');
+      const reaped = early?.reaped ?? (await reapStale(opts.dir));
+      if (!early) startMark('stale members reaped');
       const paths = statePaths(opts.dir);
       mkdirSync(paths.logs, { recursive: true });
       mkdirSync(paths.data, { recursive: true, mode: 0o700 });
       writeJsonAtomic(paths.plan, opts.plan);
       startMark('plan saved');
-      return new Supervisor(opts, lock, reaped);
+      return new Supervisor(opts, lock, reaped, early?.members ?? []);
     } catch (e) {
+      if (early) abandonEarly(early.members);
       lock.release();
       throw e;
     }

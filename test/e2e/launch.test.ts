@@ -161,6 +161,40 @@ describe('the launcher (dist/cli/launch.cjs)', { concurrency: 2 }, () => {
     });
   });
 
+  test('SIGTERM to the background supervisor once its first stage has spawned m1: the start fails, no member is left', { timeout: 60_000 }, async () => {
+    const cwd = tempDir('first-stage-signal', base);
+    const cache = join(cwd, 'xdg');
+    const dir = join(cwd, 'lab');
+    const trace = join(cwd, 'start-trace.jsonl');
+    await inTemp(cwd, async () => {
+      const up = launch(['up', '-d', '-n', '3', '--profile', 'fast', '--dir', dir, '--ports', String(port + 40)], {
+        cwd,
+        cache,
+        timeoutMs: 40_000,
+        env: { ETCD_LAB_START_TRACE: trace },
+      });
+      // The first stage marks its spawn of m1 before the supervisor's own code (and its signal handlers) has loaded.
+      let signalled: number | null = null;
+      const deadline = Date.now() + 30_000;
+      while (signalled === null && Date.now() < deadline) {
+        const text = existsSync(trace) ? readFileSync(trace, 'utf8') : '';
+        const m1 = text
+          .split('\n')
+          .filter((l) => l.includes('"supervisor: spawned m1"'))
+          .map((l) => JSON.parse(l) as { pid: number })[0];
+        if (m1) {
+          process.kill(m1.pid, 'SIGTERM');
+          signalled = m1.pid;
+        } else await new Promise((r) => setTimeout(r, 1));
+      }
+      const r = await up;
+      assert.ok(signalled !== null, 'the first stage never spawned m1');
+      assert.notEqual(r.code, 0, `${r.stdout}\n${r.stderr}`);
+      assert.match(r.stderr, /background supervisor exited before the cluster was ready|interrupted|stopp/, r.stderr);
+      await assertNothingLeft(dir, 10_000, () => readFileSync(join(dir, 'supervisor.log'), 'utf8'));
+    });
+  });
+
   test('up -d and down: the background supervisor runs from the bundle too, and caches its own code', { timeout: 90_000 }, async () => {
     const cwd = tempDir('up', base);
     const cache = join(cwd, 'xdg');
@@ -190,19 +224,22 @@ describe('the launcher (dist/cli/launch.cjs)', { concurrency: 2 }, () => {
         at('command: node started', commandPid),
         at('command: spawning the supervisor', commandPid),
         at('supervisor: node started', supervisorPid),
-        at('supervisor: code loaded', supervisorPid),
+        // The first stage (supervisor-first.cjs) takes the request and spawns the anchor before the bundle loads.
+        at('supervisor: first stage loaded', supervisorPid),
         at('supervisor: request received', supervisorPid),
         at('supervisor: dir locked', supervisorPid),
         at('supervisor: stale members reaped', supervisorPid),
+        at('supervisor: spawned m1', supervisorPid),
+        at('supervisor: code loaded', supervisorPid),
         at('supervisor: plan saved', supervisorPid),
         at('supervisor: control socket listening', supervisorPid),
-        at('supervisor: spawned m1', supervisorPid),
       ];
       assert.deepEqual(path, [...path].sort((a, b) => a - b), 'marks out of order');
       const sending = at('command: sending the request', commandPid);
       assert.ok(sending <= at('supervisor: request received', supervisorPid), 'request received before it was sent');
       assert.ok(at('command: planned', commandPid) <= sending, 'request sent before the plan was made');
-      for (const m of ['m2', 'm3']) assert.ok(at(`supervisor: spawned ${m}`, supervisorPid) >= path[path.length - 1]!, `${m} spawned before m1`);
+      const m1 = at('supervisor: spawned m1', supervisorPid);
+      for (const m of ['m2', 'm3']) assert.ok(at(`supervisor: spawned ${m}`, supervisorPid) >= m1, `${m} spawned before m1`);
       // The trace is the start's only: a restart once the cluster is ready adds nothing.
       const traced = readFileSync(trace, 'utf8');
       const restart = await launch(['restart', 'm2', '--dir', dir], { cwd, cache });
@@ -240,7 +277,8 @@ describe('the launcher (dist/cli/launch.cjs)', { concurrency: 2 }, () => {
     assert.deepEqual(readdirSync(join(cwd, 'kept')), ['notes.txt']);
   });
 
-  test('the build writes the early supervisor spawn next to the launcher', () => {
+  test("the build writes the early supervisor spawn and the supervisor's first stage next to the launcher", () => {
     assert.ok(existsSync(join(LAUNCH, '..', 'early-spawn.cjs')), 'npm run build writes dist/cli/early-spawn.cjs');
+    assert.ok(existsSync(join(LAUNCH, '..', 'supervisor-first.cjs')), 'npm run build writes dist/cli/supervisor-first.cjs');
   });
 });

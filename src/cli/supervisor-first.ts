@@ -1,0 +1,64 @@
+// The background supervisor's first stage. launch.cjs runs this small bundle (dist/cli/supervisor-first.cjs) for
+// `__supervise` before the main bundle: with nothing to compile it is waiting when the start request arrives (the
+// main bundle takes ~30 ms to load, and a request that arrives meanwhile waits for it), it spawns the bootstrap
+// anchor at once (supervisor/early-start.ts), and only then loads the rest of the supervisor, which adopts the
+// anchor (daemon.ts takes the handoff, first-stage.ts). The anchor's own start (~40 ms before it serves peers)
+// then overlaps that load.
+import { performance } from 'node:perf_hooks';
+import { setStartRole, startMark } from '../start-trace.js';
+import { startEarly } from '../supervisor/early-start.js';
+import type { ParentMessage } from './daemon.js';
+import { handOver, REQUEST_WAIT_MS, type FirstStage } from './first-stage.js';
+import { restoreDaemonEnv } from './supervisor-spawn.js';
+
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+export function runFirstStage(loadRest: () => void): void {
+  setStartRole('supervisor');
+  startMark('node started', performance.timeOrigin);
+  startMark('first stage loaded');
+  // Not started by `up -d`: the main bundle says so (daemon.ts).
+  if (!process.send) return loadRest();
+  restoreDaemonEnv(process.env);
+  const signalsTaken = guardSignals();
+  let done = false;
+  const finish = (f: Omit<FirstStage, 'signalsTaken'>): void => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    process.off('disconnect', onGone);
+    process.off('message', onMessage);
+    handOver({ ...f, signalsTaken });
+    loadRest();
+  };
+  const onGone = (): void => finish({ request: null, ended: 'disconnected', early: null });
+  const timer = setTimeout(() => finish({ request: null, ended: 'timeout', early: null }), REQUEST_WAIT_MS);
+  const onMessage = (m: ParentMessage): void => {
+    process.off('message', onMessage);
+    process.off('disconnect', onGone);
+    if (m.type !== 'start') return finish({ request: null, ended: { unexpected: m.type }, early: null });
+    startMark('request received');
+    const { dir, plan, etcdPath, parallel } = m.request;
+    startEarly({ dir, plan, etcdPath, parallel }).then(
+      (early) => finish({ request: m.request, ended: null, early }),
+      () => finish({ request: m.request, ended: null, early: null }),
+    );
+  };
+  process.on('message', onMessage);
+  process.once('disconnect', onGone);
+}
+
+/**
+ * Until the supervisor's own handlers are in place (run-supervisor.ts), a stop signal ends this process, and the
+ * anchor with it (early-start.ts kills it on exit): Node's default for the signal would leave it running.
+ */
+function guardSignals(): () => void {
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (process.listenerCount(sig) > 1) return; // the supervisor's handler has it
+    process.exit(1);
+  };
+  for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
+  return () => {
+    for (const sig of STOP_SIGNALS) process.off(sig, onSignal);
+  };
+}

@@ -1,0 +1,171 @@
+// The background supervisor's first step, run before the rest of its code has loaded (cli/supervisor-first.ts runs
+// it from a small bundle of its own): take the dir, stop members a dead supervisor left, spawn the bootstrap anchor
+// (plan/start-order.ts) and, once it is past its bootstrap check, the other members, as Cluster.start would. The
+// rest of the supervisor then opens with what this did (Supervisor.open) and the cluster adopts these processes
+// instead of spawning them (Cluster.start), so their exits are seen and reported like any member's. When the anchor
+// takes longer than EARLY_REST_WAIT_MS, the others are left to Cluster.start. Only for the plain start: chaos mode
+// puts proxies in front of the members before any starts, and --parallel starts them all at once.
+import { closeSync, openSync, readSync, watch, type FSWatcher } from 'node:fs';
+import { resolve } from 'node:path';
+import { PAST_BOOTSTRAP_CHECK, SERVING_PEERS } from '../etcd/log-lines.js';
+import { startMark } from '../start-trace.js';
+import { bootstrapAnchor } from '../plan/start-order.js';
+import type { ClusterPlan, MemberPlan } from '../plan/types.js';
+import { memberLogFile, memberSpawnSpec, prepareMemberDirs } from './member-spawn.js';
+import { waitGoneSync } from './proc-info.js';
+import { reapStale, type ReapedMember } from './reap.js';
+import { holdEvents, spawnProcess, type HeldSpawn } from './spawn-process.js';
+import { acquireLock, type DirLock } from './state-dir.js';
+
+export interface EarlyMember {
+  name: string;
+  /** Released (ManagedProcess.adopt) once its new owner watches it; until then it is killed if this process exits. */
+  held: HeldSpawn;
+}
+
+export interface EarlyStart {
+  lock: DirLock;
+  reaped: ReapedMember[];
+  /** The anchor first, then the others when they were spawned here too. */
+  members: EarlyMember[];
+}
+
+export interface EarlyRequest {
+  /** The state dir (absolute), as in SupervisorOptions. */
+  dir: string;
+  plan: ClusterPlan;
+  etcdPath: string;
+  parallel: boolean;
+}
+
+const KILL_WAIT_MS = 2000;
+/**
+ * How long this stage waits for the anchor to pass its bootstrap check before it leaves the others to the cluster
+ * (~15-20 ms on an idle 2-core machine): the supervisor's code loads only after this stage.
+ */
+export const EARLY_REST_WAIT_MS = 100;
+/** How often the anchor's log is read when no change notification came. */
+const LOG_POLL_MS = 5;
+
+/**
+ * Takes the lock, reaps and spawns the anchor. Null when this start does not begin with an anchor, or when any step
+ * fails: then nothing is left taken, and the supervisor's own open and start meet the failure and report it.
+ */
+export async function startEarly(r: EarlyRequest): Promise<EarlyStart | null> {
+  if (r.plan.chaos || r.parallel || r.plan.members.length === 0) return null;
+  let lock: DirLock;
+  try {
+    lock = acquireLock(r.dir);
+  } catch {
+    return null;
+  }
+  startMark('dir locked');
+  try {
+    const reaped = await reapStale(r.dir);
+    startMark('stale members reaped');
+    const paths = { baseDir: r.dir, stateDir: resolve(r.dir, r.plan.dir), etcdPath: r.etcdPath };
+    prepareMemberDirs(r.plan.members, paths);
+    const spawn = (mp: MemberPlan): EarlyMember => {
+      const held = killedOnExit(holdEvents(spawnProcess(memberSpawnSpec(mp, paths))));
+      startMark(`spawned ${mp.name}`);
+      return { name: mp.name, held };
+    };
+    const anchor = r.plan.members[bootstrapAnchor(r.plan.members)]!;
+    const members = [spawn(anchor)];
+    if (await pastBootstrapCheck(members[0]!.held, memberLogFile(paths.stateDir, anchor.name), EARLY_REST_WAIT_MS)) {
+      for (const mp of r.plan.members) if (mp !== anchor) members.push(spawn(mp));
+    }
+    return { lock, reaped, members };
+  } catch {
+    lock.release();
+    return null;
+  }
+}
+
+/** Kills members nobody adopted (the supervisor failed before its start), and waits until they are gone. */
+export function abandonEarly(members: readonly EarlyMember[]): void {
+  const killed: number[] = [];
+  for (const m of members) {
+    m.held.release();
+    const pid = m.held.child.pid;
+    if (pid === undefined) continue;
+    try {
+      process.kill(-pid, 'SIGKILL');
+      killed.push(pid);
+    } catch {
+      /* already gone */
+    }
+  }
+  waitGoneSync(killed, KILL_WAIT_MS);
+}
+
+/**
+ * Whether the anchor's log says it is past its bootstrap check (or serves peers) within `ms`; false when it exits,
+ * or when its log has no such line (`--log-level warn`): the cluster then waits for it as it always does.
+ */
+function pastBootstrapCheck(held: HeldSpawn, file: string, ms: number): Promise<boolean> {
+  if (held.out === null) return Promise.resolve(false);
+  const from = held.out.from;
+  return new Promise<boolean>((resolveWait) => {
+    let seen = '';
+    let pos = from;
+    const buf = Buffer.allocUnsafe(16 * 1024);
+    const fd = openSync(file, 'r');
+    const check = (): void => {
+      for (;;) {
+        const n = readSync(fd, buf, 0, buf.length, pos);
+        if (n <= 0) break;
+        pos += n;
+        seen += buf.toString('utf8', 0, n);
+      }
+      if (PAST_BOOTSTRAP_CHECK.test(seen) || SERVING_PEERS.test(seen)) done(true);
+      else if (held.happened.exit || held.happened.error) done(false);
+    };
+    const watcher = watchFile(file, check);
+    const poll = setInterval(check, LOG_POLL_MS);
+    const timer = setTimeout(() => done(false), ms);
+    let finished = false;
+    function done(past: boolean): void {
+      if (finished) return;
+      finished = true;
+      watcher?.close();
+      clearInterval(poll);
+      clearTimeout(timer);
+      closeSync(fd);
+      resolveWait(past);
+    }
+    check();
+  });
+}
+
+function watchFile(file: string, onChange: () => void): FSWatcher | null {
+  try {
+    const w = watch(file, { persistent: false }, onChange);
+    w.on('error', () => undefined);
+    return w;
+  } catch {
+    return null;
+  }
+}
+
+/** Until released, this process's exit kills the child's group (as killAllGroupsSync does for adopted ones). */
+function killedOnExit(held: HeldSpawn): HeldSpawn {
+  const kill = (): void => {
+    const pid = held.child.pid;
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, 'SIGKILL');
+      waitGoneSync([pid], KILL_WAIT_MS);
+    } catch {
+      /* already gone */
+    }
+  };
+  process.once('exit', kill);
+  return {
+    ...held,
+    release: () => {
+      held.release();
+      process.off('exit', kill);
+    },
+  };
+}
