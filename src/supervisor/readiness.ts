@@ -26,7 +26,7 @@ export const POLL_MS = 15;
 /** etcd's zap line (3.4 to 3.6) as its peer listener starts serving: after its own bootstrap check, if any. */
 const SERVING_PEERS = /"msg":"serving peer traffic"/;
 /** etcd's zap line when startNode/restartNode begins (3.4 to 3.6): after the bootstrap check of its peers, if any. */
-export const PAST_BOOTSTRAP_CHECK = /"msg":"(re)?starting local member"/;
+const PAST_BOOTSTRAP_CHECK = /"msg":"(re)?starting local member"/;
 export const PEER_POLL_GRACE_MS = 250;
 const PEER_PROBE_TIMEOUT_MS = 250;
 const READY_CALL_TIMEOUT_MS = 300;
@@ -38,12 +38,22 @@ export function directURL(listenPeerURL: string, peerPort: number): string {
   return `${u.protocol}//${loopback ? '127.0.0.1' : u.host.replace(/:\d+$/, '')}:${peerPort}`;
 }
 
+/**
+ * PURE. True for the line an etcd member logs once it is past its bootstrap check (it asks its peers nothing more
+ * before it serves them): the one sign both `up` (cluster.ts) and `start -f` (procfile-stagger.ts) wait for before
+ * starting the members after the bootstrap anchor (docs/etcd-facts.md#bootstrap-stall).
+ */
+export function pastBootstrapCheck(line: string): boolean {
+  return PAST_BOOTSTRAP_CHECK.test(line);
+}
+
 /** Resolves when the member logs a line matching `re`; rejects when `signal` aborts. `off` stops listening. */
-export function logged(m: ProbedMember, re: RegExp, signal: AbortSignal): { done: Promise<void>; off: () => void } {
+export function logged(m: ProbedMember, re: RegExp | ((line: string) => boolean), signal: AbortSignal): { done: Promise<void>; off: () => void } {
+  const matches = typeof re === 'function' ? re : (text: string): boolean => re.test(text);
   let off = (): void => undefined;
   const done = new Promise<void>((resolveDone, reject) => {
     const onLine = (text: string): void => {
-      if (re.test(text)) resolveDone();
+      if (matches(text)) resolveDone();
     };
     const onAbort = (): void => reject(signal.reason);
     if (signal.aborted) return onAbort();
