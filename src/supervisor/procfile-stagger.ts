@@ -1,5 +1,5 @@
-// `start -f`'s staggered start (docs/etcd-facts.md#bootstrap-stall): which Procfile entry is the bootstrap anchor
-// of a new etcd cluster, and the wait for it before the other members start.
+// `start -f`'s staggered start (docs/etcd-facts.md#bootstrap-stall): what an etcd entry's command line and data dir
+// say about its start (for plan/start-order.ts staggerAnchor), and the wait for the anchor before the others start.
 import { readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import { resolve } from 'node:path';

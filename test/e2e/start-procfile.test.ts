@@ -326,7 +326,7 @@ test('a broken Procfile or an unknown name exits 2 with the line or the names; n
  * Three etcd members of one new cluster (entries a, b, c; c's peer URL sorts first, so c is the bootstrap anchor)
  * after a shell entry `web`. Data dirs relative to the runner's directory.
  */
-function newClusterProcfile(base: number): { text: string; clientURLs: string[] } {
+function newClusterProcfile(base: number, anchorExtra = ''): { text: string; clientURLs: string[] } {
   const names = ['a', 'b', 'c'];
   const client = [base + 10, base + 12, base + 14];
   const peer = [base + 15, base + 13, base + 11];
@@ -335,7 +335,7 @@ function newClusterProcfile(base: number): { text: string; clientURLs: string[] 
     (n, i) =>
       `${n}: ${ETCD_PATH} --name ${n} --data-dir data/${n} --listen-client-urls http://127.0.0.1:${client[i]} --advertise-client-urls http://127.0.0.1:${client[i]} ` +
       `--listen-peer-urls http://127.0.0.1:${peer[i]} --initial-advertise-peer-urls http://127.0.0.1:${peer[i]} --initial-cluster-token stagger-1 ` +
-      `--initial-cluster ${cluster} --initial-cluster-state new --logger=zap --log-outputs=stderr`,
+      `--initial-cluster ${cluster} --initial-cluster-state new --logger=zap --log-outputs=stderr${n === 'c' ? anchorExtra : ''}`,
   );
   return { text: ['web: echo "web up"; exec sleep 300', ...lines, ''].join('\n'), clientURLs: client.map((c) => `http://127.0.0.1:${c}`) };
 }
@@ -419,5 +419,26 @@ test('--all-at-once starts every member together; so does a restart whose data d
       r.child.kill('SIGKILL');
       killIn(dir);
     }
+  }
+});
+
+test('an anchor that exits at once lets the others start then; the runner keeps them running', { timeout: 40_000 }, async () => {
+  const dir = tmp('anchor-exit');
+  const { text, clientURLs } = newClusterProcfile(await claimPorts(), ' --no-such-flag');
+  writeFileSync(join(dir, 'Procfile'), text);
+  const r = startRunner(dir, []);
+  try {
+    await r.waitFor(/etcd-lab \| c exited after \d+ ms: starting the rest\n/);
+    await r.waitFor(/c exited on its own \(exit code \d+\)/);
+    // a and b are a quorum of the three without c.
+    await waitForAgreedLeader(clientURLs.slice(0, 2), 15_000).catch((e: Error) => {
+      throw new Error(`${e.message}\nstderr:\n${r.err()}\nstdout:\n${r.out().slice(-3000)}`);
+    });
+    assert.deepEqual(startedOrder(r.err()), ['c', 'web', 'a', 'b'], r.err());
+    assert.doesNotMatch(r.err(), /stopping/);
+    await stopRunner(r, dir);
+  } finally {
+    r.child.kill('SIGKILL');
+    killIn(dir);
   }
 });
