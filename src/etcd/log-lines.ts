@@ -3,8 +3,15 @@
 /** As its peer listener starts serving: after its own bootstrap check, if any. */
 export const SERVING_PEERS = /"msg":"serving peer traffic"/;
 
+/** When startNode/restartNode begins: after the bootstrap check of its peers, if any. */
+const PAST_BOOTSTRAP_CHECK = /"msg":"(re)?starting local member"/;
+
 /**
- * When startNode/restartNode begins: after the bootstrap check of its peers, if any. From here on a new member asks
- * nobody anything before it serves (docs/etcd-facts.md#bootstrap-stall).
+ * True for log text holding the line an etcd member logs once it is past its bootstrap check (it asks its peers
+ * nothing more before it serves them): the one sign `up` (cluster.ts and the supervisor's first stage,
+ * early-start.ts) and `start -f` (procfile-stagger.ts) wait for before starting the members after the bootstrap
+ * anchor (docs/etcd-facts.md#bootstrap-stall).
  */
-export const PAST_BOOTSTRAP_CHECK = /"msg":"(re)?starting local member"/;
+export function pastBootstrapCheck(text: string): boolean {
+  return PAST_BOOTSTRAP_CHECK.test(text);
+}

@@ -12,6 +12,7 @@ import { clientTlsFor } from './pki.js';
 import { clusterStatus, clusterVersion, queryStatus, STATUS_TIMEOUT_MS } from './cluster-status.js';
 import { failureLines } from './exit-report.js';
 import { abandonEarly, type EarlyMember } from './early-start.js';
+import { pastBootstrapCheck } from '../etcd/log-lines.js';
 import { memberSpawnSpec, prepareMemberDirs, type MemberPaths } from './member-spawn.js';
 import { ManagedProcess, type ExitInfo, type OutputStream, type ProcessState } from './process.js';
 import {
@@ -19,7 +20,6 @@ import {
   firstWaiting,
   logged,
   notReady,
-  PAST_BOOTSTRAP_CHECK,
   PEER_POLL_GRACE_MS,
   servingPeers,
   untilPeerUp,
@@ -248,7 +248,7 @@ export class Cluster extends EventEmitter {
           // so the others can start together: their questions wait for it at most until it serves, none of them
           // waits on another that is still checking. Its port is polled at once too: the first requests warm up
           // Node's HTTP client (~15 ms of lazy loading), which would otherwise land on the readiness check at the end.
-          const pastCheck = logged(anchor, PAST_BOOTSTRAP_CHECK, ac.signal);
+          const pastCheck = logged(anchor, pastBootstrapCheck, ac.signal);
           launch(anchor, 0);
           await Promise.race([ups[0], pastCheck.done]).finally(pastCheck.off);
         }

@@ -7,7 +7,7 @@
 // puts proxies in front of the members before any starts, and --parallel starts them all at once.
 import { closeSync, openSync, readSync, watch, type FSWatcher } from 'node:fs';
 import { resolve } from 'node:path';
-import { PAST_BOOTSTRAP_CHECK, SERVING_PEERS } from '../etcd/log-lines.js';
+import { pastBootstrapCheck } from '../etcd/log-lines.js';
 import { startMark } from '../start-trace.js';
 import { bootstrapAnchor } from '../plan/start-order.js';
 import type { ClusterPlan, MemberPlan } from '../plan/types.js';
@@ -72,7 +72,7 @@ export async function startEarly(r: EarlyRequest): Promise<EarlyStart | null> {
     };
     const anchor = r.plan.members[bootstrapAnchor(r.plan.members)]!;
     const members = [spawn(anchor)];
-    if (await pastBootstrapCheck(members[0]!.held, memberLogFile(paths.stateDir, anchor.name), EARLY_REST_WAIT_MS)) {
+    if (await untilPastBootstrapCheck(members[0]!.held, memberLogFile(paths.stateDir, anchor.name), EARLY_REST_WAIT_MS)) {
       for (const mp of r.plan.members) if (mp !== anchor) members.push(spawn(mp));
     }
     return { lock, reaped, members };
@@ -100,10 +100,10 @@ export function abandonEarly(members: readonly EarlyMember[]): void {
 }
 
 /**
- * Whether the anchor's log says it is past its bootstrap check (or serves peers) within `ms`; false when it exits,
+ * Whether the anchor's log says it is past its bootstrap check within `ms`; false when it exits,
  * or when its log has no such line (`--log-level warn`): the cluster then waits for it as it always does.
  */
-function pastBootstrapCheck(held: HeldSpawn, file: string, ms: number): Promise<boolean> {
+function untilPastBootstrapCheck(held: HeldSpawn, file: string, ms: number): Promise<boolean> {
   if (held.out === null) return Promise.resolve(false);
   const from = held.out.from;
   return new Promise<boolean>((resolveWait) => {
@@ -118,7 +118,7 @@ function pastBootstrapCheck(held: HeldSpawn, file: string, ms: number): Promise<
         pos += n;
         seen += buf.toString('utf8', 0, n);
       }
-      if (PAST_BOOTSTRAP_CHECK.test(seen) || SERVING_PEERS.test(seen)) done(true);
+      if (pastBootstrapCheck(seen)) done(true);
       else if (held.happened.exit || held.happened.error) done(false);
     };
     const watcher = watchFile(file, check);

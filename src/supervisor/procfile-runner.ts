@@ -2,6 +2,7 @@
 // per entry, an entry that exits is reported while the others keep running. Serves the same control operations as
 // the cluster supervisor on the dir's socket, so `etcd-lab run|status|down|logs -f` work against it.
 import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import { mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { LabError } from '../errors.js';
@@ -11,10 +12,12 @@ import { flagValue } from '../plan/go-flags.js';
 import type { ProcfileEntry } from '../plan/procfile.js';
 import { splitCommand } from '../plan/quote.js';
 import type { RestartPolicy } from '../plan/settings.js';
+import { staggerAnchor } from '../plan/start-order.js';
 import { didYouMean } from '../plan/suggest.js';
 import type { ControlHandler } from './control.js';
 import { startControlServer, type ControlServer } from './control-server.js';
 import { failureLines } from './exit-report.js';
+import { staggerEntryOf, waitAnchor, type AnchorSign } from './procfile-stagger.js';
 import { ManagedProcess, type ExitInfo, type OutputStream, type ProcessState } from './process.js';
 import { exitFailed, RestartBackoff, shouldRestart } from './restart-policy.js';
 import { acquireLock, statePaths, type DirLock } from './state-dir.js';
@@ -48,6 +51,21 @@ export interface ProcfileRunnerOptions {
   /** Working directory of every entry. */
   cwd: string;
   restart: RestartPolicy;
+  /** Start every entry at once, even the etcd members of a new cluster (docs/etcd-facts.md#bootstrap-stall). */
+  allAtOnce?: boolean;
+}
+
+/** `'stagger'`: the anchor starts first; the others of `members` etcd members wait for it. */
+export interface StaggerEvent {
+  anchor: string;
+  members: number;
+}
+
+/** `'stagger-done'`: why and when (ms after the anchor's spawn) the waiting members start. */
+export interface StaggerDoneEvent {
+  anchor: string;
+  sign: AnchorSign;
+  afterMs: number;
 }
 
 export interface EntryExitEvent {
@@ -144,12 +162,14 @@ interface Entry {
   etcd: EtcdEntryInfo | null;
   /** Stopped on request: not restarted, and the runner does not end while it is down. */
   held: boolean;
+  /** Waits for the bootstrap anchor before its first start: not started yet, but the runner has not ended. */
+  staggered: boolean;
   restarts: RestartBackoff;
 }
 
 /**
  * Events: `'line'(name, text, stream)`, `'spawn'({ name, pid, port })`, `'exit'(EntryExitEvent)` for an entry
- * that ended on its own, `'stop'({ name, code, signal })` for one stopped on request, `'restart'(EntryRestartEvent)`, `'all-ended'({ failed })` when every entry has ended on
+ * that ended on its own, `'stop'({ name, code, signal })` for one stopped on request, `'restart'(EntryRestartEvent)`, `'stagger'(StaggerEvent)` and `'stagger-done'(StaggerDoneEvent)` around a staggered start, `'all-ended'({ failed })` when every entry has ended on
  * its own (the owner decides whether to shut down), `'down-requested'(graceMs)`, `'stopping'`, `'stopped'`.
  */
 export class ProcfileRunner extends EventEmitter {
@@ -179,6 +199,7 @@ export class ProcfileRunner extends EventEmitter {
         proc,
         etcd: etcdEntryInfo(job.command),
         held: false,
+        staggered: false,
         restarts: new RestartBackoff(),
       };
       proc.on('line', (text: string, stream: OutputStream) => this.emit('line', job.name, text, stream));
@@ -204,15 +225,50 @@ export class ProcfileRunner extends EventEmitter {
     return this.list.map((e) => e.job.name);
   }
 
-  /** Opens the control socket, then starts every entry at once (as goreman does). */
+  /**
+   * Opens the control socket, then starts every entry at once (as goreman does), except when 2 or more etcd
+   * members bootstrap one new cluster (and not `allAtOnce`): then their bootstrap anchor starts first, with every
+   * other entry, and the other members once the anchor is past its bootstrap check (docs/etcd-facts.md#bootstrap-stall).
+   * Resolves once every entry has been started.
+   */
   async start(): Promise<void> {
     try {
       this.control = await startControlServer(statePaths(this.dir).sock, this.handlers());
-      for (const e of this.list) this.spawn(e);
+      const anchor = this.anchor();
+      if (!anchor) {
+        for (const e of this.list) this.spawn(e);
+        return;
+      }
+      const later = this.list.filter((e) => e !== anchor.entry && anchor.members.includes(e));
+      for (const e of later) e.staggered = true;
+      this.emit('stagger', { anchor: anchor.entry.job.name, members: anchor.members.length } satisfies StaggerEvent);
+      const spawnedAt = performance.now();
+      this.spawn(anchor.entry);
+      for (const e of this.list) if (e !== anchor.entry && !e.staggered) this.spawn(e);
+      const until = new AbortController();
+      const onStop = (): void => until.abort();
+      this.once('stopping', onStop);
+      const sign = await waitAnchor(anchor.entry.proc, anchor.entry.etcd!.peerURL!, { signal: until.signal }).finally(() => this.off('stopping', onStop));
+      for (const e of later) e.staggered = false;
+      if (this.shuttingDown) return;
+      this.emit('stagger-done', { anchor: anchor.entry.job.name, sign, afterMs: Math.round(performance.now() - spawnedAt) } satisfies StaggerDoneEvent);
+      // An entry stopped on request meanwhile stays down; one started on request already runs.
+      for (const e of later) if (!e.held && !e.proc.alive && e.proc.lastExit === null) this.spawn(e);
     } catch (err) {
       await this.shutdown(0);
       throw err;
     }
+  }
+
+  /** The entry to start first and the etcd members of its new cluster, or null to start all at once. */
+  private anchor(): { entry: Entry; members: Entry[] } | null {
+    if (this.opts.allAtOnce) return null;
+    const info = this.list.map((e) => (e.etcd ? staggerEntryOf(e.job.command, e.etcd.peerURL, this.opts.cwd) : null));
+    const i = staggerAnchor(info);
+    if (i < 0) return null;
+    const key = info[i]!.newCluster;
+    const members = this.list.filter((_, j) => info[j] !== null && info[j]!.newCluster === key && !info[j]!.hasWal && info[j]!.peerURL);
+    return { entry: this.list[i]!, members };
   }
 
   entries(): EntryListItem[] {
@@ -323,7 +379,7 @@ export class ProcfileRunner extends EventEmitter {
       this.emit('restart', { name: e.job.name, ...next } satisfies EntryRestartEvent);
       return;
     }
-    const ended = this.list.every((x) => !x.proc.alive && !x.restarts.pending && !x.held);
+    const ended = this.list.every((x) => !x.proc.alive && !x.restarts.pending && !x.held && !x.staggered);
     if (ended) {
       const anyFailed = this.list.some((x) => x.proc.lastExit !== null && exitFailed(x.proc.lastExit));
       this.emit('all-ended', { failed: anyFailed });

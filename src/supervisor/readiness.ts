@@ -3,7 +3,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { LabError } from '../errors.js';
 import { EtcdClient, type EtcdStatus, type EtcdTlsOptions } from '../etcd/client.js';
-import { PAST_BOOTSTRAP_CHECK, SERVING_PEERS } from '../etcd/log-lines.js';
+import { SERVING_PEERS } from '../etcd/log-lines.js';
 import type { MemberPlan } from '../plan/types.js';
 import { describeExit, failureLines } from './exit-report.js';
 import { pickLeader } from './leader-claim.js';
@@ -23,7 +23,6 @@ export interface ProbedMember {
 /** Why a wait ended early. */
 export type Abort = { kind: 'timeout' } | { kind: 'stopped' } | { kind: 'exit'; name: string; info: ExitInfo };
 
-export { PAST_BOOTSTRAP_CHECK };
 export const POLL_MS = 15;
 export const PEER_POLL_GRACE_MS = 250;
 const PEER_PROBE_TIMEOUT_MS = 250;
@@ -37,11 +36,12 @@ export function directURL(listenPeerURL: string, peerPort: number): string {
 }
 
 /** Resolves when the member logs a line matching `re`; rejects when `signal` aborts. `off` stops listening. */
-export function logged(m: ProbedMember, re: RegExp, signal: AbortSignal): { done: Promise<void>; off: () => void } {
+export function logged(m: ProbedMember, re: RegExp | ((line: string) => boolean), signal: AbortSignal): { done: Promise<void>; off: () => void } {
+  const matches = typeof re === 'function' ? re : (text: string): boolean => re.test(text);
   let off = (): void => undefined;
   const done = new Promise<void>((resolveDone, reject) => {
     const onLine = (text: string): void => {
-      if (re.test(text)) resolveDone();
+      if (matches(text)) resolveDone();
     };
     const onAbort = (): void => reject(signal.reason);
     if (signal.aborted) return onAbort();

@@ -2,7 +2,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { claimPorts } from '../helpers/ports.js';
@@ -320,4 +320,125 @@ test('a broken Procfile or an unknown name exits 2 with the line or the names; n
   assert.equal(missing.code, 2, missing.stderr);
   assert.match(missing.stderr, /cannot read the Procfile Nope: no such file/);
   assert.deepEqual(processesIn(dir), []);
+});
+
+/**
+ * Three etcd members of one new cluster (entries a, b, c; c's peer URL sorts first, so c is the bootstrap anchor)
+ * after a shell entry `web`. Data dirs relative to the runner's directory.
+ */
+function newClusterProcfile(base: number, anchorExtra = ''): { text: string; clientURLs: string[] } {
+  const names = ['a', 'b', 'c'];
+  const client = [base + 10, base + 12, base + 14];
+  const peer = [base + 15, base + 13, base + 11];
+  const cluster = peer.map((p, i) => `${names[i]}=http://127.0.0.1:${p}`).join(',');
+  const lines = names.map(
+    (n, i) =>
+      `${n}: ${ETCD_PATH} --name ${n} --data-dir data/${n} --listen-client-urls http://127.0.0.1:${client[i]} --advertise-client-urls http://127.0.0.1:${client[i]} ` +
+      `--listen-peer-urls http://127.0.0.1:${peer[i]} --initial-advertise-peer-urls http://127.0.0.1:${peer[i]} --initial-cluster-token stagger-1 ` +
+      `--initial-cluster ${cluster} --initial-cluster-state new --logger=zap --log-outputs=stderr${n === 'c' ? anchorExtra : ''}`,
+  );
+  return { text: ['web: echo "web up"; exec sleep 300', ...lines, ''].join('\n'), clientURLs: client.map((c) => `http://127.0.0.1:${c}`) };
+}
+
+/** The runner's `etcd-lab |` lines that say an entry started, in order. */
+function startedOrder(err: string): string[] {
+  return [...err.matchAll(/^\S* ?etcd-lab \| (\S+) started \(pid/gm)].map((m) => m[1]!);
+}
+
+/** The `ts` of each zap line of an entry's log (.etcd-lab/logs/<entry>.log), in ms. */
+function zapTimes(dir: string, entry: string): { ms: number; line: string }[] {
+  return readFileSync(join(dir, '.etcd-lab', 'logs', `${entry}.log`), 'utf8')
+    .split('\n')
+    .flatMap((line) => {
+      const ts = /"ts":"([^"]+)"/.exec(line)?.[1];
+      return ts ? [{ ms: Date.parse(ts), line }] : [];
+    });
+}
+
+async function stopRunner(r: Runner, dir: string): Promise<void> {
+  r.child.kill('SIGINT');
+  const { code } = await exitWithin(r.exited, 10_000, 'runner exit after SIGINT');
+  assert.equal(code, 0, r.err());
+  assert.deepEqual(await waitNoneIn(dir), [], 'no process may survive the runner');
+}
+
+test('a new cluster starts staggered: the bootstrap anchor first, the other members after its bootstrap check; a shell entry at once', { timeout: 40_000 }, async () => {
+  const dir = tmp('stagger');
+  const { text, clientURLs } = newClusterProcfile(await claimPorts());
+  writeFileSync(join(dir, 'Procfile'), text);
+  const r = startRunner(dir, []);
+  try {
+    await waitForAgreedLeader(clientURLs, 15_000).catch((e: Error) => {
+      throw new Error(`${e.message}\nstderr:\n${r.err()}\nstdout:\n${r.out().slice(-3000)}`);
+    });
+    await r.waitFor(/cluster ready in \d+ ms \(runner \d+ ms\): 3 etcd members/);
+    const err = r.err();
+    assert.match(err, /etcd-lab \| starting c first \(the bootstrap anchor of 3 etcd members; --all-at-once to start all together\)\n/);
+    const done = /etcd-lab \| c (is past its bootstrap check|'s peer port accepts connections) after (\d+) ms: starting the rest\n/.exec(err);
+    assert.ok(done, err);
+    assert.ok(Number(done[2]) < 2000, done[0]);
+    // The anchor, then the shell entry without waiting, then the members that waited for the anchor.
+    assert.deepEqual(startedOrder(err), ['c', 'web', 'a', 'b'], err);
+    assert.ok(err.indexOf('web started') < done.index && done.index < err.indexOf('a started'), err);
+    assert.match(r.out(), /^web \| web up$/m);
+    if (done[1] === 'is past its bootstrap check') {
+      // etcd's own clocks agree: a and b logged nothing before c was past its bootstrap check.
+      const past = zapTimes(dir, 'c').find((l) => /"msg":"starting local member"/.test(l.line));
+      assert.ok(past, 'c logged "starting local member"');
+      for (const n of ['a', 'b']) {
+        const first = zapTimes(dir, n)[0]!;
+        assert.ok(first.ms >= past.ms, `${n} logged at ${first.line} before c was past its check (${past.line})`);
+      }
+    }
+    await stopRunner(r, dir);
+  } finally {
+    r.child.kill('SIGKILL');
+    killIn(dir);
+  }
+});
+
+test('--all-at-once starts every member together; so does a restart whose data dirs hold a WAL', { timeout: 40_000 }, async () => {
+  const dir = tmp('at-once');
+  const { text, clientURLs } = newClusterProcfile(await claimPorts());
+  writeFileSync(join(dir, 'Procfile'), text);
+  for (const args of [['--all-at-once'], []]) {
+    const r = startRunner(dir, args);
+    try {
+      await waitForAgreedLeader(clientURLs, 15_000).catch((e: Error) => {
+        throw new Error(`${e.message}\nstderr:\n${r.err()}\nstdout:\n${r.out().slice(-3000)}`);
+      });
+      await r.waitFor(/cluster ready in \d+ ms/);
+      const err = r.err();
+      assert.doesNotMatch(err, /first \(the bootstrap anchor|starting the rest/, `${args.join(' ') || 'restart'}:\n${err}`);
+      // Procfile order, every start before anything else is said.
+      assert.deepEqual(startedOrder(err), ['web', 'a', 'b', 'c'], err);
+      assert.match(err, /^etcd-lab \| running 4 processes from Procfile.*\n(etcd-lab \| \w+ started \(pid \d+, PORT=\d+\)\n){4}/, err);
+      if (args.length === 0) assert.ok(existsSync(join(dir, 'data', 'c', 'member', 'wal')), 'the restart found the WAL');
+      await stopRunner(r, dir);
+    } finally {
+      r.child.kill('SIGKILL');
+      killIn(dir);
+    }
+  }
+});
+
+test('an anchor that exits at once lets the others start then; the runner keeps them running', { timeout: 40_000 }, async () => {
+  const dir = tmp('anchor-exit');
+  const { text, clientURLs } = newClusterProcfile(await claimPorts(), ' --no-such-flag');
+  writeFileSync(join(dir, 'Procfile'), text);
+  const r = startRunner(dir, []);
+  try {
+    await r.waitFor(/etcd-lab \| c exited after \d+ ms: starting the rest\n/);
+    await r.waitFor(/c exited on its own \(exit code \d+\)/);
+    // a and b are a quorum of the three without c.
+    await waitForAgreedLeader(clientURLs.slice(0, 2), 15_000).catch((e: Error) => {
+      throw new Error(`${e.message}\nstderr:\n${r.err()}\nstdout:\n${r.out().slice(-3000)}`);
+    });
+    assert.deepEqual(startedOrder(r.err()), ['c', 'web', 'a', 'b'], r.err());
+    assert.doesNotMatch(r.err(), /stopping/);
+    await stopRunner(r, dir);
+  } finally {
+    r.child.kill('SIGKILL');
+    killIn(dir);
+  }
 });

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { LabError } from '../../errors.js';
+import type { StaggerDoneEvent, StaggerEvent } from '../../supervisor/procfile-runner.js';
 import { addDirOptions, stateDirFrom } from '../state-dir-option.js';
 
 interface StartFlags {
@@ -13,6 +14,7 @@ interface StartFlags {
   grace: string;
   restart: string;
   rawLogs?: boolean;
+  allAtOnce?: boolean;
 }
 
 export function registerStart(program: Command): void {
@@ -26,7 +28,8 @@ export function registerStart(program: Command): void {
       .option('-e, --env <file>', 'KEY=value file for every entry (default .env when present; set variables win)')
       .option('--grace <duration>', 'on stop: SIGTERM to each process group, SIGKILL after this long', '3s')
       .option('--restart <policy>', 'never, or on-failure (restart an entry that fails, with backoff)', 'never')
-      .option('--raw-logs', "show etcd's JSON log lines as they are"),
+      .option('--raw-logs', "show etcd's JSON log lines as they are")
+      .option('--all-at-once', 'start every entry at once, even the etcd members of a new cluster (no bootstrap anchor first)'),
   )
     .addHelpText(
       'after',
@@ -34,11 +37,16 @@ export function registerStart(program: Command): void {
 Every entry runs as \`sh -c <command>\` in its own process group, in the current directory, with PORT set
 (5000, 5100, ... in Procfile order, or from -b). An entry that exits is reported; the others keep running.
 Ctrl-C, SIGTERM or SIGHUP stops everything (SIGTERM, then SIGKILL after --grace); Ctrl-C again kills at once.
+When 2 or more entries are etcd members bootstrapping one new cluster (no WAL in their data dirs yet), the
+member the others' bootstrap checks ask first starts first, and the other members once it is past its own check
+(at most 2 s later), as \`etcd-lab up\` does: starting them all at once can stall for seconds. Other entries, and
+members that restart from their data, start at once. --all-at-once starts everything together, like goreman.
 
 Examples:
   $ etcd-lab start                        # ./Procfile, e.g. etcd's own (three members infra1..3)
   $ etcd-lab start -f Procfile.dev etcd1 etcd2
   $ etcd-lab start -b 8000 -e dev.env --restart on-failure
+  $ etcd-lab start -f Procfile --all-at-once   # every entry at once, as goreman and foreman do
 From another shell (same --dir):
   $ etcd-lab run stop etcd2               # SIGTERM to its process group; it stays down
   $ etcd-lab run start etcd2
@@ -93,7 +101,7 @@ async function start(names: string[], opts: StartFlags): Promise<number> {
   const { describeExit } = await import('../../supervisor/exit-report.js');
   const { relative } = await import('node:path');
 
-  const runner = ProcfileRunner.open({ dir, jobs, cwd: process.cwd(), restart: opts.restart });
+  const runner = ProcfileRunner.open({ dir, jobs, cwd: process.cwd(), restart: opts.restart, allAtOnce: opts.allAtOnce === true });
   const crash = (e: unknown): void => {
     killAllGroupsSync();
     process.stderr.write(`etcd-lab start crashed: ${(e as Error)?.stack ?? String(e)}\n`);
@@ -115,6 +123,20 @@ async function start(names: string[], opts: StartFlags): Promise<number> {
     say(`${e.name} exited on its own (${describeExit(e)})`);
   });
   runner.on('restart', (e: { name: string; attempt: number; delayMs: number }) => say(`restarting ${e.name} in ${e.delayMs} ms (attempt ${e.attempt})`));
+  runner.on('stagger', (e: StaggerEvent) => {
+    say(`starting ${e.anchor} first (the bootstrap anchor of ${e.members} etcd members; --all-at-once to start all together)`);
+  });
+  runner.on('stagger-done', (e: StaggerDoneEvent) => {
+    const why = {
+      'past-check': `${e.anchor} is past its bootstrap check`,
+      'peer-port': `${e.anchor}'s peer port accepts connections`,
+      exited: `${e.anchor} exited`,
+      cap: `${e.anchor} gave no sign`,
+    }[e.sign];
+    say(`${why} after ${e.afterMs} ms: starting the rest`);
+  });
+  let runnerStarted = 0;
+  runner.once('spawn', () => (runnerStarted = performance.now()));
 
   let exitCode = 0;
   let signals = 0;
@@ -142,13 +164,12 @@ async function start(names: string[], opts: StartFlags): Promise<number> {
 
   const shownDir = relative(process.cwd(), dir) || '.';
   say(`running ${jobs.length} process${jobs.length === 1 ? '' : 'es'} from ${file}; stop with Ctrl-C, or etcd-lab down --dir ${shellQuote(shownDir)}`);
+  const untilStop = new AbortController();
+  runner.once('stopping', () => untilStop.abort());
   await runner.start();
   // The etcd members among the entries: say when they form a cluster, counted from the command's start.
   const { waitProcfileReady } = await import('../../supervisor/procfile-ready.js');
   const { msSince } = await import('../../supervisor/ready-figure.js');
-  const untilStop = new AbortController();
-  runner.once('stopping', () => untilStop.abort());
-  const runnerStarted = performance.now();
   void waitProcfileReady(() => runner.status(), { until: untilStop.signal, timeoutMs: 60_000 }).then((r) => {
     if (r === null) return;
     const n = jobs.filter((j) => etcdEntryInfo(j.command) !== null).length;
