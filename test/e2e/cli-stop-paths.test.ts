@@ -187,7 +187,10 @@ describe('stop paths', { concurrency: 4 }, () => {
   });
 
   test('`up -d` killed after the cluster got ready but before it took the ready message: the supervisor stops the start', async () => {
-    await interruptedStart('unanswered', port2, [], 'SIGKILL', async (child) => {
+    // m3 starts 1 s late, so the cluster cannot be ready before the command is stopped, however fast the start.
+    const etcd = join(tempDir('etcd-m3-late', base), 'etcd');
+    writeFileSync(etcd, `#!/bin/sh\ncase " $* " in *" --name m3 "*) sleep 1 ;; esac\nexec '${ETCD_PATH}' "$@"\n`, { mode: 0o755 });
+    await interruptedStart('unanswered', port2, ['--etcd', etcd], 'SIGKILL', async (child) => {
       // The command reads nothing more; the cluster gets ready and the supervisor reports it to nobody.
       child.kill('SIGSTOP');
       await waitForAgreedLeader([port2, port2 + 2, port2 + 4].map((c) => `http://127.0.0.1:${c}`));
