@@ -1,7 +1,6 @@
 // Runs a ClusterPlan: anchor-first start, readiness, restart policy, ordered stop, per-member control, status.
 import { EventEmitter } from 'node:events';
 import { resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { LabError } from '../errors.js';
 import { pickLeader } from './leader-claim.js';
 import { EtcdClient, type EtcdStatus, type EtcdTlsOptions } from '../etcd/client.js';
@@ -11,6 +10,7 @@ import type { ClusterPlan, MemberPlan } from '../plan/types.js';
 import { clientTlsFor } from './pki.js';
 import { clusterStatus, clusterVersion, queryStatus, STATUS_TIMEOUT_MS } from './cluster-status.js';
 import { failureLines } from './exit-report.js';
+import { epochNow, msSince } from './ready-figure.js';
 import { abandonEarly, type EarlyMember } from './early-start.js';
 import { pastBootstrapCheck } from '../etcd/log-lines.js';
 import { memberSpawnSpec, prepareMemberDirs, type MemberPaths } from './member-spawn.js';
@@ -47,6 +47,8 @@ export type StartPhase = 'spawned' | 'peer-up' | 'healthy' | 'failed';
 export interface StartProgress {
   member: string;
   phase: StartPhase;
+  /** When it happened (epoch ms, ready-figure.ts epochNow). */
+  at: number;
   elapsedMs: number;
 }
 export interface MemberExitEvent {
@@ -208,9 +210,10 @@ export class Cluster extends EventEmitter {
       throw new LabError('INTERNAL', `the cluster in ${this.stateDir} is already ${this.phase === 'idle' ? 'running' : this.phase}`);
     }
     this.phase = 'starting';
-    const t0 = performance.now();
-    const elapsed = (): number => Math.round(performance.now() - t0);
-    const progress = (member: string, phase: StartPhase): void => onProgress?.({ member, phase, elapsedMs: elapsed() });
+    const t0 = epochNow();
+    const elapsed = (): number => msSince(t0);
+    const progress = (member: string, phase: StartPhase, at = epochNow()): void =>
+      onProgress?.({ member, phase, at, elapsedMs: Math.round(at - t0) });
     const ac = new AbortController();
     this.startAbort = ac;
     const timer = setTimeout(() => ac.abort({ kind: 'timeout' } satisfies Abort), this.opts.readyTimeoutMs);
@@ -234,7 +237,8 @@ export class Cluster extends EventEmitter {
       const ups: Promise<void>[] = [];
       const launch = (m: Member, pollAfterMs = PEER_POLL_GRACE_MS): void => {
         this.spawn(m);
-        progress(m.plan.name, 'spawned');
+        // An adopted member was spawned before: its progress says when.
+        progress(m.plan.name, 'spawned', m.proc.spawnedAt ?? undefined);
         const up = peerUp(m, pollAfterMs);
         up.catch(() => undefined);
         ups.push(up);

@@ -181,6 +181,7 @@ export class ManagedProcess extends EventEmitter {
   private readonly ring: string[] = [];
   private linesThisRun = 0;
   private _lastExit: ExitInfo | null = null;
+  private _spawnedAt: number | null = null;
 
   constructor(opts: ManagedProcessOptions) {
     super();
@@ -203,6 +204,11 @@ export class ManagedProcess extends EventEmitter {
   /** True while a child is running (also when paused or being stopped). */
   get alive(): boolean {
     return this.child !== null;
+  }
+
+  /** When the current (or last) child was spawned, epoch ms; null before the first. */
+  get spawnedAt(): number | null {
+    return this._spawnedAt;
   }
 
   get lastExit(): ExitInfo | null {
@@ -253,8 +259,9 @@ export class ManagedProcess extends EventEmitter {
     this.linesThisRun = 0;
   }
 
-  private watch({ child, file, out }: Spawned, log: WriteStream | null, happened: Happened): void {
+  private watch({ child, file, out, at }: Spawned, log: WriteStream | null, happened: Happened): void {
     this.child = child;
+    this._spawnedAt = at;
     this.setState('starting');
     const pgid = child.pid;
     if (pgid !== undefined) liveGroups.add(pgid);

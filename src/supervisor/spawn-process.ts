@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, fstatSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { epochNow } from './ready-figure.js';
 
 export type ProcessCommand = { argv: string[] } | { shell: string };
 
@@ -24,6 +25,8 @@ export interface Spawned {
   file: string;
   /** With the output in the log file: the file's size before the child wrote to it (its lines are read from there). */
   out: { from: number } | null;
+  /** When it was spawned (epoch ms, ready-figure.ts epochNow). */
+  at: number;
 }
 
 /** Spawns `spec` detached; throws only when Node cannot even try (a failed exec is the child's 'error' event). */
@@ -32,13 +35,13 @@ export function spawnProcess(spec: SpawnSpec): Spawned {
   if (spec.logFile) mkdirSync(dirname(spec.logFile), { recursive: true });
   if (!(spec.logFile && spec.outputToLog)) {
     const child = spawn(file, args, { cwd: spec.cwd, env: spec.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    return { child, file, out: null };
+    return { child, file, out: null, at: epochNow() };
   }
   const fd = openSync(spec.logFile, 'a');
   try {
     const from = fstatSync(fd).size;
     const child = spawn(file, args, { cwd: spec.cwd, env: spec.env, detached: true, stdio: ['ignore', fd, fd] });
-    return { child, file, out: { from } };
+    return { child, file, out: { from }, at: epochNow() };
   } finally {
     closeSync(fd);
   }

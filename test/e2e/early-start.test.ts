@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { LabError } from '../../src/errors.js';
 import { buildPlan, defaultSpec } from '../../src/plan/plan.js';
 import type { ClusterPlan, ClusterSpec } from '../../src/plan/types.js';
+import type { StartProgress } from '../../src/supervisor/cluster.js';
 import { startEarly } from '../../src/supervisor/early-start.js';
+import { epochNow } from '../../src/supervisor/ready-figure.js';
 import { acquireLock, statePaths } from '../../src/supervisor/state-dir.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
 import { claimPorts } from '../helpers/ports.js';
@@ -50,11 +52,16 @@ describe('the supervisor first stage', () => {
     // m1's peer URL sorts first: it is the anchor (start-order.ts).
     assert.deepEqual(early.members.map((m) => m.name), ['m1', 'm2', 'm3']);
     const pids = early.members.map((m) => m.held.child.pid);
+    const opening = epochNow();
     const sup = await Supervisor.open(options(dir, plan), early);
     try {
-      const ready = await sup.start();
+      const spawned: StartProgress[] = [];
+      const ready = await sup.start((e) => e.phase === 'spawned' && spawned.push(e));
       assert.ok(['m1', 'm2', 'm3'].includes(ready.leader));
       assert.deepEqual(sup.cluster.members().map((m) => m.pid), pids, 'the supervisor spawned members of its own');
+      // Progress says when each was spawned, not when the supervisor took it over.
+      assert.deepEqual(spawned.map((e) => e.member).sort(), ['m1', 'm2', 'm3']);
+      for (const e of spawned) assert.ok(e.at < opening, `${e.member} "spawned" at ${e.at}, after the supervisor opened at ${opening}`);
       assert.equal(processesMentioning(join(dir, 'data')).length, 3);
     } finally {
       await sup.shutdown(3000);
