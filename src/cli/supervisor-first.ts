@@ -4,6 +4,7 @@
 // anchor at once (supervisor/early-start.ts), and only then loads the rest of the supervisor, which adopts the
 // anchor (daemon.ts takes the handoff, first-stage.ts). The anchor's own start (~40 ms before it serves peers)
 // then overlaps that load.
+import { constants } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setStartRole, startMark } from '../start-trace.js';
 import { startEarly } from '../supervisor/early-start.js';
@@ -34,6 +35,7 @@ export function runFirstStage(loadRest: () => void): void {
   const onGone = (): void => finish({ request: null, ended: 'disconnected', early: null });
   const timer = setTimeout(() => finish({ request: null, ended: 'timeout', early: null }), REQUEST_WAIT_MS);
   const onMessage = (m: ParentMessage): void => {
+    clearTimeout(timer);
     process.off('message', onMessage);
     process.off('disconnect', onGone);
     if (m.type !== 'start') return finish({ request: null, ended: { unexpected: m.type }, early: null });
@@ -49,13 +51,15 @@ export function runFirstStage(loadRest: () => void): void {
 }
 
 /**
- * Until the supervisor's own handlers are in place (run-supervisor.ts), a stop signal ends this process, and the
- * anchor with it (early-start.ts kills it on exit): Node's default for the signal would leave it running.
+ * Until the supervisor's own handlers are in place (run-supervisor.ts), a stop signal ends this process with the
+ * signal's exit status (128 + its number), and the members it started and its lock with it (early-start.ts undoes
+ * both on exit): Node's default for the signal would leave them.
  */
 function guardSignals(): () => void {
   const onSignal = (sig: NodeJS.Signals): void => {
     if (process.listenerCount(sig) > 1) return; // the supervisor's handler has it
-    process.exit(1);
+    process.stdout.write(`${new Date().toISOString()} ${sig} before the supervisor had started: stopping what its first stage started\n`);
+    process.exit(128 + (constants.signals[sig] ?? 0));
   };
   for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
   return () => {

@@ -7,7 +7,7 @@
 // puts proxies in front of the members before any starts, and --parallel starts them all at once.
 import { closeSync, openSync, readSync, watch, type FSWatcher } from 'node:fs';
 import { resolve } from 'node:path';
-import { pastBootstrapCheck } from '../etcd/log-lines.js';
+import { logsItsStart, pastBootstrapCheck } from '../etcd/log-lines.js';
 import { startMark } from '../start-trace.js';
 import { bootstrapAnchor } from '../plan/start-order.js';
 import type { ClusterPlan, MemberPlan } from '../plan/types.js';
@@ -49,34 +49,40 @@ const LOG_POLL_MS = 5;
 
 /**
  * Takes the lock, reaps and spawns the anchor. Null when this start does not begin with an anchor, or when any step
- * fails: then nothing is left taken, and the supervisor's own open and start meet the failure and report it.
+ * fails: then what it spawned is killed, the lock is released, and the supervisor's own open and start meet the
+ * failure and report it.
  */
 export async function startEarly(r: EarlyRequest): Promise<EarlyStart | null> {
   if (r.plan.chaos || r.parallel || r.plan.members.length === 0) return null;
   let lock: DirLock;
   try {
-    lock = acquireLock(r.dir);
+    lock = releasedOnExit(acquireLock(r.dir));
   } catch {
     return null;
   }
   startMark('dir locked');
+  const members: EarlyMember[] = [];
   try {
     const reaped = await reapStale(r.dir);
     startMark('stale members reaped');
     const paths = { baseDir: r.dir, stateDir: resolve(r.dir, r.plan.dir), etcdPath: r.etcdPath };
     prepareMemberDirs(r.plan.members, paths);
-    const spawn = (mp: MemberPlan): EarlyMember => {
+    const spawn = (mp: MemberPlan): void => {
       const held = killedOnExit(holdEvents(spawnProcess(memberSpawnSpec(mp, paths))));
+      members.push({ name: mp.name, held });
       startMark(`spawned ${mp.name}`);
-      return { name: mp.name, held };
     };
     const anchor = r.plan.members[bootstrapAnchor(r.plan.members)]!;
-    const members = [spawn(anchor)];
-    if (await untilPastBootstrapCheck(members[0]!.held, memberLogFile(paths.stateDir, anchor.name), EARLY_REST_WAIT_MS)) {
-      for (const mp of r.plan.members) if (mp !== anchor) members.push(spawn(mp));
+    spawn(anchor);
+    // The others once the anchor says it is past its bootstrap check; a member that does not log that line (or a
+    // lone one) leaves them to the cluster, which also polls the anchor's peer port.
+    const others = r.plan.members.filter((mp) => mp !== anchor);
+    if (others.length > 0 && logsItsStart(anchor.args)) {
+      if (await untilPastBootstrapCheck(members[0]!.held, memberLogFile(paths.stateDir, anchor.name), EARLY_REST_WAIT_MS)) others.forEach(spawn);
     }
     return { lock, reaped, members };
   } catch {
+    abandonEarly(members);
     lock.release();
     return null;
   }
@@ -100,20 +106,31 @@ export function abandonEarly(members: readonly EarlyMember[]): void {
 }
 
 /**
- * Whether the anchor's log says it is past its bootstrap check within `ms`; false when it exits,
- * or when its log has no such line (`--log-level warn`): the cluster then waits for it as it always does.
+ * Whether the anchor's log says it is past its bootstrap check within `ms`; false when it exits first or its log
+ * cannot be read: the cluster then waits for it as it always does (its log line or its peer port).
  */
 function untilPastBootstrapCheck(held: HeldSpawn, file: string, ms: number): Promise<boolean> {
   if (held.out === null) return Promise.resolve(false);
   const from = held.out.from;
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return Promise.resolve(false);
+  }
   return new Promise<boolean>((resolveWait) => {
     let seen = '';
     let pos = from;
     const buf = Buffer.allocUnsafe(16 * 1024);
-    const fd = openSync(file, 'r');
     const check = (): void => {
+      if (finished) return;
       for (;;) {
-        const n = readSync(fd, buf, 0, buf.length, pos);
+        let n: number;
+        try {
+          n = readSync(fd, buf, 0, buf.length, pos);
+        } catch {
+          return done(false);
+        }
         if (n <= 0) break;
         pos += n;
         seen += buf.toString('utf8', 0, n);
@@ -166,6 +183,20 @@ function killedOnExit(held: HeldSpawn): HeldSpawn {
     release: () => {
       held.release();
       process.off('exit', kill);
+    },
+  };
+}
+
+/** Until released, this process's exit removes the lock (a first stage ended by a signal leaves no lock behind). */
+function releasedOnExit(lock: DirLock): DirLock {
+  const release = (): void => lock.release();
+  process.once('exit', release);
+  return {
+    pid: lock.pid,
+    startedAt: lock.startedAt,
+    release: () => {
+      process.off('exit', release);
+      lock.release();
     },
   };
 }

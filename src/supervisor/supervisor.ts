@@ -168,7 +168,7 @@ export class Supervisor extends EventEmitter {
       loads.catch(() => undefined); // awaited below; a failure must not count as unhandled meanwhile
       // Progress times count from where the ready figure counts: the user's command.
       const from = this.opts.countFrom ?? t0;
-      const ready = await this.cluster.start(onProgress && ((e) => onProgress({ ...e, elapsedMs: Math.round(e.at - from) })));
+      const ready = await this.cluster.start(onProgress && ((e) => onProgress({ ...e, elapsedMs: Math.max(0, Math.round(e.at - from)) })));
       await loads;
       // Before reporting ready in chaos mode, prove each member's peer traffic passes through its own proxy.
       await this.network?.verify(5000);

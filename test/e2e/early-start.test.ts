@@ -101,6 +101,22 @@ describe('the supervisor first stage', () => {
     assert.equal(existsSync(statePaths(dir).lock), false);
   });
 
+  test('a failure after the anchor was spawned kills it and frees the dir, and the supervisor reaps nothing of it', async () => {
+    const { dir, plan } = freshPlan(3);
+    // m2's log cannot be opened where a folder stands: its spawn fails after m1's.
+    mkdirSync(join(dir, 'logs', 'm2.log'), { recursive: true });
+    assert.equal(await startEarly({ dir, plan, etcdPath: ETCD_PATH, parallel: false }), null);
+    // Killed and waited for before startEarly returned.
+    assert.deepEqual(processesMentioning(join(dir, 'data')), []);
+    assert.equal(existsSync(statePaths(dir).lock), false);
+    const sup = await Supervisor.open(options(dir, plan));
+    try {
+      assert.deepEqual(sup.reaped, [], 'the first stage left a member behind for the reaper');
+    } finally {
+      await sup.shutdown(0);
+    }
+  });
+
   test('starts nothing when the dir is held, in chaos mode, or with --parallel', async () => {
     const held = freshPlan(3);
     const lock = acquireLock(held.dir);

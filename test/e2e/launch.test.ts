@@ -192,6 +192,7 @@ describe('the launcher (dist/cli/launch.cjs)', { concurrency: 2 }, () => {
       assert.notEqual(r.code, 0, `${r.stdout}\n${r.stderr}`);
       assert.match(r.stderr, /background supervisor exited before the cluster was ready|interrupted|stopp/, r.stderr);
       await assertNothingLeft(dir, 10_000, () => readFileSync(join(dir, 'supervisor.log'), 'utf8'));
+      assert.equal(existsSync(join(dir, 'supervisor.lock')), false, 'the lock outlived the supervisor');
     });
   });
 
