@@ -159,9 +159,16 @@ export class Supervisor extends EventEmitter {
       if (this.opts.plan.chaos) {
         const start = this.extensions.find((x) => x.startNetwork)?.startNetwork;
         if (!start) throw new LabError('INTERNAL', 'a chaos plan needs its peer proxies: attach chaos (chaos/attach.ts) before start()');
-        this.network = await start(this.opts.plan);
+        const network = await start(this.opts.plan);
+        if (this.shuttingDown) await network.close();
+        else this.network = network;
+        this.throwIfStopping();
       }
-      this.control = await startControlServer(statePaths(this.dir).sock, Object.assign(this.handlers(), ...this.extensions.map((x) => x.handlers)));
+      const control = await startControlServer(statePaths(this.dir).sock, Object.assign(this.handlers(), ...this.extensions.map((x) => x.handlers)));
+      // A stop that came meanwhile has already closed what was open: this must not outlive it, nor may members start.
+      if (this.shuttingDown) await control.close().catch(() => undefined);
+      else this.control = control;
+      this.throwIfStopping();
       startMark('control socket listening');
       // Fault injection's code loads while the members start, not before.
       const loads = Promise.all(this.extensions.map((x) => x.load?.()));
@@ -194,6 +201,10 @@ export class Supervisor extends EventEmitter {
       await this.shutdown();
       throw e;
     }
+  }
+
+  private throwIfStopping(): void {
+    if (this.shuttingDown) throw new LabError('NOT_READY', `the start of the cluster in ${this.dir} was interrupted: it was stopped`);
   }
 
   /**
