@@ -5,14 +5,14 @@
 // instead of spawning them (Cluster.start), so their exits are seen and reported like any member's. When the anchor
 // takes longer than EARLY_REST_WAIT_MS, the others are left to Cluster.start. Only for the plain start: chaos mode
 // puts proxies in front of the members before any starts, and --parallel starts them all at once.
-import { closeSync, openSync, readSync, watch, type FSWatcher } from 'node:fs';
 import { resolve } from 'node:path';
 import { logsItsStart, pastBootstrapCheck } from '../etcd/log-lines.js';
 import { startMark } from '../start-trace.js';
 import { bootstrapAnchor } from '../plan/start-order.js';
 import type { ClusterPlan, MemberPlan } from '../plan/types.js';
 import { memberLogFile, memberSpawnSpec, prepareMemberDirs } from './member-spawn.js';
-import { waitGoneSync } from './proc-info.js';
+import { FileTail } from './file-tail.js';
+import { killGroupsSync } from './process.js';
 import { reapStale, type ReapedMember } from './reap.js';
 import { holdEvents, spawnProcess, type HeldSpawn } from './spawn-process.js';
 import { acquireLock, type DirLock } from './state-dir.js';
@@ -38,7 +38,6 @@ export interface EarlyRequest {
   parallel: boolean;
 }
 
-const KILL_WAIT_MS = 2000;
 /**
  * How long this stage waits for the anchor to pass its bootstrap check before it leaves the others to the cluster
  * (~15-20 ms on an idle 2-core machine): the supervisor's code loads only after this stage.
@@ -90,19 +89,8 @@ export async function startEarly(r: EarlyRequest): Promise<EarlyStart | null> {
 
 /** Kills members nobody adopted (the supervisor failed before its start), and waits until they are gone. */
 export function abandonEarly(members: readonly EarlyMember[]): void {
-  const killed: number[] = [];
-  for (const m of members) {
-    m.held.release();
-    const pid = m.held.child.pid;
-    if (pid === undefined) continue;
-    try {
-      process.kill(-pid, 'SIGKILL');
-      killed.push(pid);
-    } catch {
-      /* already gone */
-    }
-  }
-  waitGoneSync(killed, KILL_WAIT_MS);
+  for (const m of members) m.held.release();
+  killGroupsSync(members.flatMap((m) => m.held.child.pid ?? []));
 }
 
 /**
@@ -110,73 +98,44 @@ export function abandonEarly(members: readonly EarlyMember[]): void {
  * cannot be read: the cluster then waits for it as it always does (its log line or its peer port).
  */
 function untilPastBootstrapCheck(held: HeldSpawn, file: string, ms: number): Promise<boolean> {
-  if (held.out === null) return Promise.resolve(false);
-  const from = held.out.from;
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch {
-    return Promise.resolve(false);
-  }
+  const out = held.out;
+  if (out === null || held.happened.exit || held.happened.error) return Promise.resolve(false);
   return new Promise<boolean>((resolveWait) => {
     let seen = '';
-    let pos = from;
-    const buf = Buffer.allocUnsafe(16 * 1024);
-    const check = (): void => {
-      if (finished) return;
-      for (;;) {
-        let n: number;
-        try {
-          n = readSync(fd, buf, 0, buf.length, pos);
-        } catch {
-          return done(false);
-        }
-        if (n <= 0) break;
-        pos += n;
-        seen += buf.toString('utf8', 0, n);
-      }
-      if (pastBootstrapCheck(seen)) done(true);
-      else if (held.happened.exit || held.happened.error) done(false);
-    };
-    const watcher = watchFile(file, check);
-    const poll = setInterval(check, LOG_POLL_MS);
-    const timer = setTimeout(() => done(false), ms);
     let finished = false;
-    function done(past: boolean): void {
+    let tail: FileTail | null = null;
+    const done = (past: boolean): void => {
       if (finished) return;
       finished = true;
-      watcher?.close();
-      clearInterval(poll);
       clearTimeout(timer);
-      closeSync(fd);
+      held.child.off('exit', ended);
+      held.child.off('error', ended);
+      tail?.close();
       resolveWait(past);
+    };
+    const ended = (): void => done(false);
+    const timer = setTimeout(ended, ms);
+    held.child.once('exit', ended);
+    held.child.once('error', ended);
+    try {
+      tail = new FileTail(
+        file,
+        out.from,
+        (chunk) => {
+          seen += chunk.toString('utf8');
+          if (pastBootstrapCheck(seen)) done(true);
+        },
+        LOG_POLL_MS,
+      );
+    } catch {
+      done(false);
     }
-    check();
   });
-}
-
-function watchFile(file: string, onChange: () => void): FSWatcher | null {
-  try {
-    const w = watch(file, { persistent: false }, onChange);
-    w.on('error', () => undefined);
-    return w;
-  } catch {
-    return null;
-  }
 }
 
 /** Until released, this process's exit kills the child's group (as killAllGroupsSync does for adopted ones). */
 function killedOnExit(held: HeldSpawn): HeldSpawn {
-  const kill = (): void => {
-    const pid = held.child.pid;
-    if (pid === undefined) return;
-    try {
-      process.kill(-pid, 'SIGKILL');
-      waitGoneSync([pid], KILL_WAIT_MS);
-    } catch {
-      /* already gone */
-    }
-  };
+  const kill = (): void => killGroupsSync(held.child.pid === undefined ? [] : [held.child.pid]);
   process.once('exit', kill);
   return {
     ...held,

@@ -1,7 +1,8 @@
 // One supervised child process in its own process group: line-split output, a log file, stop/pause/signal.
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { closeSync, createWriteStream, openSync, readSync, watch, type FSWatcher, type WriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { FileTail } from './file-tail.js';
 import { StringDecoder } from 'node:string_decoder';
 import { startMark } from '../start-trace.js';
 import { waitGoneSync } from './proc-info.js';
@@ -43,14 +44,12 @@ const DRAIN_MS = 500;
 const KILL_WAIT_MS = 2000;
 /** At most this long after a process ends, its exit is announced even if its log file has not taken every byte. */
 const LOG_FLUSH_MS = 1000;
-/** How often a log file written by the child is read when no change notification came. */
-const TAIL_POLL_MS = 250;
 
 /** Process group ids (= leader pids) started by this module whose group may still hold processes. */
 const liveGroups = new Set<number>();
 let exitHookInstalled = false;
 
-/** How long `killAllGroupsSync` blocks, at most, for the killed group leaders to be gone. */
+/** How long `killGroupsSync` blocks, at most, for the killed group leaders to be gone. */
 const KILL_ALL_WAIT_MS = 2000;
 
 /**
@@ -59,9 +58,17 @@ const KILL_ALL_WAIT_MS = 2000;
  * `process.on('exit')` and in a crash handler.
  */
 export function killAllGroupsSync(): void {
-  const killed = [...liveGroups].filter((pgid) => signalGroup(pgid, 'SIGKILL'));
+  const groups = [...liveGroups];
   liveGroups.clear();
-  waitGoneSync(killed, KILL_ALL_WAIT_MS);
+  killGroupsSync(groups);
+}
+
+/** SIGKILLs these process groups, then blocks until each leader has died (bounded). Safe in `process.on('exit')`. */
+export function killGroupsSync(pgids: readonly number[]): void {
+  waitGoneSync(
+    pgids.filter((pgid) => signalGroup(pgid, 'SIGKILL')),
+    KILL_ALL_WAIT_MS,
+  );
 }
 
 function signalGroup(pgid: number, sig: NodeJS.Signals): boolean {
@@ -98,59 +105,6 @@ class LineSplitter {
     const rest = this.partial + this.decoder.end();
     this.partial = '';
     if (rest !== '') this.emit(stripCR(rest));
-  }
-}
-
-/** Reads what is appended to a file from offset `from` on: on change notifications, and by polling as a fallback. */
-class FileTail {
-  private readonly fd: number;
-  private pos: number;
-  private readonly buf = Buffer.allocUnsafe(64 * 1024);
-  private readonly watcher: FSWatcher | null;
-  private readonly timer: NodeJS.Timeout;
-  private closed = false;
-
-  constructor(path: string, from: number, private readonly onChunk: (chunk: Buffer) => void) {
-    this.fd = openSync(path, 'r');
-    this.pos = from;
-    let watcher: FSWatcher | null = null;
-    try {
-      watcher = watch(path, { persistent: false }, () => this.read());
-      watcher.on('error', () => {
-        /* the poll still reads */
-      });
-    } catch {
-      /* no notifications here: the poll reads */
-    }
-    this.watcher = watcher;
-    this.timer = setInterval(() => this.read(), TAIL_POLL_MS);
-    this.timer.unref();
-    // What is there already (an adopted child wrote before anyone watched): read once the caller has set up.
-    setImmediate(() => this.read());
-  }
-
-  read(): void {
-    if (this.closed) return;
-    for (;;) {
-      let n: number;
-      try {
-        n = readSync(this.fd, this.buf, 0, this.buf.length, this.pos);
-      } catch {
-        return;
-      }
-      if (n <= 0) return;
-      this.pos += n;
-      this.onChunk(Buffer.from(this.buf.subarray(0, n)));
-    }
-  }
-
-  /** Reads what is left, then stops. */
-  close(): void {
-    this.read();
-    this.closed = true;
-    this.watcher?.close();
-    clearInterval(this.timer);
-    closeSync(this.fd);
   }
 }
 
