@@ -1,5 +1,6 @@
 // The background supervisor's first stage (supervisor/early-start.ts) on real etcd: it spawns the anchor and then the
-// others, the supervisor adopts them (same processes), and every way out before adoption leaves nothing running.
+// others, the supervisor adopts them (same processes), and every way out before adoption leaves nothing running;
+// and Supervisor.start against a stop that comes while it is still setting up.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -134,4 +135,17 @@ describe('the supervisor first stage', () => {
       assert.equal(existsSync(statePaths(d).lock), false);
     }
   });
+});
+
+test('a shutdown while start() opens its control socket: start is interrupted, no member starts, nothing is left', async () => {
+  const { dir, plan } = freshPlan(3);
+  const sup = await Supervisor.open(options(dir, plan));
+  const starting = sup.start();
+  // start() is awaiting its control socket now.
+  await sup.shutdown(0);
+  await assert.rejects(starting, (e: unknown) => e instanceof LabError && e.code === 'NOT_READY' && /interrupted/.test(e.message));
+  assert.deepEqual(sup.cluster.members().map((m) => m.pid), [null, null, null], 'a member was started after the stop');
+  assert.deepEqual(await waitNoProcesses(dir, 2000), []);
+  assert.equal(existsSync(statePaths(dir).sock), false, 'the control socket outlived the stop');
+  assert.equal(existsSync(statePaths(dir).lock), false);
 });

@@ -74,6 +74,13 @@ interface Runner {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
+/** Waits (15 s) until the etcd entries at `urls` agree on a leader; on failure, says what the runner printed. */
+async function leaderOf(r: { err(): string; out(): string }, urls: string[]): Promise<void> {
+  await waitForAgreedLeader(urls, 15_000).catch((e: Error) => {
+    throw new Error(`${e.message}\nstderr:\n${r.err()}\nstdout:\n${r.out().slice(-3000)}`);
+  });
+}
+
 function startRunner(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): Runner {
   const child = spawnCli(['start', ...args], { cwd, env });
   let out = '';
@@ -140,9 +147,7 @@ test("etcd's own Procfile runs unchanged; run stop/start from another process; C
   writeFileSync(join(dir, 'Procfile'), text);
   const r = startRunner(dir, []);
   try {
-    await waitForAgreedLeader(clientURLs, 15_000).catch((e: Error) => {
-      throw new Error(`${e.message}\nstderr:\n${r.err()}\nstdout:\n${r.out().slice(-3000)}`);
-    });
+    await leaderOf(r, clientURLs);
     // The runner says when its etcd entries form a cluster, counted from the command's start (>= its own share).
     await r.waitFor(/cluster ready in \d+ ms \(runner \d+ ms\): 3 etcd members, leader etcd[123]/);
     const ready = /cluster ready in (\d+) ms \(runner (\d+) ms\)/.exec(r.err())!;
@@ -368,9 +373,7 @@ test('a new cluster starts staggered: the bootstrap anchor first, the other memb
   writeFileSync(join(dir, 'Procfile'), text);
   const r = startRunner(dir, []);
   try {
-    await waitForAgreedLeader(clientURLs, 15_000).catch((e: Error) => {
-      throw new Error(`${e.message}\nstderr:\n${r.err()}\nstdout:\n${r.out().slice(-3000)}`);
-    });
+    await leaderOf(r, clientURLs);
     await r.waitFor(/cluster ready in \d+ ms \(runner \d+ ms\): 3 etcd members/);
     const err = r.err();
     assert.match(err, /etcd-lab \| starting c first \(the bootstrap anchor of 3 etcd members; --all-at-once to start all together\)\n/);
@@ -404,9 +407,7 @@ test('--all-at-once starts every member together; so does a restart whose data d
   for (const args of [['--all-at-once'], []]) {
     const r = startRunner(dir, args);
     try {
-      await waitForAgreedLeader(clientURLs, 15_000).catch((e: Error) => {
-        throw new Error(`${e.message}\nstderr:\n${r.err()}\nstdout:\n${r.out().slice(-3000)}`);
-      });
+      await leaderOf(r, clientURLs);
       await r.waitFor(/cluster ready in \d+ ms/);
       const err = r.err();
       assert.doesNotMatch(err, /first \(the bootstrap anchor|starting the rest/, `${args.join(' ') || 'restart'}:\n${err}`);
@@ -431,9 +432,7 @@ test('an anchor that exits at once lets the others start then; the runner keeps 
     await r.waitFor(/etcd-lab \| c exited after \d+ ms: starting the rest\n/);
     await r.waitFor(/c exited on its own \(exit code \d+\)/);
     // a and b are a quorum of the three without c.
-    await waitForAgreedLeader(clientURLs.slice(0, 2), 15_000).catch((e: Error) => {
-      throw new Error(`${e.message}\nstderr:\n${r.err()}\nstdout:\n${r.out().slice(-3000)}`);
-    });
+    await leaderOf(r, clientURLs.slice(0, 2));
     assert.deepEqual(startedOrder(r.err()), ['c', 'web', 'a', 'b'], r.err());
     assert.doesNotMatch(r.err(), /stopping/);
     await stopRunner(r, dir);
