@@ -24,9 +24,9 @@ const importMetaUrl = {
   },
 };
 
-/** One CommonJS file for Node 20 from one entry point of src/cli. */
-const bundleOf = (entry, to) =>
-  build({
+/** One CommonJS file for Node 20 from one entry point of src/cli, its lazy imports of Node's modules as require(). */
+async function bundleOf(entry, to) {
+  await build({
     entryPoints: [join(root, 'src', 'cli', entry)],
     outfile: to,
     bundle: true,
@@ -36,22 +36,24 @@ const bundleOf = (entry, to) =>
     plugins: [importMetaUrl],
     logLevel: 'warning',
   });
+  const text = await readFile(to, 'utf8');
+  const out = text.replace(/\bimport\("(node:[a-z0-9_/]+)"\)/g, 'Promise.resolve(require("$1"))');
+  const left = out.match(/[^\w.$]import\(/g);
+  if (left) {
+    process.stderr.write(`bundle: ${left.length} dynamic import() left in ${to}; the launcher cannot run them\n`);
+    process.exit(1);
+  }
+  await writeFile(to, out);
+}
 
 await bundleOf('bin.ts', outfile);
 
-const text = await readFile(outfile, 'utf8');
-const out = text.replace(/\bimport\("(node:[a-z0-9_/]+)"\)/g, 'Promise.resolve(require("$1"))');
-const left = out.match(/[^\w.$]import\(/g);
-if (left) {
-  process.stderr.write(`bundle: ${left.length} dynamic import() left in ${outfile}; the launcher cannot run them\n`);
-  process.exit(1);
-}
-await writeFile(outfile, out);
-
-/** A small bundle launch.cjs loads before the one above, for one path where ms count (no dynamic imports in it). */
-const small = (name) => bundleOf(`${name}.ts`, join(root, 'dist', 'cli', `${name}.cjs`));
+/** A smaller bundle launch.cjs loads instead of the one above, for a path where ms count. */
+const small = (name, entry = name) => bundleOf(`${entry}.ts`, join(root, 'dist', 'cli', `${name}.cjs`));
 // The first thing `up -d` loads: it spawns the background supervisor.
 await small('early-spawn');
 // The background supervisor's first stage (for `__supervise`): it takes the start request and spawns the members
-// while the bundle above has not loaded yet.
+// before any other code of the supervisor has loaded.
 await small('supervisor-first');
+// The rest of the background supervisor: its code only, not the command tree.
+await small('supervisor', 'supervise');

@@ -1,18 +1,20 @@
 #!/usr/bin/env node
-// `etcd-lab`: runs the CLI bundled in one file (dist/cli/etcd-lab.cjs, scripts/bundle.mjs) with V8's code cache.
+// `etcd-lab`: runs the CLI bundled in one file (dist/cli/etcd-lab.cjs, scripts/bundle.mjs) with V8's code cache; the
+// background supervisor (`__supervise`) runs its own, smaller bundles instead (supervisor-first.cjs, supervisor.cjs).
 // Most of a command's start-up is compiling its modules; with the cache a start compiles little (Node 22 has
-// module.enableCompileCache, Node 20 does not). One cache file per command (each command compiles other code), in
-// a folder of the user's cache dir that only the user can write. The name says for which bundle, Node and command;
-// V8 also checks the data itself, and a file it rejects is written again. ETCD_LAB_NO_COMPILE_CACHE=1 turns it off.
-// Without the bundle (built without it) this runs dist/cli/bin.js.
+// module.enableCompileCache, Node 20 does not). One cache file per bundle and command (each command compiles other
+// code), in a folder of the user's cache dir that only the user can write. The name says for which bundle (its name,
+// size and mtime), Node and command; V8 also checks the data itself, and a file it rejects is written again.
+// ETCD_LAB_NO_COMPILE_CACHE=1 turns it off. Without the bundles (built without them) this runs dist/cli/bin.js.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import Module = require('node:module');
 import { homedir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { basename, isAbsolute, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 
 const bundle = join(__dirname, 'etcd-lab.cjs');
+const supervisorBundle = join(__dirname, 'supervisor.cjs');
 
 /** `$XDG_CACHE_HOME/etcd-lab/compile-cache`, else under `~/.cache` (the download cache's root, see download.ts). */
 function compileCacheDir(env: NodeJS.ProcessEnv): string | null {
@@ -22,11 +24,16 @@ function compileCacheDir(env: NodeJS.ProcessEnv): string | null {
   return join(root, 'compile-cache');
 }
 
-/** The cache file's name: the bundle (size and mtime), Node, the architecture and the command. */
-function compileCacheName(bundleStat: { size: number; mtimeMs: number }, command: string | undefined): { prefix: string; file: string } {
-  const prefix = `${bundleStat.size}-${Math.floor(bundleStat.mtimeMs)}-${process.version}-${process.arch}-`;
+/**
+ * The cache file's name: the bundle (name, size and mtime), Node, the architecture and the command. `stale` tells the
+ * files this one replaces: the same bundle's from another build or Node, and those named before bundles had names
+ * (they began with the size).
+ */
+function compileCacheName(file: string, bundleStat: { size: number; mtimeMs: number }, command: string | undefined): { file: string; stale: (f: string) => boolean } {
+  const own = `${basename(file, '.cjs')}-`;
+  const prefix = `${own}${bundleStat.size}-${Math.floor(bundleStat.mtimeMs)}-${process.version}-${process.arch}-`;
   const name = command !== undefined && /^[A-Za-z0-9_-]{1,40}$/.test(command) ? command : 'other';
-  return { prefix, file: `${prefix}${name}.v8` };
+  return { file: `${prefix}${name}.v8`, stale: (f) => f.endsWith('.v8') && !f.startsWith(prefix) && (f.startsWith(own) || /^\d/.test(f)) };
 }
 
 /** A folder we may trust with code: ours, and writable by nobody else. */
@@ -39,15 +46,16 @@ function trusted(dir: string): boolean {
   }
 }
 
-function save(dir: string, prefix: string, file: string, data: Buffer): void {
+function save(dir: string, name: { file: string; stale: (f: string) => boolean }, data: Buffer): void {
+  const { file } = name;
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     if (!trusted(dir)) return;
     const tmp = join(dir, `.${file}.${process.pid}.tmp`);
     writeFileSync(tmp, data, { mode: 0o600 });
     renameSync(tmp, join(dir, file));
-    // Caches of other bundles or Node versions are dead weight.
-    for (const f of readdirSync(dir)) if (!f.startsWith(prefix) && f.endsWith('.v8')) unlinkSync(join(dir, f));
+    // Caches of this bundle's other builds or Node versions are dead weight.
+    for (const f of readdirSync(dir)) if (name.stale(f)) unlinkSync(join(dir, f));
   } catch {
     /* a cache that cannot be written costs only speed */
   }
@@ -73,23 +81,25 @@ function run(): void {
   if (args.length === 1 && args[0] === '__supervise') {
     // The background supervisor takes its start request and spawns the first member before the bundle loads
     // (supervisor-first.ts); it loads the bundle once that is done.
+    // The rest of the supervisor is its own bundle (supervise.ts), a fifth of the CLI's.
     const first = join(__dirname, 'supervisor-first.cjs');
-    if (existsSync(first) && existsSync(bundle)) {
-      (require(first) as { runFirstStage(loadRest: () => void): void }).runFirstStage(() => runBundle(args));
+    const rest = existsSync(supervisorBundle) ? supervisorBundle : bundle;
+    if (existsSync(first) && existsSync(rest)) {
+      (require(first) as { runFirstStage(loadRest: () => void): void }).runFirstStage(() => runBundle(rest, args));
       return;
     }
   }
-  runBundle(args);
+  runBundle(bundle, args);
 }
 
-function runBundle(args: readonly string[]): void {
+function runBundle(bundle: string, args: readonly string[]): void {
   if (!existsSync(bundle)) {
     void import(pathToFileURL(join(__dirname, 'bin.js')).href);
     return;
   }
   const source = readFileSync(bundle, 'utf8');
   const dir = compileCacheDir(process.env);
-  const name = compileCacheName(statSync(bundle), args[0]);
+  const name = compileCacheName(bundle, statSync(bundle), args[0]);
   let cached: Buffer | undefined;
   if (dir !== null && trusted(dir)) {
     try {
@@ -105,7 +115,7 @@ function runBundle(args: readonly string[]): void {
   });
   if (dir !== null && (cached === undefined || script.cachedDataRejected === true)) {
     // At exit the cache holds every function this command compiled, not only the top level.
-    process.once('exit', () => save(dir, name.prefix, name.file, script.createCachedData()));
+    process.once('exit', () => save(dir, name, script.createCachedData()));
   }
   const mod = { exports: {} };
   const main = script.runInThisContext() as (e: object, r: NodeJS.Require, m: object, f: string, d: string) => void;

@@ -115,11 +115,17 @@ describe('the launcher (dist/cli/launch.cjs)', { concurrency: 2 }, () => {
     const cwd = tempDir('stale', base);
     const cache = join(cwd, 'xdg');
     mkdirSync(compileCache(cache), { recursive: true, mode: 0o700 });
+    // Named before bundles had names, and this bundle's from another build: removed.
     writeFileSync(join(compileCache(cache), '1-2-v0.0.0-x64-up.v8'), 'old');
+    writeFileSync(join(compileCache(cache), 'etcd-lab-1-2-v0.0.0-x64-up.v8'), 'old');
+    // Another bundle's (the supervisor's) is its own to replace.
+    writeFileSync(join(compileCache(cache), 'supervisor-1-2-v0.0.0-x64-__supervise.v8'), 'other bundle');
     writeFileSync(join(compileCache(cache), 'notes.txt'), 'not ours');
     await launch(HELP, { cwd, cache });
     const files = cacheFiles(cache);
     assert.ok(!files.includes('1-2-v0.0.0-x64-up.v8'), files.join(' '));
+    assert.ok(!files.includes('etcd-lab-1-2-v0.0.0-x64-up.v8'), files.join(' '));
+    assert.ok(files.includes('supervisor-1-2-v0.0.0-x64-__supervise.v8'), files.join(' '));
     assert.ok(files.includes('notes.txt'), 'only .v8 files are removed');
   });
 
@@ -196,7 +202,7 @@ describe('the launcher (dist/cli/launch.cjs)', { concurrency: 2 }, () => {
     });
   });
 
-  test('up -d and down: the background supervisor runs from the bundle too, and caches its own code', { timeout: 90_000 }, async () => {
+  test('up -d and down: the background supervisor runs from its own bundle, and caches its own code', { timeout: 90_000 }, async () => {
     const cwd = tempDir('up', base);
     const cache = join(cwd, 'xdg');
     const dir = join(cwd, 'lab');
@@ -251,8 +257,13 @@ describe('the launcher (dist/cli/launch.cjs)', { concurrency: 2 }, () => {
       // The supervisor writes its cache as it exits, after `down` returned.
       const deadline = Date.now() + 10_000;
       while (!cacheFiles(cache).some((f) => f.endsWith('-__supervise.v8')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      // The supervisor ran from its own bundle (supervisor.cjs, not the CLI's), and each bundle's cache outlived the
+      // other's writes.
       const files = cacheFiles(cache);
-      for (const c of ['up', '__supervise', 'down']) assert.ok(files.some((f) => f.endsWith(`-${c}.v8`)), `${c} in ${files.join(' ')}`);
+      for (const c of ['etcd-lab-.*-up', 'supervisor-.*-__supervise', 'etcd-lab-.*-down']) {
+        assert.ok(files.some((f) => new RegExp(`^${c}\\.v8$`).test(f)), `${c} in ${files.join(' ')}`);
+      }
+      assert.ok(!files.some((f) => f.startsWith('etcd-lab-') && f.endsWith('-__supervise.v8')), files.join(' '));
       // The launcher spawned the supervisor before the bundle loaded (early-spawn.cjs) and the command took that one
       // over: one supervisor ran; a second one would have been left without its request and logged that.
       const log = readFileSync(join(dir, 'supervisor.log'), 'utf8');
@@ -278,8 +289,11 @@ describe('the launcher (dist/cli/launch.cjs)', { concurrency: 2 }, () => {
     assert.deepEqual(readdirSync(join(cwd, 'kept')), ['notes.txt']);
   });
 
-  test("the build writes the early supervisor spawn and the supervisor's first stage next to the launcher", () => {
+  test("the build writes the early supervisor spawn and the supervisor's two bundles next to the launcher", () => {
     assert.ok(existsSync(join(LAUNCH, '..', 'early-spawn.cjs')), 'npm run build writes dist/cli/early-spawn.cjs');
     assert.ok(existsSync(join(LAUNCH, '..', 'supervisor-first.cjs')), 'npm run build writes dist/cli/supervisor-first.cjs');
+    assert.ok(existsSync(join(LAUNCH, '..', 'supervisor.cjs')), 'npm run build writes dist/cli/supervisor.cjs');
+    // The supervisor's code only: a fraction of the CLI's bundle.
+    assert.ok(statSync(join(LAUNCH, '..', 'supervisor.cjs')).size < statSync(BUNDLE).size / 3);
   });
 });
