@@ -87,6 +87,11 @@ export function findStaleMembers(dir: string): StaleMember[] {
     const etcd = ourEtcd(m.pid, dataRoots, m.etcdPath ?? state?.etcdPath);
     if (etcd !== null) found.set(m.pid, { name: m.name, pid: m.pid, dataDir: etcd.dataDir, from: 'state' });
   }
+  // No data folder, no member of ours: every member's --data-dir is inside it, and etcd makes its data dir as it
+  // starts. The scan reads every process's argv (~2 ms for 70 processes, ~11 ms for 370 on a 2-core VM), twice on the
+  // way to a fresh start's first spawn (the command's check, then the supervisor's under the lock). What it cannot
+  // find then: a member whose data folder was deleted while it ran (`up` then says its ports are in use).
+  if (!existsSync(paths.data)) return [...found.values()].sort((a, b) => a.pid - b.pid);
   // A process without --data-dir is not ours: it costs one read of its argv here, and nothing more.
   for (const { pid, argv } of processTable()) {
     if (pid === process.pid || found.has(pid) || flagValue(argv, 'data-dir') === null || !pidAlive(pid)) continue;

@@ -138,3 +138,19 @@ test('reapStale stops our orphaned etcd members and nothing else', async () => {
 test('findStaleMembers on a dir with no state and no processes is empty', () => {
   assert.deepEqual(findStaleMembers(join(base, 'empty')), []);
 });
+
+test('no data folder, no scan: a member whose data folder was deleted under it is found again once the folder is back', async () => {
+  const dir = join(base, 'deleted-data');
+  const paths = statePaths(dir);
+  mkdirSync(paths.data, { recursive: true });
+  const port = await claimPorts();
+  const m = startEtcd('gone', ['--data-dir', join(paths.data, 'gone')], port, dir);
+  await waitHealthy(port, m.log);
+  assert.deepEqual(findStaleMembers(dir).map((s) => [s.pid, s.from]), [[m.child.pid, 'scan']]);
+  // etcd runs on from its open files; the process table is not read while the folder is missing.
+  rmSync(paths.data, { recursive: true, force: true });
+  assert.deepEqual(findStaleMembers(dir), []);
+  mkdirSync(paths.data);
+  assert.deepEqual(findStaleMembers(dir).map((s) => [s.pid, s.from]), [[m.child.pid, 'scan']]);
+  process.kill(-m.child.pid!, 'SIGKILL');
+});
