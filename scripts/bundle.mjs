@@ -1,5 +1,7 @@
-// Bundles the CLI into one CommonJS file, dist/cli/etcd-lab.cjs, which dist/cli/launch.cjs runs with V8's code cache.
-// Each module's import.meta.url becomes the URL of the file tsc writes for it in dist/, so the paths it resolves
+// Bundles the CLI into one CommonJS file, dist/cli/etcd-lab.cjs, which dist/cli/launch.cjs runs with V8's code cache,
+// and the smaller ones launch.cjs loads on the paths to a cluster's start (early-spawn, supervisor-first, supervisor;
+// all in dist/cli, which the paths below count on). Each module's import.meta.url becomes the URL of the file tsc
+// writes for it in dist/, so the paths it resolves
 // (templates, examples, package.json) are the same in the bundle as in dist/. A script run by node:vm has no
 // dynamic import: the lazy imports of Node's own modules become require(), and any other one fails the build.
 import { build } from 'esbuild';
@@ -48,7 +50,7 @@ async function bundleOf(entry, to) {
 
 await bundleOf('bin.ts', outfile);
 
-/** A smaller bundle launch.cjs loads instead of the one above, for a path where ms count. */
+/** A smaller bundle launch.cjs loads on a path where ms count, before the one above or instead of it. */
 const small = (name, entry = name) => bundleOf(`${entry}.ts`, join(root, 'dist', 'cli', `${name}.cjs`));
 // The first thing `up -d` loads: it spawns the background supervisor.
 await small('early-spawn');

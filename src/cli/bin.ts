@@ -14,7 +14,8 @@ async function run(): Promise<number> {
     process.stdout.write(`${packageVersion()}\n`);
     return 0;
   }
-  // Run from here only when the build has no supervisor bundle (supervise.ts).
+  // Run from here only without the supervisor's bundle (supervise.ts): a build without it, or dist/cli/bin.js run
+  // directly.
   if (args.length === 1 && args[0] === '__supervise') return supervise();
   if (args[0] === 'up') {
     const { startUpEarly, cancelEarlyDaemon } = await import('./up-early.js');

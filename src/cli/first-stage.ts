@@ -1,5 +1,5 @@
 // What the background supervisor's first stage (supervisor-first.ts, its own small bundle) hands to the rest of the
-// supervisor's code (daemon.ts, in the main bundle): the start request it took, or how the wait for it ended, and
+// supervisor's code (daemon.ts, in the supervisor's bundle supervisor.cjs, or the CLI's in a build without it): the start request it took, or how the wait for it ended, and
 // what it started early. The two bundles are separate module graphs in one process: the handoff is kept on
 // globalThis under a registered symbol, and taken once.
 import type { EarlyStart } from '../supervisor/early-start.js';

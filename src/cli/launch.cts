@@ -33,7 +33,10 @@ function compileCacheName(file: string, bundleStat: { size: number; mtimeMs: num
   const own = `${basename(file, '.cjs')}-`;
   const prefix = `${own}${bundleStat.size}-${Math.floor(bundleStat.mtimeMs)}-${process.version}-${process.arch}-`;
   const name = command !== undefined && /^[A-Za-z0-9_-]{1,40}$/.test(command) ? command : 'other';
-  return { file: `${prefix}${name}.v8`, stale: (f) => f.endsWith('.v8') && !f.startsWith(prefix) && (f.startsWith(own) || /^\d/.test(f)) };
+  // This bundle's own files are its name then the size (a digit): `supervisor-` must not claim `supervisor-first-`.
+  // A bundle a later build no longer has leaves its files behind (a few hundred KB, read by nobody).
+  const mine = (f: string): boolean => f.startsWith(own) && /^\d/.test(f.slice(own.length));
+  return { file: `${prefix}${name}.v8`, stale: (f) => f.endsWith('.v8') && !f.startsWith(prefix) && (mine(f) || /^\d/.test(f)) };
 }
 
 /** A folder we may trust with code: ours, and writable by nobody else. */
@@ -79,15 +82,14 @@ function run(): void {
     }
   }
   if (args.length === 1 && args[0] === '__supervise') {
-    // The background supervisor takes its start request and spawns the first member before the bundle loads
-    // (supervisor-first.ts); it loads the bundle once that is done.
-    // The rest of the supervisor is its own bundle (supervise.ts), a fifth of the CLI's.
+    // The background supervisor's first stage (supervisor-first.ts) takes the start request and spawns the members;
+    // then the rest of the supervisor loads, from its own bundle (supervise.ts, a fifth of the CLI's) when built.
     const first = join(__dirname, 'supervisor-first.cjs');
     const rest = existsSync(supervisorBundle) ? supervisorBundle : bundle;
     if (existsSync(first) && existsSync(rest)) {
       (require(first) as { runFirstStage(loadRest: () => void): void }).runFirstStage(() => runBundle(rest, args));
-      return;
-    }
+    } else runBundle(rest, args);
+    return;
   }
   runBundle(bundle, args);
 }

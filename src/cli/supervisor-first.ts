@@ -1,9 +1,9 @@
 // The background supervisor's first stage. launch.cjs runs this small bundle (dist/cli/supervisor-first.cjs) for
-// `__supervise` before the main bundle: with nothing to compile it is waiting when the start request arrives (the
-// main bundle takes ~30 ms to load, and a request that arrives meanwhile waits for it), it spawns the bootstrap
-// anchor at once (supervisor/early-start.ts), and only then loads the rest of the supervisor, which adopts the
-// anchor (daemon.ts takes the handoff, first-stage.ts). The anchor's own start (~40 ms before it serves peers)
-// then overlaps that load.
+// `__supervise` before the rest of the supervisor's code (its own bundle, supervisor.cjs): with little to compile it
+// is ready for the start request as soon as it can be (a request that arrives while a bundle loads waits for it),
+// it spawns the bootstrap anchor at once and the other members after it (supervisor/early-start.ts), and only then
+// loads the rest, which adopts them (daemon.ts takes the handoff, first-stage.ts). The members' own start then
+// overlaps that load.
 import { constants } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setStartRole, startMark } from '../start-trace.js';
@@ -18,7 +18,7 @@ export function runFirstStage(loadRest: () => void): void {
   setStartRole('supervisor');
   startMark('node started', performance.timeOrigin);
   startMark('first stage loaded');
-  // Not started by `up -d`: the main bundle says so (daemon.ts).
+  // Not started by `up -d`: the rest of the supervisor says so (daemon.ts).
   if (!process.send) return loadRest();
   restoreDaemonEnv(process.env);
   const signalsTaken = guardSignals();

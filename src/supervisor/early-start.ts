@@ -62,7 +62,7 @@ export async function startEarly(r: EarlyRequest): Promise<EarlyStart | null> {
   startMark('dir locked');
   const members: EarlyMember[] = [];
   try {
-    const reaped = await reapStale(r.dir);
+    const reaped = await reapStale(r.dir, { scan: 'if-data' });
     startMark('stale members reaped');
     const paths = { baseDir: r.dir, stateDir: resolve(r.dir, r.plan.dir), etcdPath: r.etcdPath };
     prepareMemberDirs(r.plan.members, paths);

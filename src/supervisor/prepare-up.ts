@@ -121,7 +121,7 @@ export async function prepareUp(req: UpRequest): Promise<UpPlan> {
       hint: `see it with \`etcd-lab status --dir ${shellQuote(dir)}\`, stop it with \`etcd-lab down --dir ${shellQuote(dir)}\`, or use another --dir`,
     });
   }
-  const reaped = await reapStale(dir);
+  const reaped = await reapStale(dir, { scan: 'if-data' });
   for (const r of reaped) req.onNote?.(`reaped ${r.name ?? 'a member'} (pid ${r.pid}) left running by a supervisor that died`);
 
   let withData = membersWithData(paths.data);

@@ -74,10 +74,19 @@ function ourEtcd(
 }
 
 /**
- * Our etcd processes still running for the state dir `dir`: the members state.json lists, plus any etcd
- * whose --data-dir lies in `<dir>/data` (a supervisor can die before it writes state.json).
+ * How far to look: `always` scans the process table (`down`, `status`: they also find the members of a dir deleted
+ * while they ran); `if-data` only when `<dir>/data` exists (a start: no member of ours runs without that folder, as
+ * every --data-dir is inside it and etcd makes its data dir as it starts, and the scan is on the way to the first
+ * spawn, twice: ~2 ms for 70 processes, ~11 ms for 370 on a 2-core VM).
  */
-export function findStaleMembers(dir: string): StaleMember[] {
+export type StaleScan = 'always' | 'if-data';
+
+/**
+ * Our etcd processes still running for the state dir `dir`: the members state.json lists, plus any etcd
+ * whose --data-dir lies in `<dir>/data` (a supervisor can die before it writes state.json), found by a scan of the
+ * process table as `scan` says.
+ */
+export function findStaleMembers(dir: string, scan: StaleScan = 'always'): StaleMember[] {
   const paths = statePaths(dir);
   const dataRoots = [...new Set([paths.data, existsSync(paths.data) ? realpathSync(paths.data) : paths.data])];
   const state = readState(dir);
@@ -87,11 +96,9 @@ export function findStaleMembers(dir: string): StaleMember[] {
     const etcd = ourEtcd(m.pid, dataRoots, m.etcdPath ?? state?.etcdPath);
     if (etcd !== null) found.set(m.pid, { name: m.name, pid: m.pid, dataDir: etcd.dataDir, from: 'state' });
   }
-  // No data folder, no member of ours: every member's --data-dir is inside it, and etcd makes its data dir as it
-  // starts. The scan reads every process's argv (~2 ms for 70 processes, ~11 ms for 370 on a 2-core VM), twice on the
-  // way to a fresh start's first spawn (the command's check, then the supervisor's under the lock). What it cannot
-  // find then: a member whose data folder was deleted while it ran (`up` then says its ports are in use).
-  if (!existsSync(paths.data)) return [...found.values()].sort((a, b) => a.pid - b.pid);
+  // A start in a dir with no data folder does not scan (StaleScan); a member whose folder was deleted while it ran
+  // then holds its ports, and `up` says they are in use (`down` still finds it).
+  if (scan === 'if-data' && !existsSync(paths.data)) return [...found.values()].sort((a, b) => a.pid - b.pid);
   // A process without --data-dir is not ours: it costs one read of its argv here, and nothing more.
   for (const { pid, argv } of processTable()) {
     if (pid === process.pid || found.has(pid) || flagValue(argv, 'data-dir') === null || !pidAlive(pid)) continue;
@@ -160,14 +167,17 @@ async function staleLeaderPid(dir: string, stale: { name: string | null; pid: nu
  * Stops the stale members of `dir`: SIGTERM, then SIGKILL after `graceMs`, then a bounded wait.
  * Refuses (DIR_IN_USE) while another live supervisor owns the dir: its members are not stale.
  */
-export async function reapStale(dir: string, graceMs = 3000, killWaitMs = 2000): Promise<ReapedMember[]> {
+export async function reapStale(
+  dir: string,
+  { graceMs = 3000, killWaitMs = 2000, scan = 'always' }: { graceMs?: number; killWaitMs?: number; scan?: StaleScan } = {},
+): Promise<ReapedMember[]> {
   const owner = liveSupervisor(dir);
   if (owner !== null && owner.pid !== process.pid) {
     throw new LabError('DIR_IN_USE', `${dir} is run by the live etcd-lab supervisor pid ${owner.pid}; its members are not stale`, {
       hint: `stop it with \`etcd-lab down --dir ${shellQuote(dir)}\``,
     });
   }
-  const stale = findStaleMembers(dir).map((m) => ({ ...m, start: processStartToken(m.pid) }));
+  const stale = findStaleMembers(dir, scan).map((m) => ({ ...m, start: processStartToken(m.pid) }));
   if (stale.length === 0) return [];
   // Followers first, the leader last: a leader stopped while its followers are still up hands leadership to one
   // of them, which may be going away too, and then waits for etcd's request timeout.

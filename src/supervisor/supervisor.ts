@@ -132,7 +132,7 @@ export class Supervisor extends EventEmitter {
     const lock = early?.lock ?? acquireLock(opts.dir);
     if (!early) startMark('dir locked');
     try {
-      const reaped = early?.reaped ?? (await reapStale(opts.dir));
+      const reaped = early?.reaped ?? (await reapStale(opts.dir, { scan: 'if-data' }));
       if (!early) startMark('stale members reaped');
       const paths = statePaths(opts.dir);
       mkdirSync(paths.logs, { recursive: true });

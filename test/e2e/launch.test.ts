@@ -26,12 +26,12 @@ interface Run {
   stderr: string;
 }
 
-function launch(args: string[], opts: { cwd: string; cache: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<Run> {
+function launch(args: string[], opts: { cwd: string; cache: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; launcher?: string }): Promise<Run> {
   return new Promise((resolve, reject) => {
     const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', XDG_CACHE_HOME: opts.cache };
     delete env.ETCD_LAB_NO_COMPILE_CACHE;
     Object.assign(env, opts.env);
-    const child = spawn(process.execPath, [LAUNCH, ...args], { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [opts.launcher ?? LAUNCH, ...args], { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -206,6 +206,13 @@ describe('the launcher (dist/cli/launch.cjs)', { concurrency: 2 }, () => {
     const cwd = tempDir('up', base);
     const cache = join(cwd, 'xdg');
     const dir = join(cwd, 'lab');
+    // The supervisor's bundle from another build: its own save replaces it.
+    mkdirSync(compileCache(cache), { recursive: true, mode: 0o700 });
+    const older = 'supervisor-1-2-v0.0.0-x64-__supervise.v8';
+    writeFileSync(join(compileCache(cache), older), 'old');
+    // A bundle whose name begins like the supervisor's is not the supervisor's to remove.
+    const lookalike = 'supervisor-first-1-2-v0.0.0-x64-other.v8';
+    writeFileSync(join(compileCache(cache), lookalike), 'not the supervisor bundle');
     await inTemp(cwd, async () => {
       const trace = join(cwd, 'start-trace.jsonl');
       const up = await launch(['up', '-d', '-n', '3', '--profile', 'fast', '--dir', dir, '--ports', String(port + 20)], {
@@ -264,6 +271,8 @@ describe('the launcher (dist/cli/launch.cjs)', { concurrency: 2 }, () => {
         assert.ok(files.some((f) => new RegExp(`^${c}\\.v8$`).test(f)), `${c} in ${files.join(' ')}`);
       }
       assert.ok(!files.some((f) => f.startsWith('etcd-lab-') && f.endsWith('-__supervise.v8')), files.join(' '));
+      assert.ok(!files.includes(older), files.join(' '));
+      assert.ok(files.includes(lookalike), files.join(' '));
       // The launcher spawned the supervisor before the bundle loaded (early-spawn.cjs) and the command took that one
       // over: one supervisor ran; a second one would have been left without its request and logged that.
       const log = readFileSync(join(dir, 'supervisor.log'), 'utf8');
@@ -271,6 +280,46 @@ describe('the launcher (dist/cli/launch.cjs)', { concurrency: 2 }, () => {
       assert.doesNotMatch(log, /went away before sending/);
     });
   });
+
+  // Builds missing one of the supervisor's two bundles: it still starts, from what there is.
+  const partial = [
+    { left: 'supervisor.cjs', firstStage: true, cache: /^etcd-lab-.*-__supervise\.v8$/, offset: 60 },
+    { left: 'supervisor-first.cjs', firstStage: false, cache: /^supervisor-.*-__supervise\.v8$/, offset: 70 },
+  ];
+  for (const b of partial) {
+    test(`a build without ${b.left}: the supervisor ${b.firstStage ? 'runs its first stage, then the CLI bundle' : 'runs its own bundle alone'}`, { timeout: 60_000 }, async () => {
+      const cwd = tempDir(`without-${b.left}`, base);
+      const cache = join(cwd, 'xdg');
+      const dir = join(cwd, 'lab');
+      const pkg = join(cwd, 'pkg');
+      mkdirSync(join(pkg, 'dist', 'cli'), { recursive: true });
+      writeFileSync(join(pkg, 'package.json'), readFileSync(new URL('../../package.json', import.meta.url)));
+      for (const f of ['launch.cjs', 'early-spawn.cjs', 'supervisor-first.cjs', 'supervisor.cjs', 'etcd-lab.cjs']) {
+        if (f !== b.left) writeFileSync(join(pkg, 'dist', 'cli', f), readFileSync(join(LAUNCH, '..', f)));
+      }
+      const launcher = join(pkg, 'dist', 'cli', 'launch.cjs');
+      await inTemp(cwd, async () => {
+        const trace = join(cwd, 'start-trace.jsonl');
+        const up = await launch(['up', '-d', '-n', '3', '--profile', 'fast', '--dir', dir, '--ports', String(port + b.offset)], {
+          cwd,
+          cache,
+          timeoutMs: 40_000,
+          env: { ETCD_LAB_START_TRACE: trace },
+          launcher,
+        });
+        assert.equal(up.code, 0, `${up.stdout}\n${up.stderr}`);
+        assert.equal(readFileSync(trace, 'utf8').includes('"supervisor: first stage loaded"'), b.firstStage);
+        const down = await launch(['down', '--dir', dir], { cwd, cache, launcher });
+        assert.equal(down.code, 0, down.stderr);
+        const deadline = Date.now() + 10_000;
+        while (!cacheFiles(cache).some((f) => f.endsWith('-__supervise.v8')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        const supervise = cacheFiles(cache).filter((f) => f.endsWith('-__supervise.v8'));
+        assert.equal(supervise.length, 1, supervise.join(' '));
+        assert.match(supervise[0]!, b.cache);
+        await assertNothingLeft(dir);
+      });
+    });
+  }
 
   test('up -d refused after the early spawn: its supervisor ends, and what the spawn created is removed', { timeout: 30_000 }, async () => {
     const cwd = tempDir('refused', base);

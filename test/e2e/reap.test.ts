@@ -107,13 +107,13 @@ test('reapStale stops our orphaned etcd members and nothing else', async () => {
 
   // While another live supervisor owns the dir, nothing is touched.
   writeFileSync(paths.lock, JSON.stringify({ pid: impostor.pid, startedAt: new Date().toISOString(), start: processStartToken(impostor.pid!) }));
-  await assert.rejects(reapStale(dir, 300), { code: 'DIR_IN_USE' });
+  await assert.rejects(reapStale(dir, { graceMs: 300 }), { code: 'DIR_IN_USE' });
   assert.ok(pidAlive(m1.child.pid!));
   unlinkSync(paths.lock);
 
   process.kill(x2.child.pid!, 'SIGSTOP');
   const t0 = Date.now();
-  const reaped = await reapStale(dir, 500);
+  const reaped = await reapStale(dir, { graceMs: 500 });
   const took = Date.now() - t0;
   assert.deepEqual(
     reaped.map((r) => [r.name, r.pid, r.outcome]).sort(),
@@ -128,7 +128,7 @@ test('reapStale stops our orphaned etcd members and nothing else', async () => {
   assert.equal(pidAlive(o1.child.pid!), true, 'the etcd of another folder was killed');
   assert.equal(pidAlive(impostor.pid!), true, 'a non-etcd process with a pid from state.json was killed');
   assert.deepEqual(findStaleMembers(dir), []);
-  assert.deepEqual(await reapStale(dir, 500), []);
+  assert.deepEqual(await reapStale(dir, { graceMs: 500 }), []);
   assert.deepEqual(processesMentioning(paths.data + '/').map((p) => p.pid), [impostor.pid]);
 
   process.kill(-o1.child.pid!, 'SIGKILL');
@@ -139,18 +139,20 @@ test('findStaleMembers on a dir with no state and no processes is empty', () => 
   assert.deepEqual(findStaleMembers(join(base, 'empty')), []);
 });
 
-test('no data folder, no scan: a member whose data folder was deleted under it is found again once the folder is back', async () => {
+test("a member whose data folder was deleted under it: a start's check (if-data) does not scan for it, down's (always) does", async () => {
   const dir = join(base, 'deleted-data');
   const paths = statePaths(dir);
   mkdirSync(paths.data, { recursive: true });
   const port = await claimPorts();
   const m = startEtcd('gone', ['--data-dir', join(paths.data, 'gone')], port, dir);
   await waitHealthy(port, m.log);
-  assert.deepEqual(findStaleMembers(dir).map((s) => [s.pid, s.from]), [[m.child.pid, 'scan']]);
-  // etcd runs on from its open files; the process table is not read while the folder is missing.
+  const found = (scan: 'always' | 'if-data'): unknown[] => findStaleMembers(dir, scan).map((s) => [s.pid, s.from]);
+  assert.deepEqual(found('if-data'), [[m.child.pid, 'scan']]);
+  // etcd runs on from its open files.
   rmSync(paths.data, { recursive: true, force: true });
-  assert.deepEqual(findStaleMembers(dir), []);
-  mkdirSync(paths.data);
-  assert.deepEqual(findStaleMembers(dir).map((s) => [s.pid, s.from]), [[m.child.pid, 'scan']]);
-  process.kill(-m.child.pid!, 'SIGKILL');
+  assert.deepEqual(found('if-data'), []);
+  assert.deepEqual(found('always'), [[m.child.pid, 'scan']]);
+  const reaped = await reapStale(dir, { graceMs: 500 });
+  assert.deepEqual(reaped.map((r) => r.pid), [m.child.pid]);
+  assert.equal(pidAlive(m.child.pid!), false);
 });

@@ -49,7 +49,7 @@ export function registerDown(program: Command): void {
         process.stderr.write(`stopped the cluster in ${dir} (supervisor pid ${live.pid})\n`);
         did = true;
       }
-      const reaped = await reapStale(dir, graceMs);
+      const reaped = await reapStale(dir, { graceMs });
       for (const r of reaped) {
         process.stderr.write(`reaped ${r.name ?? 'a member'} (pid ${r.pid}, ${r.outcome}) left running by a supervisor that died\n`);
       }
