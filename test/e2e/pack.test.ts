@@ -2,16 +2,22 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { claimPorts } from '../helpers/ports.js';
+import { assertNothingLeft, killIn } from '../helpers/lab-cli.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'etcd-lab-pack-'));
-after(() => rmSync(work, { recursive: true, force: true }));
+const port = await claimPorts();
+after(() => {
+  killIn(work);
+  rmSync(work, { recursive: true, force: true });
+});
 
-test('the packed tarball installs and its etcd-lab binary runs', { timeout: 240_000 }, () => {
+test('the packed tarball installs and its etcd-lab binary runs', { timeout: 240_000 }, async () => {
   const version = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
   const out = execFileSync('npm', ['pack', '--silent', '--pack-destination', work], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const tarball = join(work, out.trim().split('\n').pop()!);
@@ -34,6 +40,21 @@ test('the packed tarball installs and its etcd-lab binary runs', { timeout: 240_
   assert.match(p.stdout, /goreman -f Procfile start/);
   const e = spawnSync(bin, ['procfile', '-n', '4', '--skip-port-check'], { cwd: app, encoding: 'utf8' });
   assert.equal(e.status, 2);
+  // `up -d` from the installed package: its background supervisor runs from the package's own bundles (the cache
+  // it writes is named for supervisor.cjs) and `down` leaves nothing.
+  const env = { ...process.env, XDG_CACHE_HOME: join(work, 'xdg') };
+  const lab = join(app, 'lab');
+  const up = spawnSync(bin, ['up', '-d', '-n', '3', '--profile', 'fast', '--dir', lab, '--ports', String(port)], { cwd: app, encoding: 'utf8', env, timeout: 60_000 });
+  assert.equal(up.status, 0, `${up.stdout}\n${up.stderr}`);
+  assert.match(up.stdout, /cluster ready in \d+ ms: 3 members/);
+  const down = spawnSync(bin, ['down', '--dir', lab], { cwd: app, encoding: 'utf8', env, timeout: 30_000 });
+  assert.equal(down.status, 0, down.stderr);
+  await assertNothingLeft(lab);
+  const caches = join(work, 'xdg', 'etcd-lab', 'compile-cache');
+  const supervisorCache = (): boolean => existsSync(caches) && readdirSync(caches).some((f) => /^supervisor-\d.*-__supervise\.v8$/.test(f));
+  const deadline = Date.now() + 10_000;
+  while (!supervisorCache() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(supervisorCache(), existsSync(caches) ? readdirSync(caches).join(' ') : 'no compile cache');
   // The library entry point resolves too.
   // The library entry point resolves too, and exports what the README documents.
   const lib = spawnSync(
