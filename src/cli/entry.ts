@@ -1,13 +1,12 @@
 // What each bundle's entry does first and last (bin.ts for the CLI, supervise.ts for the background supervisor): say
 // its role in the start trace, mark that its code has loaded, and turn the command's result into the exit status.
-import { performance } from 'node:perf_hooks';
-import { setStartRole, startMark } from '../start-trace.js';
+import { markNodeStarted, setStartRole, startMark } from '../start-trace.js';
 import { firstStageRan } from './first-stage.js';
 
 export function enter(role: 'command' | 'supervisor'): void {
   setStartRole(role);
   // The supervisor's first stage (supervisor-first.ts) has marked its Node start already.
-  if (!firstStageRan()) startMark('node started', performance.timeOrigin);
+  if (!firstStageRan()) markNodeStarted();
   startMark('code loaded');
 }
 

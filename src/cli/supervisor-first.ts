@@ -5,8 +5,7 @@
 // loads the rest, which adopts them (daemon.ts takes the handoff, first-stage.ts). The members' own start then
 // overlaps that load.
 import { constants } from 'node:os';
-import { performance } from 'node:perf_hooks';
-import { setStartRole, startMark } from '../start-trace.js';
+import { markNodeStarted, setStartRole, startMark } from '../start-trace.js';
 import { startEarly } from '../supervisor/early-start.js';
 import type { ParentMessage } from './daemon.js';
 import { handOver, REQUEST_WAIT_MS, type FirstStage } from './first-stage.js';
@@ -16,7 +15,7 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 export function runFirstStage(loadRest: () => void): void {
   setStartRole('supervisor');
-  startMark('node started', performance.timeOrigin);
+  markNodeStarted();
   startMark('first stage loaded');
   // Not started by `up -d`: the rest of the supervisor says so (daemon.ts).
   if (!process.send) return loadRest();

@@ -1,6 +1,7 @@
 // "cluster ready in X ms": counted from the start of the command the user ran (or the library call), not from when the
 // supervisor began; the supervisor's own share is kept beside it.
-import { performance } from 'node:perf_hooks';
+// Node's global `performance`, not an import of node:perf_hooks: the global loads it on first use, after the first
+// member's spawn (spawn-process.ts asks the time once the process is spawned), not while the first stage loads.
 
 /** How long a start took: what the user waited, and the supervisor's own share of it. */
 export interface ReadyFigure {

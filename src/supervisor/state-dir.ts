@@ -1,6 +1,5 @@
 // The state dir: where its files live, atomic JSON files, state.json, and the lock that makes one supervisor per dir.
 import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, resolve } from 'node:path';
 import { LabError } from '../errors.js';
 import { shellQuote } from '../plan/quote.js';
@@ -66,8 +65,14 @@ function fsyncDir(dir: string): void {
   }
 }
 
+/**
+ * A name no other write takes: the pid, and 32 random bits against a file a dead process of the same pid left. Not
+ * node:crypto's: loading it (~3 ms) is the largest part of the supervisor's first stage, on the way to the first
+ * member's spawn, and the name needs no secrecy (the file is opened with O_EXCL, which a planted file or link fails).
+ */
 function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const random = Math.floor(Math.random() * 0x1_0000_0000).toString(16).padStart(8, '0');
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${random}.tmp`);
 }
 
 function writeNewFile(path: string, text: string, mode: number, durable: boolean): void {

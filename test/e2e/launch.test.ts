@@ -344,5 +344,11 @@ describe('the launcher (dist/cli/launch.cjs)', { concurrency: 2 }, () => {
     assert.ok(existsSync(join(LAUNCH, '..', 'supervisor.cjs')), 'npm run build writes dist/cli/supervisor.cjs');
     // The supervisor's code only: a fraction of the CLI's bundle.
     assert.ok(statSync(join(LAUNCH, '..', 'supervisor.cjs')).size < statSync(BUNDLE).size / 3);
+    // On the way to the first member's spawn nothing loads node:crypto (~6 ms with what it pulls in, in a child with
+    // an IPC channel) or node:perf_hooks (~1 ms): an import of either in these bundles' modules puts that back.
+    for (const f of ['early-spawn.cjs', 'supervisor-first.cjs']) {
+      const text = readFileSync(join(LAUNCH, '..', f), 'utf8');
+      for (const m of ['node:crypto', 'node:perf_hooks', 'crypto', 'perf_hooks']) assert.ok(!text.includes(`require("${m}")`), `${f} requires ${m}`);
+    }
   });
 });
