@@ -81,6 +81,16 @@ async function leaderOf(r: { err(): string; out(): string }, urls: string[]): Pr
   });
 }
 
+/** Runs `body` on a started runner; whatever happens, the runner and anything left in `dir` are killed after it. */
+async function killedAfter(r: Runner, dir: string, body: (r: Runner) => Promise<void>): Promise<void> {
+  try {
+    await body(r);
+  } finally {
+    r.child.kill('SIGKILL');
+    killIn(dir);
+  }
+}
+
 function startRunner(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): Runner {
   const child = spawnCli(['start', ...args], { cwd, env });
   let out = '';
@@ -145,8 +155,7 @@ test("etcd's own Procfile runs unchanged; run stop/start from another process; C
   const dir = tmp('etcd');
   const { text, clientURLs } = etcdRepoProcfile(await claimPorts());
   writeFileSync(join(dir, 'Procfile'), text);
-  const r = startRunner(dir, []);
-  try {
+  await killedAfter(startRunner(dir, []), dir, async (r) => {
     await leaderOf(r, clientURLs);
     // The runner says when its etcd entries form a cluster, counted from the command's start (>= its own share).
     await r.waitFor(/cluster ready in \d+ ms \(runner \d+ ms\): 3 etcd members, leader etcd[123]/);
@@ -195,10 +204,7 @@ test("etcd's own Procfile runs unchanged; run stop/start from another process; C
     assert.match(r.err(), /stopping \(SIGINT\)/);
     assert.match(r.err(), /stopped: no process is running/);
     assert.deepEqual(await waitNoneIn(dir), [], 'no etcd may survive the runner');
-  } finally {
-    r.child.kill('SIGKILL');
-    killIn(dir);
-  }
+  });
 });
 
 test('CRLF Procfile: $PORT from 5000, .env, sh -c grandchildren die with their entry, an exit is reported, down stops all', { timeout: 20_000 }, async () => {
@@ -216,8 +222,7 @@ test('CRLF Procfile: $PORT from 5000, .env, sh -c grandchildren die with their e
     ].join('\r\n'),
   );
   writeFileSync(join(dir, '.env'), "# for every entry\nGREETING='hello there'\nFROM=dotenv\n");
-  const r = startRunner(dir, [], { FROM: 'shell' });
-  try {
+  await killedAfter(startRunner(dir, [], { FROM: 'shell' }), dir, async (r) => {
     await r.waitFor(/^web {2}\| web PORT=5000 GREETING=hello there FROM=shell$/m);
     await r.waitFor(/fail exited on its own \(exit code 3\)/);
     assert.match(r.out(), /^fail \| about to fail$/m);
@@ -246,10 +251,7 @@ test('CRLF Procfile: $PORT from 5000, .env, sh -c grandchildren die with their e
     const { code } = await exitWithin(r.exited, 5000, 'runner exit after etcd-lab down');
     assert.equal(code, 0, r.err());
     assert.deepEqual(await waitNoneIn(dir), []);
-  } finally {
-    r.child.kill('SIGKILL');
-    killIn(dir);
-  }
+  });
 });
 
 test('-b and names: PORT keeps its Procfile place; a second Ctrl-C kills what ignores SIGTERM', { timeout: 20_000 }, async () => {
@@ -262,8 +264,7 @@ test('-b and names: PORT keeps its Procfile place; a second Ctrl-C kills what ig
       `stubborn: trap '' TERM; echo "stubborn PORT=$PORT"; sleep 302; echo done`,
     ].join('\n'),
   );
-  const r = startRunner(dir, ['-b', '7000', '--grace', '20s', 'b', 'stubborn']);
-  try {
+  await killedAfter(startRunner(dir, ['-b', '7000', '--grace', '20s', 'b', 'stubborn']), dir, async (r) => {
     await r.waitFor(/^b {8}\| b PORT=7100$/m);
     await r.waitFor(/^stubborn \| stubborn PORT=7200$/m);
     assert.doesNotMatch(r.out(), /^a /m);
@@ -279,27 +280,20 @@ test('-b and names: PORT keeps its Procfile place; a second Ctrl-C kills what ig
     assert.ok(Date.now() - t0 < 3000, `the second Ctrl-C took ${Date.now() - t0} ms`);
     assert.match(r.err(), /SIGINT again: killing every process group now/);
     assert.deepEqual(await waitNoneIn(dir), []);
-  } finally {
-    r.child.kill('SIGKILL');
-    killIn(dir);
-  }
+  });
 });
 
 test('--restart on-failure restarts a failing entry; without it the runner ends when every entry has ended', { timeout: 20_000 }, async () => {
   const dir = tmp('restart');
   writeFileSync(join(dir, 'Procfile'), 'flaky: echo "flaky run"; exit 1\nsteady: exec sleep 300\n');
-  const r = startRunner(dir, ['--restart', 'on-failure']);
-  try {
+  await killedAfter(startRunner(dir, ['--restart', 'on-failure']), dir, async (r) => {
     await r.waitFor(/restarting flaky in 500 ms \(attempt 2\)/);
     assert.ok((r.out().match(/^flaky {2}\| flaky run$/gm) ?? []).length >= 2, r.out());
     r.child.kill('SIGTERM');
     const { code } = await exitWithin(r.exited, 5000, 'runner exit after SIGTERM');
     assert.equal(code, 0, r.err());
     assert.deepEqual(await waitNoneIn(dir), []);
-  } finally {
-    r.child.kill('SIGKILL');
-    killIn(dir);
-  }
+  });
 
   writeFileSync(join(dir, 'Procfile.once'), 'ok: exit 0\nbad: sleep 0.2; exit 4\n');
   const once = await runCli(['start', '-f', 'Procfile.once'], { cwd: dir, timeoutMs: 10_000 });
@@ -371,8 +365,7 @@ test('a new cluster starts staggered: the bootstrap anchor first, the other memb
   const dir = tmp('stagger');
   const { text, clientURLs } = newClusterProcfile(await claimPorts());
   writeFileSync(join(dir, 'Procfile'), text);
-  const r = startRunner(dir, []);
-  try {
+  await killedAfter(startRunner(dir, []), dir, async (r) => {
     await leaderOf(r, clientURLs);
     await r.waitFor(/cluster ready in \d+ ms \(runner \d+ ms\): 3 etcd members/);
     const err = r.err();
@@ -394,10 +387,7 @@ test('a new cluster starts staggered: the bootstrap anchor first, the other memb
       }
     }
     await stopRunner(r, dir);
-  } finally {
-    r.child.kill('SIGKILL');
-    killIn(dir);
-  }
+  });
 });
 
 test('--all-at-once starts every member together; so does a restart whose data dirs hold a WAL', { timeout: 40_000 }, async () => {
@@ -405,8 +395,7 @@ test('--all-at-once starts every member together; so does a restart whose data d
   const { text, clientURLs } = newClusterProcfile(await claimPorts());
   writeFileSync(join(dir, 'Procfile'), text);
   for (const args of [['--all-at-once'], []]) {
-    const r = startRunner(dir, args);
-    try {
+    await killedAfter(startRunner(dir, args), dir, async (r) => {
       await leaderOf(r, clientURLs);
       await r.waitFor(/cluster ready in \d+ ms/);
       const err = r.err();
@@ -416,10 +405,7 @@ test('--all-at-once starts every member together; so does a restart whose data d
       assert.match(err, /^etcd-lab \| running 4 processes from Procfile.*\n(etcd-lab \| \w+ started \(pid \d+, PORT=\d+\)\n){4}/, err);
       if (args.length === 0) assert.ok(existsSync(join(dir, 'data', 'c', 'member', 'wal')), 'the restart found the WAL');
       await stopRunner(r, dir);
-    } finally {
-      r.child.kill('SIGKILL');
-      killIn(dir);
-    }
+    });
   }
 });
 
@@ -427,8 +413,7 @@ test('an anchor that exits at once lets the others start then; the runner keeps 
   const dir = tmp('anchor-exit');
   const { text, clientURLs } = newClusterProcfile(await claimPorts(), ' --no-such-flag');
   writeFileSync(join(dir, 'Procfile'), text);
-  const r = startRunner(dir, []);
-  try {
+  await killedAfter(startRunner(dir, []), dir, async (r) => {
     await r.waitFor(/etcd-lab \| c exited after \d+ ms: starting the rest\n/);
     await r.waitFor(/c exited on its own \(exit code \d+\)/);
     // a and b are a quorum of the three without c.
@@ -436,8 +421,5 @@ test('an anchor that exits at once lets the others start then; the runner keeps 
     assert.deepEqual(startedOrder(r.err()), ['c', 'web', 'a', 'b'], r.err());
     assert.doesNotMatch(r.err(), /stopping/);
     await stopRunner(r, dir);
-  } finally {
-    r.child.kill('SIGKILL');
-    killIn(dir);
-  }
+  });
 });
