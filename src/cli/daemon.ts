@@ -6,7 +6,7 @@ import type { RunOptions } from './run-supervisor.js';
 import type { StartProgress } from '../supervisor/cluster.js';
 import type { ReadyFigure } from '../supervisor/ready-figure.js';
 import { startMark } from '../start-trace.js';
-import { REQUEST_WAIT_MS, takeFirstStage, type FirstStage } from './first-stage.js';
+import { receiveRequest, REQUEST_WAIT_MS, takeFirstStage, type FirstStage, type NoRequest } from './first-stage.js';
 import { removeCreated, restoreDaemonEnv, spawnSupervisorProcess, type SpawnedSupervisor } from './supervisor-spawn.js';
 
 /** What the background supervisor needs to run the cluster: the part of RunOptions that crosses the IPC channel. */
@@ -202,30 +202,19 @@ export async function daemonMain(): Promise<number> {
   }
 }
 
-const parentWentAway = (): LabError => new LabError('INTERNAL', 'the parent `etcd-lab up -d` went away before sending the start request');
-const noRequest = (): LabError => new LabError('INTERNAL', `no start request from \`etcd-lab up -d\` within ${REQUEST_WAIT_MS / 1000} s`);
-const unexpected = (type: string): LabError => new LabError('INTERNAL', `expected the start request from \`etcd-lab up -d\`, got "${type}"`);
+/** Why there is no start request, as an error. */
+function noRequest(ended: NoRequest): LabError {
+  if (ended === 'disconnected') return new LabError('INTERNAL', 'the parent `etcd-lab up -d` went away before sending the start request');
+  if (ended === 'timeout') return new LabError('INTERNAL', `no start request from \`etcd-lab up -d\` within ${REQUEST_WAIT_MS / 1000} s`);
+  return new LabError('INTERNAL', `expected the start request from \`etcd-lab up -d\`, got "${ended.unexpected}"`);
+}
 
-/** The request the first stage took, or why there is none (the same errors as waitForRequest). */
+/** The request the first stage took, or why there is none. */
 function requestOf(first: FirstStage): DaemonStart {
   if (first.request) return first.request;
-  if (first.ended === 'disconnected') throw parentWentAway();
-  if (first.ended === 'timeout') throw noRequest();
-  throw unexpected(first.ended?.unexpected ?? 'nothing');
+  throw noRequest(first.ended ?? { unexpected: 'nothing' });
 }
 
 function waitForRequest(): Promise<DaemonStart> {
-  return new Promise<DaemonStart>((resolve, reject) => {
-    const gone = (): void => reject(parentWentAway());
-    // A parent that neither sends nor goes away (stuck, or killed without closing the channel) must not leave us waiting forever.
-    const timer = setTimeout(() => reject(noRequest()), REQUEST_WAIT_MS);
-    process.once('disconnect', gone);
-    process.once('message', (m: ParentMessage) => {
-      clearTimeout(timer);
-      process.off('disconnect', gone);
-      if (m.type !== 'start') return reject(unexpected(m.type));
-      startMark('request received');
-      resolve(m.request);
-    });
-  });
+  return new Promise<DaemonStart>((resolve, reject) => receiveRequest((r) => ('request' in r ? resolve(r.request) : reject(noRequest(r.ended)))));
 }

@@ -2,13 +2,17 @@
 // supervisor's code (daemon.ts, in the supervisor's bundle supervisor.cjs, or the CLI's in a build without it): the start request it took, or how the wait for it ended, and
 // what it started early. The two bundles are separate module graphs in one process: the handoff is kept on
 // globalThis under a registered symbol, and taken once.
+import { startMark } from '../start-trace.js';
 import type { EarlyStart } from '../supervisor/early-start.js';
-import type { DaemonStart } from './daemon.js';
+import type { DaemonStart, ParentMessage } from './daemon.js';
+
+/** How the wait for the start request ended without one. */
+export type NoRequest = 'disconnected' | 'timeout' | { unexpected: string };
 
 export interface FirstStage {
   /** The start request; null when the wait for it ended otherwise (`ended`). */
   request: DaemonStart | null;
-  ended: 'disconnected' | 'timeout' | { unexpected: string } | null;
+  ended: NoRequest | null;
   /** The lock, the reaping and the anchor, or null when the start did not begin early (early-start.ts). */
   early: EarlyStart | null;
   /** The supervisor's own signal handlers are in place: the first stage's stand-ins leave. */
@@ -37,3 +41,30 @@ export function firstStageRan(): boolean {
 
 /** How long the supervisor waits for the start request from `etcd-lab up -d` before it gives up. */
 export const REQUEST_WAIT_MS = 60_000;
+
+/**
+ * Waits on the IPC channel for the start request from `etcd-lab up -d`, at most REQUEST_WAIT_MS: `done` gets it, or
+ * how the wait ended without it. The one wait of a supervisor: its first stage's, or daemon.ts's in a build without
+ * the first stage.
+ */
+export function receiveRequest(done: (r: { request: DaemonStart } | { ended: NoRequest }) => void): void {
+  let settled = false;
+  const finish = (r: { request: DaemonStart } | { ended: NoRequest }): void => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    process.off('disconnect', onGone);
+    process.off('message', onMessage);
+    done(r);
+  };
+  const onGone = (): void => finish({ ended: 'disconnected' });
+  // A parent that neither sends nor goes away (stuck, or killed without closing the channel) must not leave us waiting.
+  const timer = setTimeout(() => finish({ ended: 'timeout' }), REQUEST_WAIT_MS);
+  const onMessage = (m: ParentMessage): void => {
+    if (m.type !== 'start') return finish({ ended: { unexpected: m.type } });
+    startMark('request received');
+    finish({ request: m.request });
+  };
+  process.on('message', onMessage);
+  process.once('disconnect', onGone);
+}

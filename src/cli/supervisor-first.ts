@@ -7,8 +7,7 @@
 import { constants } from 'node:os';
 import { markNodeStarted, setStartRole, startMark } from '../start-trace.js';
 import { startEarly } from '../supervisor/early-start.js';
-import type { ParentMessage } from './daemon.js';
-import { handOver, REQUEST_WAIT_MS, type FirstStage } from './first-stage.js';
+import { handOver, receiveRequest, type FirstStage } from './first-stage.js';
 import { restoreDaemonEnv } from './supervisor-spawn.js';
 
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
@@ -21,32 +20,18 @@ export function runFirstStage(loadRest: () => void): void {
   if (!process.send) return loadRest();
   restoreDaemonEnv(process.env);
   const signalsTaken = guardSignals();
-  let done = false;
-  const finish = (f: Omit<FirstStage, 'signalsTaken'>): void => {
-    if (done) return;
-    done = true;
-    clearTimeout(timer);
-    process.off('disconnect', onGone);
-    process.off('message', onMessage);
-    handOver({ ...f, signalsTaken });
-    loadRest();
-  };
-  const onGone = (): void => finish({ request: null, ended: 'disconnected', early: null });
-  const timer = setTimeout(() => finish({ request: null, ended: 'timeout', early: null }), REQUEST_WAIT_MS);
-  const onMessage = (m: ParentMessage): void => {
-    clearTimeout(timer);
-    process.off('message', onMessage);
-    process.off('disconnect', onGone);
-    if (m.type !== 'start') return finish({ request: null, ended: { unexpected: m.type }, early: null });
-    startMark('request received');
-    const { dir, plan, etcdPath, parallel } = m.request;
+  receiveRequest((r) => {
+    const finish = (f: Omit<FirstStage, 'signalsTaken'>): void => {
+      handOver({ ...f, signalsTaken });
+      loadRest();
+    };
+    if ('ended' in r) return finish({ request: null, ended: r.ended, early: null });
+    const { dir, plan, etcdPath, parallel } = r.request;
     startEarly({ dir, plan, etcdPath, parallel }).then(
-      (early) => finish({ request: m.request, ended: null, early }),
-      () => finish({ request: m.request, ended: null, early: null }),
+      (early) => finish({ request: r.request, ended: null, early }),
+      () => finish({ request: r.request, ended: null, early: null }),
     );
-  };
-  process.on('message', onMessage);
-  process.once('disconnect', onGone);
+  });
 }
 
 /**
