@@ -2,15 +2,15 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { LabError, type ErrorCode } from '../errors.js';
-import type { RunOptions } from './run-supervisor.js';
 import type { StartProgress } from '../supervisor/cluster.js';
+import type { SupervisorOptions } from '../supervisor/supervisor.js';
 import type { ReadyFigure } from '../supervisor/ready-figure.js';
 import { startMark } from '../start-trace.js';
 import { receiveRequest, REQUEST_WAIT_MS, takeFirstStage, type FirstStage, type NoRequest } from './first-stage.js';
 import { removeCreated, restoreDaemonEnv, spawnSupervisorProcess, type SpawnedSupervisor } from './supervisor-spawn.js';
 
-/** What the background supervisor needs to run the cluster: the part of RunOptions that crosses the IPC channel. */
-export type DaemonStart = Omit<RunOptions, 'onProgress' | 'onReady' | 'say' | 'early' | 'signalsTaken'>;
+/** What the background supervisor is sent to run the cluster: RunOptions.start, as `up` made it. */
+export type DaemonStart = SupervisorOptions;
 
 /** Messages the background supervisor sends its parent over IPC. */
 export type DaemonMessage =
@@ -31,7 +31,7 @@ function tail(path: string, n: number): string[] {
 
 export interface DaemonHandle {
   /** Sends the start request; resolves once the cluster is ready. */
-  start(o: DaemonStart & { onProgress: (e: StartProgress) => void }): Promise<ReadyFigure & { pid: number }>;
+  start(o: { start: DaemonStart; onProgress: (e: StartProgress) => void }): Promise<ReadyFigure & { pid: number }>;
   /**
    * At the command's end, whatever happened: ends a daemon that was never sent a request (the parent failed first);
    * once started, gives signals back (one that came after the ready message was taken ends the process now).
@@ -93,20 +93,10 @@ export function daemonHandle(spawned: SpawnedSupervisor): DaemonHandle {
     },
     start: (o) => {
       if (state !== 'spawned') throw new LabError('INTERNAL', `the background supervisor was already ${state}`);
-      if (resolve(o.dir) !== paths.root) throw new LabError('INTERNAL', `the background supervisor was started for ${paths.root}, not ${o.dir}`);
+      const request = o.start;
+      if (resolve(request.dir) !== paths.root) throw new LabError('INTERNAL', `the background supervisor was started for ${paths.root}, not ${request.dir}`);
       state = 'started';
       spawned.takeOver();
-      const request: DaemonStart = {
-        dir: o.dir,
-        plan: o.plan,
-        etcdPath: o.etcdPath,
-        etcdVersion: o.etcdVersion,
-        restart: o.restart,
-        parallel: o.parallel,
-        readyTimeoutMs: o.readyTimeoutMs,
-        ...(o.grpcProxyPort !== undefined ? { grpcProxyPort: o.grpcProxyPort } : {}),
-        ...(o.countFrom !== undefined ? { countFrom: o.countFrom } : {}),
-      };
       return new Promise((resolveStart, reject) => {
         let settled = false;
         const done = (fn: () => void): void => {
@@ -173,7 +163,7 @@ export async function daemonMain(): Promise<number> {
   if (!process.connected) parentGone();
   try {
     return await runSupervisor({
-      ...request,
+      start: request,
       early: first?.early ?? null,
       signalsTaken: () => first?.signalsTaken(),
       onProgress: (event) => send({ type: 'progress', event }),

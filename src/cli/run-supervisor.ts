@@ -1,25 +1,14 @@
 // Runs a supervisor in this process: the foreground of `up`, or the background child of `up -d`.
 import { LabError } from '../errors.js';
-import type { RestartPolicy } from '../plan/settings.js';
-import type { ClusterPlan } from '../plan/types.js';
 import type { MemberExitEvent, StartProgress } from '../supervisor/cluster.js';
 import { describeExit } from '../supervisor/exit-report.js';
 import type { ReadyFigure } from '../supervisor/ready-figure.js';
 import type { EarlyStart } from '../supervisor/early-start.js';
-import type { Supervisor } from '../supervisor/supervisor.js';
+import type { Supervisor, SupervisorOptions } from '../supervisor/supervisor.js';
 
 export interface RunOptions {
-  dir: string;
-  plan: ClusterPlan;
-  etcdPath: string;
-  etcdVersion: string;
-  restart: RestartPolicy;
-  parallel: boolean;
-  readyTimeoutMs: number;
-  /** `up --grpc-proxy`: its port. */
-  grpcProxyPort?: number;
-  /** What "ready in" counts from: the user's command (epoch ms, command-start.ts). */
-  countFrom?: number;
+  /** What to run: `up` makes it once, and it is the request the background supervisor of `up -d` is sent as is. */
+  start: SupervisorOptions;
   onProgress: (e: StartProgress) => void;
   /** Called once the cluster is ready. */
   onReady: (sup: Supervisor, ready: ReadyFigure) => void | Promise<void>;
@@ -50,20 +39,7 @@ export async function runSupervisor(o: RunOptions): Promise<number> {
   process.on('uncaughtException', crash);
   process.on('unhandledRejection', crash);
 
-  const sup = await Supervisor.open(
-    {
-    dir: o.dir,
-    plan: o.plan,
-    etcdPath: o.etcdPath,
-    etcdVersion: o.etcdVersion,
-    restart: o.restart,
-    parallel: o.parallel,
-    readyTimeoutMs: o.readyTimeoutMs,
-    ...(o.grpcProxyPort !== undefined ? { grpcProxyPort: o.grpcProxyPort } : {}),
-    ...(o.countFrom !== undefined ? { countFrom: o.countFrom } : {}),
-    },
-    o.early ?? null,
-  );
+  const sup = await Supervisor.open(o.start, o.early ?? null);
   // `etcd-lab kill|partition|...` and chaos mode's proxies (the supervisor does not import the chaos layer).
   attachChaos(sup);
   let signals = 0;

@@ -26,8 +26,7 @@ export function runFirstStage(loadRest: () => void): void {
       loadRest();
     };
     if ('ended' in r) return finish({ request: null, ended: r.ended, early: null });
-    const { dir, plan, etcdPath, parallel } = r.request;
-    startEarly({ dir, plan, etcdPath, parallel }).then(
+    startEarly(r.request).then(
       (early) => finish({ request: r.request, ended: null, early }),
       () => finish({ request: r.request, ended: null, early: null }),
     );

@@ -9,13 +9,14 @@ import { resolve } from 'node:path';
 import { logsItsStart, pastBootstrapCheck } from '../etcd/log-lines.js';
 import { startMark } from '../start-trace.js';
 import { bootstrapAnchor } from '../plan/start-order.js';
-import type { ClusterPlan, MemberPlan } from '../plan/types.js';
+import type { MemberPlan } from '../plan/types.js';
 import { memberLogFile, memberSpawnSpec, prepareMemberDirs } from './member-spawn.js';
 import { FileTail } from './file-tail.js';
 import { killGroupsSync } from './process.js';
 import { reapStale, type ReapedMember } from './reap.js';
 import { holdEvents, spawnProcess, type HeldSpawn } from './spawn-process.js';
 import { acquireLock, type DirLock } from './state-dir.js';
+import type { SupervisorOptions } from './supervisor.js';
 
 export interface EarlyMember {
   name: string;
@@ -30,13 +31,8 @@ export interface EarlyStart {
   members: EarlyMember[];
 }
 
-export interface EarlyRequest {
-  /** The state dir (absolute), as in SupervisorOptions. */
-  dir: string;
-  plan: ClusterPlan;
-  etcdPath: string;
-  parallel: boolean;
-}
+/** What the early start reads of the start request. */
+export type EarlyRequest = Pick<SupervisorOptions, 'dir' | 'plan' | 'etcdPath' | 'parallel'>;
 
 /**
  * How long this stage waits for the anchor to pass its bootstrap check before it leaves the others to the cluster

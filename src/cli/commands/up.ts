@@ -2,6 +2,8 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { isatty } from 'node:tty';
 import type { DaemonHandle } from '../daemon.js';
+import type { StartProgress } from '../../supervisor/cluster.js';
+import type { SupervisorOptions } from '../../supervisor/supervisor.js';
 import { LabError } from '../../errors.js';
 import { addClusterOptions, loadSettings, type ClusterFlags } from '../cluster-options.js';
 import { commandStartedAt } from '../command-start.js';
@@ -134,21 +136,23 @@ async function upWith(opts: UpFlags, settings: Awaited<ReturnType<typeof loadSet
   const progress = await startProgress(plan.members.map((m) => m.name), tty);
   const { renderReady } = await import('../render-ready.js');
   const { shellQuote } = await import('../../plan/quote.js');
+  // What the supervisor runs, the same whether it runs here or in the background.
+  const start: SupervisorOptions = {
+    dir,
+    plan,
+    etcdPath: etcd.path,
+    etcdVersion: etcd.version.text,
+    restart: settings.restart,
+    parallel: opts.parallel === true,
+    readyTimeoutMs,
+    ...(grpcProxyPort !== undefined ? { grpcProxyPort } : {}),
+    countFrom,
+  };
+  const onProgress = (e: StartProgress): void => progress.update(e);
 
   if (daemon) {
     try {
-      const r = await daemon.start({
-        dir,
-        plan,
-        etcdPath: etcd.path,
-        etcdVersion: etcd.version.text,
-        restart: settings.restart,
-        parallel: opts.parallel === true,
-        readyTimeoutMs,
-        ...(grpcProxyPort !== undefined ? { grpcProxyPort } : {}),
-        countFrom,
-        onProgress: (e) => progress.update(e),
-      });
+      const r = await daemon.start({ start, onProgress });
       await progress.finish(true);
       process.stdout.write(
         renderReady(plan, r, [
@@ -172,16 +176,8 @@ async function upWith(opts: UpFlags, settings: Awaited<ReturnType<typeof loadSet
   const say = (t: string): void => void process.stderr.write(`${colors.dim('etcd-lab |')} ${t}\n`);
   try {
     return await runSupervisor({
-      dir,
-      plan,
-      etcdPath: etcd.path,
-      etcdVersion: etcd.version.text,
-      restart: settings.restart,
-      parallel: opts.parallel === true,
-      readyTimeoutMs,
-      ...(grpcProxyPort !== undefined ? { grpcProxyPort } : {}),
-      countFrom,
-      onProgress: (e) => progress.update(e),
+      start,
+      onProgress,
       say,
       formatLine: (member, text) => formatMemberLine(member, text, { color, raw: opts.rawLogs === true, index: index.get(member) ?? 0, nameWidth: width }),
       onReady: async (sup, ready) => {
