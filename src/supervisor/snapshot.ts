@@ -1,13 +1,12 @@
 // Snapshots: save one from a running member (atomically, to a file), and restore one into the data dirs of a new cluster.
-import { randomBytes } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, linkSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { EXIT, LabError } from '../errors.js';
 import { etcdctlNextTo } from '../etcd/binary.js';
 import { runCapture } from '../etcd/run-capture.js';
 import { shellQuote } from '../plan/quote.js';
 import type { ClusterPlan, EtcdVersion } from '../plan/types.js';
-import { liveSupervisor, statePaths, writeJsonAtomic } from './state-dir.js';
+import { fsyncDir, liveSupervisor, statePaths, tempPathFor, writeJsonAtomic } from './state-dir.js';
 import type { StatusReport } from './status.js';
 
 export interface SnapshotTools {
@@ -143,25 +142,8 @@ export function leaderOf(report: StatusReport): { name: string; clientURL: strin
   return { name: m.name, clientURL: m.clientURL };
 }
 
-function tempNextTo(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-}
-
 function removeQuietly(...paths: string[]): void {
   for (const p of paths) rmSync(p, { force: true, recursive: true });
-}
-
-function fsyncDir(dir: string): void {
-  try {
-    const fd = openSync(dir, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    /* not supported everywhere; the rename is atomic regardless */
-  }
 }
 
 function fileExists(file: string): LabError {
@@ -203,7 +185,7 @@ export async function saveSnapshot(o: SaveOptions): Promise<SavedSnapshot> {
   }
   if (!o.tools.etcdctl) throw noTool('etcdctl', o.tools);
   const timeoutMs = o.timeoutMs ?? 120_000;
-  const tmp = tempNextTo(file);
+  const tmp = tempPathFor(file);
   // etcdctl itself writes <target>.part first, then renames it to <target>.
   const leftovers = [tmp, `${tmp}.part`];
   try {

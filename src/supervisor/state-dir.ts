@@ -52,7 +52,8 @@ export function statePaths(dir: string): StatePaths {
   };
 }
 
-function fsyncDir(dir: string): void {
+/** Makes a rename in `dir` durable where the platform allows (the rename is atomic regardless). */
+export function fsyncDir(dir: string): void {
   try {
     const fd = openSync(dir, 'r');
     try {
@@ -70,7 +71,7 @@ function fsyncDir(dir: string): void {
  * node:crypto's: loading it (~3 ms) is the largest part of the supervisor's first stage, on the way to the first
  * member's spawn, and the name needs no secrecy (the file is opened with O_EXCL, which a planted file or link fails).
  */
-function tempPathFor(path: string): string {
+export function tempPathFor(path: string): string {
   const random = Math.floor(Math.random() * 0x1_0000_0000).toString(16).padStart(8, '0');
   return join(dirname(path), `.${basename(path)}.${process.pid}.${random}.tmp`);
 }

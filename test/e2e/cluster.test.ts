@@ -1,15 +1,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabError } from '../../src/errors.js';
 import { EtcdClient } from '../../src/etcd/client.js';
-import { parseEtcdVersionOutput } from '../../src/etcd/version.js';
 import { buildPlan, defaultSpec } from '../../src/plan/plan.js';
 import type { ClusterPlan, ClusterSpec, EtcdVersion } from '../../src/plan/types.js';
-import { Cluster, type MemberExitEvent, type StartProgress } from '../../src/supervisor/cluster.js';
+import { Cluster, type MemberExitEvent } from '../../src/supervisor/cluster.js';
 import { claimPorts } from '../helpers/ports.js';
 import { killMentioning, processesMentioning, waitNoProcesses } from '../helpers/procs.js';
 import { ETCD_PATH, ETCD_VERSION } from '../helpers/etcd-under-test.js';
