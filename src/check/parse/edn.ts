@@ -101,5 +101,14 @@ export function ednText(v: Edn): string | null {
   return `:${v.keyword}`;
 }
 
+/** A value as EDN would write it, for messages: strings quoted, nil as nil, an absent value as said. */
+export function ednShow(v: Edn | undefined): string {
+  if (v === undefined) return '(no value)';
+  if (v === null) return 'nil';
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map(ednShow).join(' ')}]`;
+  return ednText(v)!;
+}
+
 export const isKeyword = (v: Edn | undefined, name?: string): v is { keyword: string } =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Map) && (name === undefined || v.keyword === name);

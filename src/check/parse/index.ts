@@ -18,10 +18,12 @@ export type ParsedHistory =
   | { format: 'edn'; ops: KvOperation[] }
   | { format: 'jsonl'; ops: RegisterOperation[] };
 
-/** The format of a history from its first meaningful line, or undefined. */
+/** The format of a history from its first event line, wherever it is (a Jepsen log may begin with a long set-up). */
 export function detectFormat(text: string): Format | undefined {
-  for (const raw of text.split('\n', 200)) {
-    const line = raw.trim();
+  for (let at = 0; at < text.length; ) {
+    const end = text.indexOf('\n', at);
+    const line = text.slice(at, end < 0 ? text.length : end).trim();
+    at = end < 0 ? text.length : end + 1;
     if (line === '' || line.startsWith(';')) continue;
     if (looksLikeJepsenLog(line)) return 'jepsen';
     if (/^\{\s*"/.test(line)) return 'jsonl';
@@ -30,13 +32,27 @@ export function detectFormat(text: string): Format | undefined {
   return undefined;
 }
 
+const WHAT: Record<Format, string> = { jepsen: 'Jepsen log events (jepsen.util lines)', edn: 'EDN events of client processes', jsonl: 'etcd-lab operations' };
+
 export function parseHistory(text: string, file: string, format?: Format): ParsedHistory {
+  if (text.trim() === '') throw new LabError('BAD_HISTORY', `${file} is empty: there is nothing to check`, { hint: 'give the file Jepsen or etcd-lab wrote (see etcd-lab check --help)' });
   const f = format ?? detectFormat(text);
   if (f === undefined) {
-    throw new LabError('BAD_HISTORY', `${file}: cannot tell the history format (no Jepsen log line, EDN map or JSON object among its first lines)`, {
+    throw new LabError('BAD_HISTORY', `${file}: cannot tell the history format (no Jepsen log line, EDN map or JSON object in it)`, {
       hint: 'name it with --format jepsen|edn|jsonl',
     });
   }
+  const parsed = parseAs(f, text, file);
+  // Checking no operation would say "linearizable" of a file that was not read (another format, only the nemesis).
+  if (parsed.ops.length === 0) {
+    throw new LabError('BAD_HISTORY', `${file}: no ${WHAT[f]} in it, so there is no operation to check`, {
+      hint: format === undefined ? 'a history needs the events of at least one client operation' : `is it a ${format} history? leave out --format to let etcd-lab tell`,
+    });
+  }
+  return parsed;
+}
+
+function parseAs(f: Format, text: string, file: string): ParsedHistory {
   switch (f) {
     case 'jepsen':
       return { format: f, ops: parseJepsenLog(text, file) };

@@ -53,7 +53,7 @@ function render(c: FileCheck, color: { red: (s: string) => string; green: (s: st
     .split('\n')
     .map((l) => `  ${l}`)
     .join('\n');
-  return `${c.file}: ${color.red('NOT linearizable')} (${parts})${v.key !== undefined ? `, key ${v.key}` : ''}, ${v.operations.length} operations show it:\n${body}\n`;
+  return `${c.file}: ${color.red('NOT linearizable')} (${parts})${v.key !== undefined ? `, key ${v.key}` : ''}, ${v.operations.length === 1 ? '1 operation shows it' : `${v.operations.length} operations show it`}:\n${body}\n`;
 }
 
 function json(c: FileCheck): object {
@@ -77,10 +77,10 @@ export function registerCheck(program: Command): void {
     .command('check')
     .description('check recorded histories for linearizability (Jepsen logs, EDN key-value histories, etcd-lab history.jsonl)')
     .argument('<paths...>', 'history files, or report folders of chaos runs (DIR means DIR/history.jsonl)')
-    .option('--format <format>', 'jepsen, edn or jsonl (default: detected from the first lines)')
+    .option('--format <format>', 'jepsen, edn or jsonl (default: detected from the first event line)')
     .option('--budget <duration>', 'time allowed per file; when it runs out the verdict is unknown', '30s')
     .option('--no-minimize', 'do not shrink a violation to a small set of operations')
-    .option('--json', 'one JSON object a line per file: {file, format, verdict, operations, partitions, ms, violation?, reason?}')
+    .option('--json', 'one JSON object a line per file: {file, format, verdict, operations, partitions, ms, violation?, reason?}, or {file, format, verdict: "error", error: {code, message, hint}}')
     .addHelpText(
       'after',
       `

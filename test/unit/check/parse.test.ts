@@ -102,3 +102,58 @@ test('a file of no known format says so and how to name it', () => {
     (e: unknown) => e instanceof LabError && /notes\.txt: cannot tell the history format/.test(e.message) && /--format/.test(e.hint ?? ''),
   );
 });
+
+test('Jepsen log: a cut-short line, an answer without its value, or an answer to another call is an error, not a verdict', () => {
+  const throwsAt = (text: string, line: number, what: RegExp) =>
+    assert.throws(() => parseJepsenLog(text, 'h.log'), (e: unknown) => e instanceof LabError && e.code === 'BAD_HISTORY' && e.message.startsWith(`h.log:${line}: expected`) && what.test(e.message));
+  // the last line of a truncated log: cut inside the type, or right after the process
+  throwsAt(`${J(['1\t:invoke\t:write\t1', '1\t:ok\t:write\t1'])}\nINFO  jepsen.util - 3\t:i`, 3, /cut short/);
+  throwsAt(`${J(['1\t:invoke\t:write\t1'])}\nINFO  jepsen.util - 3`, 2, /cut short/);
+  // an ok read with no value is not a read of nil
+  throwsAt(J(['17\t:invoke\t:read\tnil', '17\t:ok\t:read']), 2, /the value read \(nil or a value\), got 17 :ok :read \(no value\)/);
+  throwsAt(J(['1\t:invoke\t:write\t1', '1\t:ok\t:write']), 2, /invoked on line 1 \(1\)/);
+  // a completion that names another write or cas than its process invoked
+  throwsAt(J(['0\t:invoke\t:write\t1', '0\t:ok\t:write\t2']), 2, /the value of the :write this process invoked on line 1 \(1\)/);
+  throwsAt(J(['0\t:invoke\t:cas\t[1 2]', '0\t:fail\t:cas\t[1 3]']), 2, /the value of the :cas this process invoked on line 1 \(\[1 2\]\)/);
+  // what stays accepted: an info's :timed-out, a fail read's, a fail without a pair, other messages of the logger
+  const ops = parseJepsenLog(
+    [J(['0\t:invoke\t:write\t1', '0\t:info\t:write\t:timed-out', '1\t:invoke\t:read\tnil', '1\t:fail\t:read\t:timed-out']), 'INFO  jepsen.util - worker 3 starting'].join('\n'),
+    'h.log',
+  );
+  assert.deepEqual(ops.map((o) => o.outcome), ['unknown', 'fail']);
+});
+
+test('EDN key-value: an ok get without :value, or an answer with another :key or :value than its call, is an error', () => {
+  const E = (lines: string[]): string => lines.join('\n');
+  const throwsAt = (text: string, line: number, what: RegExp) =>
+    assert.throws(() => parseEdnKv(text, 'kv.txt'), (e: unknown) => e instanceof LabError && e.message.startsWith(`kv.txt:${line}: expected`) && what.test(e.message));
+  const put = ['{:process 0, :type :invoke, :f :put, :key "1", :value "a"}', '{:process 0, :type :ok, :f :put, :key "1", :value "a"}'];
+  throwsAt(E([...put, '{:process 0, :type :invoke, :f :get, :key "1", :value nil}', '{:process 0, :type :ok, :f :get, :key "1"}']), 4, /the string read as :value, got .*:value \(no value\)/);
+  throwsAt(E(['{:process 0, :type :invoke, :f :put, :key "1", :value "a"}', '{:process 0, :type :ok, :f :put, :key "2", :value "a"}']), 2, /the :key of the :put this process invoked on line 1 \("1"\)/);
+  throwsAt(E(['{:process 0, :type :invoke, :f :append, :key "1", :value "x 0 2 y"}', '{:process 0, :type :ok, :f :append, :key "1", :value "x 0 5 y"}']), 2, /invoked on line 1 \("x 0 2 y"\), got \{.*:value "x 0 5 y"\}/);
+  // a get that read nil read "" (every key starts empty)
+  const ops = parseEdnKv(E([...put, '{:process 0, :type :invoke, :f :get, :key "2", :value nil}', '{:process 0, :type :ok, :f :get, :key "2", :value nil}']), 'kv.txt');
+  assert.deepEqual(ops[1]!.output, { f: 'get', value: '' });
+});
+
+test('a file with nothing to check is an error: empty, or no operation in the format it is read as', () => {
+  const fails = (text: string, format: 'jepsen' | 'edn' | 'jsonl' | undefined, what: RegExp, hint?: RegExp) =>
+    assert.throws(
+      () => parseHistory(text, 'h.txt', format),
+      (e: unknown) => e instanceof LabError && e.code === 'BAD_HISTORY' && what.test(e.message) && (hint === undefined || hint.test(e.hint ?? '')),
+    );
+  fails('', undefined, /^h\.txt is empty/);
+  fails('\n  \n', 'edn', /^h\.txt is empty/);
+  // a key-value history forced to be read as a Jepsen log has no jepsen.util line
+  fails('{:process 0, :type :invoke, :f :put, :key "1", :value "a"}\n', 'jepsen', /^h\.txt: no Jepsen log events .* no operation to check/, /is it a jepsen history\?/);
+  fails('hello\n', 'jepsen', /no Jepsen log events/);
+  // only the nemesis
+  fails('{:process :nemesis, :type :info, :f :start, :value nil}\n', undefined, /no EDN events of client processes/);
+});
+
+test('format detection finds the first event line however long the set-up before it', () => {
+  const setup = Array.from({ length: 500 }, (_, i) => `INFO  jepsen.os.debian - installing package ${i}`).join('\n');
+  const text = `${setup}\n${J(['0\t:invoke\t:write\t1', '0\t:ok\t:write\t1'])}`;
+  assert.equal(detectFormat(text), 'jepsen');
+  assert.equal(parseHistory(text, 'long.log').ops.length, 1);
+});
