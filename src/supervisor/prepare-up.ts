@@ -1,12 +1,13 @@
 // Decides what `up` runs in a state dir: the stored cluster (with its data) or a new plan. No terminal I/O.
-import { existsSync, readdirSync, rmSync, truncateSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, truncateSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { LabError } from '../errors.js';
 import { preparePlan } from '../prepare.js';
 import type { ResolvedSettings, Settings } from '../plan/settings.js';
 import type { ClusterPlan, EtcdVersion } from '../plan/types.js';
 import { shellQuote } from '../plan/quote.js';
 import { ensurePki } from './pki.js';
+import { membersWithData, ownedFiles, removeOwned } from './owned-files.js';
 import { checkPortsFree } from './ports.js';
 import { reapStale } from './reap.js';
 import { checkStateDir, liveSupervisor, readJson, statePaths } from './state-dir.js';
@@ -28,11 +29,6 @@ export interface UpPlan {
   etcd: { path: string; version: EtcdVersion };
   /** True when the stored cluster is brought back with its data. */
   resumed: boolean;
-}
-
-function membersWithData(dataDir: string): string[] {
-  if (!existsSync(dataDir)) return [];
-  return readdirSync(dataDir).filter((n) => existsSync(join(dataDir, n, 'member')));
 }
 
 function mismatch(dir: string, what: string): LabError {
@@ -64,53 +60,6 @@ function checkCompatible(dir: string, stored: ClusterPlan, req: UpRequest, fresh
   if (req.given.has('host') && s.host !== stored.host) throw mismatch(dir, `${desc} on ${stored.host}; you asked for ${s.host}`);
 }
 
-/**
- * What --fresh deletes: only what etcd-lab made in the dir, as its plan.json says: each planned member's data dir
- * and log, the gRPC proxy's log, the PKI of a TLS cluster, plan.json and state.json. A dir whose plan.json is not
- * etcd-lab's, or with etcd data but no plan, is refused: etcd-lab did not make that data.
- */
-function freshTargets(dir: string, paths: ReturnType<typeof statePaths>, withData: string[]): string[] {
-  if (!existsSync(paths.plan)) {
-    throw new LabError('DIR_MISMATCH', `${paths.data} holds etcd data (${withData.join(', ')}) but no plan.json: etcd-lab cannot tell that it made it, so --fresh leaves it alone`, {
-      hint: `delete it yourself if it is yours to throw away (rm -r ${shellQuote(paths.data)}), or use another --dir`,
-    });
-  }
-  let stored: ClusterPlan | null = null;
-  try {
-    stored = readJson<ClusterPlan>(paths.plan);
-  } catch {
-    stored = null;
-  }
-  if (!stored || stored.version !== 1 || !Array.isArray(stored.members) || stored.members.some((m) => typeof m?.name !== 'string' || m.name === '' || /[/\\]|^\.\.?$/.test(m.name))) {
-    throw new LabError('DIR_MISMATCH', `${paths.plan} is not a plan etcd-lab wrote, so --fresh deletes nothing in ${dir}`, {
-      hint: 'use another --dir, or remove that file yourself if it is yours to throw away',
-    });
-  }
-  const planned = stored.members.map((m) => m.name);
-  const foreign = withData.filter((n) => !planned.includes(n));
-  if (foreign.length > 0) {
-    throw new LabError('DIR_MISMATCH', `${paths.data} holds data of members that are not in its plan: ${foreign.join(', ')}; --fresh deletes only what etcd-lab made`, {
-      hint: 'use another --dir, or remove those folders yourself',
-    });
-  }
-  return [
-    ...planned.map((n) => join(paths.data, n)),
-    ...planned.map((n) => join(paths.logs, `${n}.log`)),
-    join(paths.logs, 'grpc-proxy.log'),
-    ...(stored.tls ? [join(paths.root, 'pki')] : []),
-    paths.plan,
-    paths.state,
-  ];
-}
-
-function removeIfEmpty(path: string): void {
-  try {
-    if (readdirSync(path).length === 0) rmSync(path, { recursive: true });
-  } catch {
-    /* absent */
-  }
-}
-
 export async function prepareUp(req: UpRequest): Promise<UpPlan> {
   const dir = resolve(req.settings.spec.dir);
   checkStateDir(dir);
@@ -126,7 +75,7 @@ export async function prepareUp(req: UpRequest): Promise<UpPlan> {
 
   let withData = membersWithData(paths.data);
   if (req.fresh && (withData.length > 0 || existsSync(paths.plan))) {
-    const doomed = freshTargets(dir, paths, withData);
+    const doomed = ownedFiles(dir, paths, '--fresh');
     const what = `${paths.data} (${withData.length} member${withData.length === 1 ? '' : 's'} with data)`;
     if (!req.confirmFresh) {
       throw new LabError('USAGE', `--fresh would delete ${what}, and there is no terminal to ask for a yes`, {
@@ -136,9 +85,7 @@ export async function prepareUp(req: UpRequest): Promise<UpPlan> {
     if (!(await req.confirmFresh(what))) {
       throw new LabError('USAGE', 'cancelled: nothing was deleted', { exitCode: 1 });
     }
-    for (const p of doomed) rmSync(p, { recursive: true, force: true });
-    removeIfEmpty(paths.data);
-    removeIfEmpty(paths.logs);
+    removeOwned(paths, doomed);
     // Emptied, not deleted: `up -d` has already handed this file to the background supervisor it started.
     if (existsSync(paths.supervisorLog)) truncateSync(paths.supervisorLog);
     withData = [];

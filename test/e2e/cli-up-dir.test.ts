@@ -163,6 +163,51 @@ describe('up and its state dir', { concurrency: 3 }, () => {
     await assertNothingLeft(tmp);
   });
 
+  test('down --clean deletes only what etcd-lab made: a dir without its plan.json is refused, a file of the user\'s stays', async () => {
+    const tmp = tempDir('clean', base);
+    // A project folder given as --dir by mistake: refused, every file kept.
+    const project = join(tmp, 'project');
+    mkdirSync(join(project, 'sub'), { recursive: true });
+    writeFileSync(join(project, 'main.go'), 'package main\n');
+    writeFileSync(join(project, 'sub', 'a.txt'), 'a\n');
+    const refused = await lab(tmp, ['down', '--clean', '--dir', project]);
+    assert.equal(refused.code, 1, show(refused));
+    assert.match(refused.stderr, /project has no plan\.json: etcd-lab cannot tell that it made what is there, so down --clean deletes nothing/);
+    assert.deepEqual(readdirSync(project).sort(), ['main.go', 'sub']);
+    writeFileSync(join(project, 'plan.json'), '{"not":"ours"}');
+    const foreign = await lab(tmp, ['down', '--clean', '--dir', project]);
+    assert.equal(foreign.code, 1, show(foreign));
+    assert.match(foreign.stderr, /plan\.json is not a plan etcd-lab wrote, so down --clean deletes nothing/);
+    assert.deepEqual(readdirSync(project).sort(), ['main.go', 'plan.json', 'sub']);
+    // A cluster's dir with a file of the user's in it and in logs/: the cluster's files go, the user's stay.
+    const dir = join(tmp, 'lab');
+    await inTemp(
+      tmp,
+      async () => {
+        await upDetached(tmp, dir, port + 80);
+        writeFileSync(join(dir, 'notes.md'), 'mine\n');
+        writeFileSync(join(dir, 'logs', 'mine.log'), 'mine\n');
+        const clean = await lab(tmp, ['down', '--clean', '--dir', dir]);
+        assert.equal(clean.code, 0, show(clean));
+        assert.match(clean.stderr, /deleted what etcd-lab made in .*lab; kept what it did not make: logs, notes\.md/);
+        assert.deepEqual(readdirSync(dir).sort(), ['logs', 'notes.md']);
+        assert.deepEqual(readdirSync(join(dir, 'logs')), ['mine.log']);
+        // Without the user's files, the dir itself goes.
+        rmSync(join(dir, 'notes.md'));
+        rmSync(join(dir, 'logs'), { recursive: true });
+        await upDetached(tmp, dir, port + 80);
+        const gone = await lab(tmp, ['down', '--clean', '--dir', dir]);
+        assert.equal(gone.code, 0, show(gone));
+        assert.match(gone.stderr, /deleted .*lab\n/);
+        assert.equal(existsSync(dir), false);
+      },
+      async () => {
+        await lab(tmp, ['down', '--dir', dir]).catch(() => undefined);
+      },
+    );
+    await assertNothingLeft(tmp);
+  });
+
   test('a port that is taken: the error names member and port; nothing is started or written', async () => {
     const tmp = tempDir('ports', base);
     const dir = join(tmp, 'lab');

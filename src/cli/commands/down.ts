@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { LabError } from '../../errors.js';
 import { addDirOptions, stateDirFrom } from '../state-dir-option.js';
 
@@ -16,7 +16,7 @@ export function registerDown(program: Command): void {
     program
       .command('down')
       .description('stop the cluster: followers first, the leader last, then the supervisor')
-      .option('--clean', 'also delete the state dir (data, logs, plan)')
+      .option('--clean', "also delete what etcd-lab made in the state dir (data, logs, plan), and the dir when nothing else is left")
       .option('--grace <duration>', 'how long each member gets to exit on SIGTERM before SIGKILL', '3s')
       .option('--timeout <duration>', 'give up waiting for the supervisor after this long', '30s'),
   )
@@ -59,8 +59,10 @@ export function registerDown(program: Command): void {
       }
       did ||= reaped.length > 0;
       if (opts.clean && existsSync(dir)) {
-        rmSync(dir, { recursive: true, force: true });
-        process.stderr.write(`deleted ${dir}\n`);
+        const { removeStateDir } = await import('../../supervisor/owned-files.js');
+        const kept = removeStateDir(dir);
+        if (kept.length === 0) process.stderr.write(`deleted ${dir}\n`);
+        else process.stderr.write(`deleted what etcd-lab made in ${dir}; kept what it did not make: ${kept.join(', ')}\n`);
         return;
       }
       if (!did) {

@@ -1,0 +1,88 @@
+// What etcd-lab made in a state dir, and the one way it deletes it: `up --fresh` (a new cluster in the same dir) and
+// `down --clean` (the dir itself). Only what the dir's own plan.json accounts for is deleted; anything else in the
+// dir (the user's files, data of members not in the plan) is kept, and a dir without an etcd-lab plan.json is refused.
+import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { LabError } from '../errors.js';
+import { shellQuote } from '../plan/quote.js';
+import type { ClusterPlan } from '../plan/types.js';
+import { readJson, statePaths, type StatePaths } from './state-dir.js';
+
+/** The members whose data dir holds etcd data (a `member` folder). */
+export function membersWithData(dataDir: string): string[] {
+  if (!existsSync(dataDir)) return [];
+  return readdirSync(dataDir).filter((n) => existsSync(join(dataDir, n, 'member')));
+}
+
+/**
+ * What etcd-lab made in the dir, as its plan.json says: each planned member's data dir and log, the gRPC proxy's
+ * log, the PKI of a TLS cluster, plan.json and state.json. Refused (nothing is deleted) when there is no plan.json,
+ * when it is not one etcd-lab wrote, or when the data folder holds members the plan does not name. `by` says which
+ * command asks, for the messages.
+ */
+export function ownedFiles(dir: string, paths: StatePaths, by: '--fresh' | 'down --clean'): string[] {
+  const withData = membersWithData(paths.data);
+  if (!existsSync(paths.plan)) {
+    const what =
+      withData.length > 0
+        ? `${paths.data} holds etcd data (${withData.join(', ')}) but no plan.json: etcd-lab cannot tell that it made it`
+        : `${dir} has no plan.json: etcd-lab cannot tell that it made what is there`;
+    throw new LabError('DIR_MISMATCH', `${what}, so ${by} deletes nothing`, {
+      hint: `delete it yourself if it is yours to throw away (rm -r ${shellQuote(withData.length > 0 ? paths.data : dir)}), or use another --dir`,
+    });
+  }
+  let stored: ClusterPlan | null = null;
+  try {
+    stored = readJson<ClusterPlan>(paths.plan);
+  } catch {
+    stored = null;
+  }
+  if (!stored || stored.version !== 1 || !Array.isArray(stored.members) || stored.members.some((m) => typeof m?.name !== 'string' || m.name === '' || /[/\\]|^\.\.?$/.test(m.name))) {
+    throw new LabError('DIR_MISMATCH', `${paths.plan} is not a plan etcd-lab wrote, so ${by} deletes nothing in ${dir}`, {
+      hint: 'use another --dir, or remove that file yourself if it is yours to throw away',
+    });
+  }
+  const planned = stored.members.map((m) => m.name);
+  const foreign = withData.filter((n) => !planned.includes(n));
+  if (foreign.length > 0) {
+    throw new LabError('DIR_MISMATCH', `${paths.data} holds data of members that are not in its plan: ${foreign.join(', ')}; ${by} deletes only what etcd-lab made`, {
+      hint: 'use another --dir, or remove those folders yourself',
+    });
+  }
+  return [
+    ...planned.map((n) => join(paths.data, n)),
+    ...planned.map((n) => join(paths.logs, `${n}.log`)),
+    join(paths.logs, 'grpc-proxy.log'),
+    ...(stored.tls ? [join(paths.root, 'pki')] : []),
+    paths.plan,
+    paths.state,
+  ];
+}
+
+/** Deletes these paths, then logs/ and data/ when that left them empty. */
+export function removeOwned(paths: StatePaths, owned: readonly string[]): void {
+  for (const p of owned) rmSync(p, { recursive: true, force: true });
+  removeIfEmpty(paths.data);
+  removeIfEmpty(paths.logs);
+}
+
+/**
+ * `down --clean` (no supervisor runs any more): deletes what etcd-lab made in the dir, its supervisor's files with
+ * it, then the dir itself when nothing else is left. Returns what was kept (names in the dir, not etcd-lab's).
+ */
+export function removeStateDir(dir: string): string[] {
+  const paths = statePaths(dir);
+  const owned = ownedFiles(dir, paths, 'down --clean');
+  removeOwned(paths, [...owned, paths.supervisorLog, paths.sock, paths.lock]);
+  const kept = readdirSync(dir);
+  if (kept.length === 0) rmdirSync(dir);
+  return kept;
+}
+
+function removeIfEmpty(path: string): void {
+  try {
+    if (readdirSync(path).length === 0) rmSync(path, { recursive: true });
+  } catch {
+    /* absent */
+  }
+}
