@@ -1,9 +1,10 @@
 // The folder `etcd-lab chaos --report DIR` writes: history.jsonl, watch.jsonl, run.json, report.html. Every file
 // is written whole or not at all (temp name, then rename); a folder that holds anything else is refused before
 // the run starts, so etcd-lab never mixes its files with someone else's or overwrites what it did not write.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from '../errors.js';
+import { makeFolder } from '../supervisor/state-dir.js';
 
 export const REPORT_FILES = ['history.jsonl', 'watch.jsonl', 'run.json', 'report.html'] as const;
 export type ReportFiles = Record<(typeof REPORT_FILES)[number], string>;
@@ -37,7 +38,7 @@ export function checkReportDir(dir: string): void {
 /** Writes every file to a temp name first, then renames them all into place. */
 export function writeReportDir(dir: string, files: ReportFiles): void {
   checkReportDir(dir);
-  mkdirSync(dir, { recursive: true });
+  makeFolder(dir, 'the report folder', 'give --report a folder you can write');
   const temps: [string, string][] = [];
   try {
     for (const name of REPORT_FILES) {

@@ -3,10 +3,10 @@
 // start and module loading overlap the parent's planning: by launch.cjs before the command's own bundle loads
 // (early-spawn.ts), else by up-early.ts. daemon.ts drives it from there.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, rmdirSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, openSync, rmdirSync, rmSync } from 'node:fs';
 import { dirname, sep } from 'node:path';
 import { startMark } from '../start-trace.js';
-import { checkStateDir, statePaths } from '../supervisor/state-dir.js';
+import { checkStateDir, makeStateDir, statePaths } from '../supervisor/state-dir.js';
 
 /** Where the daemon finds NODE_EXTRA_CA_CERTS again, to hand it on to the processes it starts. */
 export const SAVED_EXTRA_CA_CERTS = 'ETCD_LAB_SAVED_NODE_EXTRA_CA_CERTS';
@@ -51,7 +51,7 @@ export function spawnSupervisorProcess(dir: string): SpawnedSupervisor {
   const paths = statePaths(dir);
   let createdFrom: string | null;
   try {
-    createdFrom = mkdirSync(paths.root, { recursive: true }) ?? null;
+    createdFrom = makeStateDir(paths.root) ?? null;
   } catch (e) {
     checkStateDir(paths.root); // a file in the way: said as the user's mistake, not as an internal error
     throw e;

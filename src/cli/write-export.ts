@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from '../errors.js';
 import type { ExportFile } from '../plan/export/types.js';
 import { writeNewFile } from './write-file.js';
+import { makeFolder } from '../supervisor/state-dir.js';
 
 /** Writes every file of an export into `dir`, or none: an existing file stops it before anything is written. */
 export function writeExport(dir: string, files: ExportFile[], force: boolean): string[] {
@@ -14,7 +15,7 @@ export function writeExport(dir: string, files: ExportFile[], force: boolean): s
       });
     }
   }
-  mkdirSync(dir, { recursive: true });
+  makeFolder(dir, 'the export folder', 'give -o a folder you can write');
   for (const f of files) writeNewFile(join(dir, f.path), f.text, true, 'export');
   return files.map((f) => f.path);
 }

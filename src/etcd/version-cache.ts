@@ -46,6 +46,11 @@ export function rememberVersionOutput(path: string, st: Stats, output: string, e
     writeFileSync(tmp, JSON.stringify(Object.fromEntries([...kept, [path, { key: versionCacheKey(st), output }]])), { mode: 0o600 });
     renameSync(tmp, file);
   } catch {
-    rmSync(tmp, { force: true }); // a cache that cannot be written costs only speed
+    // A cache that cannot be written costs only speed (even one whose folder cannot be looked into).
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      /* nothing was written there */
+    }
   }
 }

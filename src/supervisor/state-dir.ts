@@ -1,5 +1,5 @@
 // The state dir: where its files live, atomic JSON files, state.json, and the lock that makes one supervisor per dir.
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { LabError } from '../errors.js';
 import { shellQuote } from '../plan/quote.js';
@@ -35,6 +35,36 @@ export function checkStateDir(dir: string): void {
       hint: 'name a folder with --dir (or `dir` in etcd-lab.yaml)',
     });
   }
+}
+
+/**
+ * `mkdir -p` of a folder the user named (`what` says which), with a failure said as theirs (USAGE: what, where, how
+ * to fix). Returns the outermost folder it made, or undefined when there was nothing to make. Not Node's recursive
+ * mkdirSync: under /proc (ENOENT for a parent that exists) it loops forever instead of failing.
+ */
+export function makeFolder(path: string, what: string, hint: string): string | undefined {
+  const missing: string[] = [];
+  for (let d = resolve(path); !existsSync(d); d = dirname(d)) {
+    missing.unshift(d);
+    if (dirname(d) === d) break;
+  }
+  for (const d of missing) {
+    try {
+      mkdirSync(d);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' && statSync(d).isDirectory()) continue;
+      const why = code === 'EACCES' || code === 'EPERM' ? `no permission to create ${d}` : code === 'EEXIST' ? `${d} is a file` : `${d}: ${code ?? (e as Error).message}`;
+      throw new LabError('USAGE', `cannot create ${what} ${resolve(path)}: ${why}`, { hint, cause: e });
+    }
+  }
+  if (missing.length === 0 && !statSync(path).isDirectory()) throw new LabError('USAGE', `${what} ${resolve(path)} is a file, not a folder`, { hint });
+  return missing[0];
+}
+
+/** makeFolder for the state dir. */
+export function makeStateDir(root: string): string | undefined {
+  return makeFolder(root, 'the state folder', 'name a folder you can write with --dir (or `dir` in etcd-lab.yaml)');
 }
 
 /** Absolute paths of everything in the state dir `dir`. */
@@ -305,7 +335,7 @@ function inUse(dir: string, info: LockInfo): LabError {
  */
 export function acquireLock(dir: string): DirLock {
   const paths = statePaths(dir);
-  mkdirSync(paths.root, { recursive: true });
+  makeStateDir(paths.root);
   const startedAt = new Date().toISOString();
   const mine = `${JSON.stringify({ pid: process.pid, startedAt, start: processStartToken(process.pid) })}\n`;
   for (let attempt = 0; attempt < 50; attempt++) {

@@ -208,6 +208,18 @@ describe('up and its state dir', { concurrency: 3 }, () => {
     await assertNothingLeft(tmp);
   });
 
+  test('a state folder that cannot be made (under /proc, where Node\'s recursive mkdir loops forever): exit 2 at once, nothing runs', async () => {
+    const tmp = tempDir('unmakeable', base);
+    const dir = `/proc/etcd-lab-test-${process.pid}/lab`;
+    for (const extra of [['-d'], []]) {
+      const r = await lab(tmp, upArgs(dir, port + 92, extra), { timeoutMs: 20_000 });
+      assert.equal(r.code, 2, show(r));
+      assert.match(r.stderr, new RegExp(`error: cannot create the state folder ${dir}: /proc/etcd-lab-test-${process.pid}: ENOENT`));
+      assert.match(r.stderr, /hint: name a folder you can write with --dir/);
+    }
+    await assertNothingLeft(tmp);
+  });
+
   test('a port that is taken: the error names member and port; nothing is started or written', async () => {
     const tmp = tempDir('ports', base);
     const dir = join(tmp, 'lab');
