@@ -62,25 +62,48 @@ export async function readStatus(dir: string): Promise<{ report: StatusReport; r
   return { report, running: false };
 }
 
+/** The shortest --interval of `status --watch`. */
+const MIN_INTERVAL_MS = 100;
+
+/** `status --watch --json`: one JSON object a line, for jq and scripts (no header, no redraw), until Ctrl-C. */
+async function watchJson(dir: string, every: number): Promise<void> {
+  let stop = false;
+  process.once('SIGINT', () => (stop = true));
+  while (!stop) {
+    const at = new Date().toISOString();
+    let line: object;
+    try {
+      line = { at, ...(await readStatus(dir)).report };
+    } catch (e) {
+      const err = e as LabError;
+      line = { at, error: { code: err.code ?? 'INTERNAL', message: err.message } };
+    }
+    process.stdout.write(`${JSON.stringify(line)}\n`);
+    const until = Date.now() + every;
+    while (!stop && Date.now() < until) await new Promise((r) => setTimeout(r, Math.min(100, every)));
+  }
+}
+
 export function registerStatus(program: Command): void {
   addDirOptions(
     program
       .command('status')
       .description('show every member: pid, state, leader, raft term and index, revision, db size, etcd version; and the cluster version')
       .option('--json', 'print the status as JSON')
-      .option('-w, --watch', 'redraw until Ctrl-C')
-      .option('--interval <duration>', 'refresh interval with --watch', '1s'),
+      .option('-w, --watch', 'redraw until Ctrl-C (with --json: one status object a line, with its time as "at")')
+      .option('--interval <duration>', `refresh interval with --watch (at least ${MIN_INTERVAL_MS} ms)`, '1s'),
   )
-    .addHelpText('after', '\nExamples:\n  $ etcd-lab status\n  $ etcd-lab status --json | jq .leader\n  $ etcd-lab status --watch --dir /tmp/lab')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  $ etcd-lab status\n  $ etcd-lab status --json | jq .leader\n  $ etcd-lab status --watch --dir /tmp/lab\n  $ etcd-lab status --watch --json --interval 500ms | jq -c \'[.at, .leader]\'',
+    )
     .action(async (opts: StatusFlags) => {
       const dir = await stateDirFrom(opts);
       const { renderStatusTable } = await import('../render-status.js');
       const { useColor, printJson } = await import('../output.js');
       const color = useColor(process.stdout);
       const render = (r: { report: StatusReport; running: boolean }): string =>
-        opts.json
-          ? `${JSON.stringify(r.report, null, 2)}\n`
-          : `${renderStatusTable(r.report, { color }).trimEnd()}\n${r.running ? '' : `no supervisor is running: the cluster is stopped (start it with etcd-lab up --dir ${dir})\n`}`;
+        `${renderStatusTable(r.report, { color }).trimEnd()}\n${r.running ? '' : `no supervisor is running: the cluster is stopped (start it with etcd-lab up --dir ${dir})\n`}`;
       if (!opts.watch) {
         const r = await readStatus(dir);
         if (opts.json) printJson(r.report);
@@ -89,6 +112,9 @@ export function registerStatus(program: Command): void {
       }
       const { parseDuration } = await import('../../plan/duration.js');
       const every = parseDuration(opts.interval ?? '1s', '--interval');
+      // Each round asks every member: faster than this only loads the cluster being watched.
+      if (every < MIN_INTERVAL_MS) throw new LabError('USAGE', `--interval must be at least ${MIN_INTERVAL_MS} ms, got ${opts.interval}`, { hint: 'e.g. --interval 500ms' });
+      if (opts.json) return watchJson(dir, every);
       const tty = process.stdout.isTTY === true;
       const logUpdate = tty ? (await import('log-update')).default : null;
       let stop = false;
