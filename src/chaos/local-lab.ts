@@ -1,6 +1,7 @@
 // Fault injection inside the supervisor process: process faults through the Cluster, network faults through the proxies.
 import { readFileSync } from 'node:fs';
 import { LabError } from '../errors.js';
+import { quorumOf } from '../plan/count.js';
 import { memberOf } from '../plan/member-of.js';
 import { shellQuote } from '../plan/quote.js';
 import { EtcdClient, type EtcdTlsOptions } from '../etcd/client.js';
@@ -96,7 +97,10 @@ export class LocalLab implements Lab {
     }
     await this.waitDown(names);
     let note: string | undefined;
-    if (wasLeader.length > 0) {
+    const left = report.members.filter((m) => !names.includes(m.name) && (m.state === 'running' || m.state === 'paused' || m.state === 'starting')).length;
+    if (left < quorumOf(report.members.length)) {
+      note = `${left} of ${report.members.length} members left running, fewer than a majority (${quorumOf(report.members.length)}): no leader can be elected until enough are back (etcd-lab restart ${names.join(' ')})`;
+    } else if (wasLeader.length > 0) {
       // docs/etcd-facts.md#sigterm-on-the-leader-is-a-leadership-transfer
       note =
         signal === 'SIGTERM'

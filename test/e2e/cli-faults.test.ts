@@ -176,6 +176,24 @@ test('SIGTERM on the leader is reported as a graceful transfer', async () => {
   assert.equal((await cli('restart', 'all')).code, 0);
 });
 
+test('kill all: the note says no majority is left (not that the followers elect a leader); restart all brings them back', async () => {
+  const r = await cli('kill', 'all');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /note: 0 of 3 members left running, fewer than a majority \(2\): no leader can be elected until enough are back \(etcd-lab restart m1 m2 m3\)/);
+  assert.doesNotMatch(r.stdout, /followers elect/);
+  assert.equal((await cli('restart', 'all')).code, 0);
+  await until('every member back as running', async () => {
+    const st = await status();
+    return st.leader && st.members.every((m) => m.state === 'running' && m.raftTerm) ? true : undefined;
+  });
+});
+
+test('a fault on a dir where nothing runs: exit 3, and the hint starts it without requiring --chaos', async () => {
+  const r = await runCli(['kill', 'm1', '--dir', join(root, 'nothing-here')], { cwd: root });
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stderr, /hint: start it with etcd-lab up -d --dir .*nothing-here \(process faults work on any cluster; network faults need one created with --chaos\)/);
+});
+
 test('bad input: unknown member, a->a, groups that overlap or leave members out, bad delay', async () => {
   const cases: [string[], RegExp][] = [
     [['kill', 'm9'], /no member "m9"/],

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { LabError } from '../../errors.js';
+import { shellQuote } from '../../plan/quote.js';
 import { addDirOptions, stateDirFrom } from '../state-dir-option.js';
 import type { FaultResult, Lab } from '../../chaos/lab.js';
 
@@ -20,7 +21,7 @@ async function withLab(opts: FaultFlags, fn: (lab: Lab, names: readonly string[]
   const { liveSupervisor } = await import('../../supervisor/state-dir.js');
   if (!liveSupervisor(dir)) {
     throw new LabError('NOT_RUNNING', `no etcd-lab supervisor is running for ${dir}`, {
-      hint: `start a cluster with faults enabled: etcd-lab up --chaos -d --dir ${dir}`,
+      hint: `start it with etcd-lab up -d --dir ${shellQuote(dir)} (process faults work on any cluster; network faults need one created with --chaos)`,
     });
   }
   const { RemoteLab } = await import('../../chaos/remote-lab.js');
