@@ -16,7 +16,12 @@ export function readYaml(text: string, file: string): { doc: Document.Parsed; at
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
     const pos = e.linePos?.[0];
-    throw new LabError('BAD_CONFIG', `${file}${pos ? `:${pos.line}:${pos.col}` : ''}: ${e.message.split('\n')[0]}`);
+    // The library's message ends its first line with " at line L, column C:" and shows the place below it: the
+    // place is said once, as file:line:col, and what it shows follows as details.
+    const [first = '', ...rest] = e.message.split('\n');
+    const what = first.replace(/ at line \d+, column \d+:?$/, '');
+    const shown = rest.filter((l) => l.trim() !== '');
+    throw new LabError('BAD_CONFIG', `${file}${pos ? `:${pos.line}:${pos.col}` : ''}: ${what}`, { details: shown });
   }
   const at: Where = (node) => {
     const off = node?.range?.[0];

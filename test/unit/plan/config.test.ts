@@ -81,6 +81,20 @@ test('errors point at the place in the file', () => {
   assert.match(message(() => resolveSettings({}, parseConfig('names: [a, b]\nnodes: 3'))), /2 names are given for 3 members/);
 });
 
+test('a YAML syntax error: the place once (file:line:col), a whole sentence, and the lines it shows as details', () => {
+  const err = (() => {
+    try {
+      parseConfig('nodes: 3\nnodes: 5\n', 'dup.yaml');
+    } catch (e) {
+      return e as LabError;
+    }
+    throw new Error('no error');
+  })();
+  assert.equal(err.message, 'dup.yaml:2:1: Map keys must be unique');
+  assert.deepEqual(err.details, ['nodes: 3', 'nodes: 5', '^']);
+  assert.doesNotMatch(message(() => parseConfig('nodes: [3\n')), /(at line \d+, column \d+|:)$/);
+});
+
 test('an empty file is no settings', () => {
   assert.deepEqual(parseConfig('').values, {});
   assert.deepEqual(parseConfig('# nothing\n').values, {});
