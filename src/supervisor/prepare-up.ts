@@ -58,6 +58,18 @@ function checkCompatible(dir: string, stored: ClusterPlan, req: UpRequest, fresh
     });
   }
   if (req.given.has('host') && s.host !== stored.host) throw mismatch(dir, `${desc} on ${stored.host}; you asked for ${s.host}`);
+  // Ports and timing are in the members' stored arguments (and the ports in the members' peer URLs, which the data
+  // remembers): a resumed cluster runs as it was made, so other ones asked for are refused, not silently dropped.
+  if (fresh && req.given.has('ports') && s.ports.kind !== 'auto') {
+    const ports = (p: ClusterPlan): string => p.members.map((m) => new URL(m.clientURL).port).join(', ');
+    if (ports(fresh) !== ports(stored) || fresh.members.some((m, i) => m.peerURL !== stored.members[i]?.peerURL)) {
+      throw mismatch(dir, `${desc} on client ports ${ports(stored)}; you asked for ${ports(fresh)}`);
+    }
+  }
+  const timing = (p: ClusterPlan): string => `heartbeat ${p.heartbeatInterval} ms, election timeout ${p.electionTimeout} ms`;
+  if (fresh && (req.given.has('profile') || req.given.has('heartbeatInterval') || req.given.has('electionTimeout')) && timing(fresh) !== timing(stored)) {
+    throw mismatch(dir, `${desc} with the ${stored.profile} profile (${timing(stored)}); you asked for ${timing(fresh)}`);
+  }
 }
 
 export async function prepareUp(req: UpRequest): Promise<UpPlan> {

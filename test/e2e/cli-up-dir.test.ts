@@ -100,6 +100,14 @@ describe('up and its state dir', { concurrency: 3 }, () => {
         assert.match(five.stderr, new RegExp(`error: ${dir} holds a 3-member cluster \\(m1, m2, m3\\) with data; you asked for 5 members`));
         assert.match(five.stderr, /hint: .*--fresh/);
         assert.equal(readFileSync(join(dir, 'plan.json'), 'utf8'), planBefore);
+        // Other ports or timing than the stored cluster's are refused too, not dropped in silence.
+        const ports = await lab(tmp, upArgs(dir, port + 60, ['-d']));
+        assert.equal(ports.code, 1, show(ports));
+        assert.match(ports.stderr, new RegExp(`error: ${dir} holds a 3-member cluster \\(m1, m2, m3\\) with data on client ports ${p}, ${p + 2}, ${p + 4}; you asked for ${port + 60}, ${port + 62}, ${port + 64}`));
+        const profile = await lab(tmp, upArgs(dir, p, ['-d', '--profile', 'default']));
+        assert.equal(profile.code, 1, show(profile));
+        assert.match(profile.stderr, /with the fast profile \(heartbeat 10 ms, election timeout 100 ms\); you asked for heartbeat 100 ms, election timeout 1000 ms/);
+        assert.equal(readFileSync(join(dir, 'plan.json'), 'utf8'), planBefore);
         await assertNothingLeft(tmp);
 
         const resumed = await upDetached(tmp, dir, p);
