@@ -183,6 +183,8 @@ export async function daemonMain(): Promise<number> {
       },
     });
   } catch (e) {
+    // The parent leaves once it has the error: that is not the parent going away mid-start.
+    process.off('disconnect', parentGone);
     const err = e as LabError;
     say(`failed: ${err.message}`);
     for (const d of err.details ?? []) say(`  ${d}`);

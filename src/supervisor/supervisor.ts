@@ -10,6 +10,7 @@ import { Cluster, type StartProgress } from './cluster.js';
 import type { ControlHandler } from './control.js';
 import { startControlServer, type ControlServer } from './control-server.js';
 import { abandonEarly, type EarlyMember, type EarlyStart } from './early-start.js';
+import { membersWithData, ownedFiles, removeOwned } from './owned-files.js';
 import { reapStale, type ReapedMember } from './reap.js';
 import { acquireLock, statePaths, writeJsonAtomic, writeState, type DirLock } from './state-dir.js';
 import type { PeerNetworkHook, SupervisorExtension } from './extension.js';
@@ -199,7 +200,22 @@ export class Supervisor extends EventEmitter {
       return { leader: ready.leader, elapsedMs: msSince(this.opts.countFrom ?? t0), supervisorMs: msSince(t0) };
     } catch (e) {
       await this.shutdown();
+      this.forgetUnbornCluster();
       throw e;
+    }
+  }
+
+  /**
+   * A new cluster whose start failed before any member wrote data (a bad flag, a binary that dies) is not a stopped
+   * cluster: its plan and state go, so `status` and the next `up` do not take it for one. Its logs stay, to read why.
+   */
+  private forgetUnbornCluster(): void {
+    const paths = statePaths(this.dir);
+    try {
+      if (membersWithData(paths.data).length > 0) return;
+      removeOwned(paths, ownedFiles(this.dir, paths, 'down --clean').filter((p) => !p.startsWith(`${paths.logs}/`)));
+    } catch {
+      /* the start's own error is the one to report; what is left is what `down --clean` can remove */
     }
   }
 

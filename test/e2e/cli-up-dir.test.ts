@@ -346,7 +346,13 @@ describe('up and its state dir', { concurrency: 3 }, () => {
           assert.doesNotMatch(r.stderr, /exited on its own/);
           assert.doesNotMatch(r.stdout, /cluster ready/);
           await assertNothingLeft(tmp);
+          // No cluster was made: no plan or state is left to be taken for a stopped one, only the logs that say why.
+          assert.deepEqual(readdirSync(dir).filter((f) => f !== 'supervisor.log').sort(), ['logs']);
+          const st = await lab(tmp, ['status', '--dir', dir]);
+          assert.equal(st.code, 3, show(st));
+          assert.match(st.stderr, /no etcd-lab cluster in/);
           if (mode === '-d') {
+            assert.doesNotMatch(readFileSync(join(dir, 'supervisor.log'), 'utf8'), /went away/);
             // The failed attempt leaves the dir usable.
             await upDetached(tmp, dir, p);
             await down(tmp, dir);
