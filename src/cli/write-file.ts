@@ -1,15 +1,30 @@
-import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
+import { existsSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { LabError } from '../errors.js';
+import { shellQuote } from '../plan/quote.js';
+import { tempPathFor } from '../supervisor/state-dir.js';
 
-/** Writes a whole file or nothing: temp file then rename. Refuses to replace an existing file unless `force`. */
+/** The usual name of each kind of file, for a hint. */
+const FILE_NAMES: Record<string, string> = { Procfile: 'Procfile', config: 'etcd-lab.yaml', report: 'report.html' };
+
+/**
+ * Writes a whole file or nothing: temp file then rename. Refuses to replace an existing file unless `force`, and says
+ * what is wrong with a path it cannot write (a folder there, no such folder) before writing anything.
+ */
 export function writeNewFile(path: string, text: string, force: boolean, what: string): void {
+  const folder = dirname(resolve(path));
+  if (!existsSync(folder) || !statSync(folder).isDirectory()) {
+    throw new LabError('USAGE', `cannot write ${path}: the folder ${folder} does not exist`, { hint: `create it first: mkdir -p ${shellQuote(folder)}` });
+  }
+  if (existsSync(path) && statSync(path).isDirectory()) {
+    throw new LabError('USAGE', `cannot write ${path}: it is a folder`, { hint: `give a file name, e.g. -o ${shellQuote(join(path, FILE_NAMES[what] ?? what))}` });
+  }
   if (!force && existsSync(path)) {
     throw new LabError('FILE_EXISTS', `${path} already exists; etcd-lab does not overwrite it`, {
       hint: `pass --force to replace it, or -o <other file> to write the ${what} elsewhere`,
     });
   }
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  const tmp = tempPathFor(path);
   try {
     writeFileSync(tmp, text, { flag: 'wx' });
     renameSync(tmp, path);

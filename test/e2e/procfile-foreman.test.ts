@@ -2,7 +2,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { claimPorts } from '../helpers/ports.js';
@@ -65,6 +65,23 @@ test('procfile refuses an even member count with exit 2 and writes nothing', asy
   assert.equal(r.code, 2);
   assert.match(r.stderr, /4 members tolerate 1 failure, the same as 3, and a 2\|2 partition leaves no majority; use 3 or 5, or pass --allow-even to demonstrate exactly that/);
   assert.equal(spawnSync('ls', [dir], { encoding: 'utf8' }).stdout, '');
+});
+
+test('procfile -o into a folder that does not exist, or onto a folder: exit 2 saying which and what to do, nothing written', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'etcd-lab-pf-o-'));
+  dirs.push(dir);
+  const base = await claimPorts();
+  const missing = await runCli(['procfile', '--ports', String(base), '-o', join(dir, 'nodir', 'Procfile')], { cwd: dir });
+  assert.equal(missing.code, 2, missing.stderr);
+  assert.match(missing.stderr, new RegExp(`error: cannot write .*nodir/Procfile: the folder ${dir}/nodir does not exist\nhint: create it first: mkdir -p ${dir}/nodir`));
+  mkdirSync(join(dir, 'pf'));
+  for (const extra of [[], ['--force']]) {
+    const onFolder = await runCli(['procfile', '--ports', String(base), '-o', join(dir, 'pf'), ...extra], { cwd: dir });
+    assert.equal(onFolder.code, 2, onFolder.stderr);
+    assert.match(onFolder.stderr, new RegExp(`error: cannot write ${dir}/pf: it is a folder\nhint: give a file name, e.g. -o ${dir}/pf/Procfile`));
+  }
+  assert.deepEqual(readdirSync(dir), ['pf']);
+  assert.deepEqual(readdirSync(join(dir, 'pf')), []);
 });
 
 test('procfile refuses to overwrite without --force, and names a port in use', async () => {
