@@ -196,6 +196,15 @@ test("etcd's own Procfile runs unchanged; run stop/start from another process; C
       ['etcd3', 'running', clientURLs[2]],
     ]);
 
+    // What needs a cluster `up` made says so, instead of failing on a missing plan or control operation.
+    for (const args of [['kill', 'etcd3'], ['links'], ['env'], ['snapshot', 'save', 'x.db']]) {
+      const refused = await runCli(args, { cwd: dir });
+      assert.equal(refused.code, 2, `${args.join(' ')}: ${refused.stderr}`);
+      assert.match(refused.stderr, /is run by `etcd-lab start` \(a Procfile runner\): .* needs a cluster started with `etcd-lab up`/);
+      assert.match(refused.stderr, /hint: on a Procfile runner use status, logs, run start\|stop\|restart and down/);
+    }
+    assert.equal(existsSync(join(dir, 'x.db')), false);
+
     // The leak check below can see these members.
     assert.equal(processesIn(dir).filter((p) => p.cmd.startsWith(`${ETCD_PATH} --name infra`)).length, 3);
     r.child.kill('SIGINT');

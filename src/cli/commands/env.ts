@@ -35,6 +35,8 @@ Works whether the cluster runs or not (a stopped one is mentioned on stderr).`,
         throw new LabError('USAGE', `--keyspace only applies to --format etcd-url (got --format ${format})`);
       }
       const dir = await stateDirFrom(opts);
+      const { refuseProcfileRunner } = await import('../refuse-procfile-runner.js');
+      refuseProcfileRunner(dir, 'env');
       const { statePaths, readJson, liveSupervisor } = await import('../../supervisor/state-dir.js');
       const { shellQuote } = await import('../../plan/quote.js');
       let plan: import('../../plan/types.js').ClusterPlan;

@@ -24,6 +24,8 @@ async function withLab(opts: FaultFlags, fn: (lab: Lab, names: readonly string[]
       hint: `start it with etcd-lab up -d --dir ${shellQuote(dir)} (process faults work on any cluster; network faults need one created with --chaos)`,
     });
   }
+  const { refuseProcfileRunner } = await import('../refuse-procfile-runner.js');
+  refuseProcfileRunner(dir, 'fault injection');
   const { RemoteLab } = await import('../../chaos/remote-lab.js');
   const lab = await RemoteLab.connect(dir);
   try {
@@ -185,6 +187,8 @@ function registerLinks(program: Command): void {
     'etcd-lab links --json',
   ]).action(async (opts: FaultFlags) => {
     const dir = await stateDirFrom(opts);
+    const { refuseProcfileRunner } = await import('../refuse-procfile-runner.js');
+    refuseProcfileRunner(dir, 'links');
     const { RemoteLab } = await import('../../chaos/remote-lab.js');
     const lab = await RemoteLab.connect(dir);
     try {

@@ -54,6 +54,8 @@ Examples:
       const { readJson, readState, statePaths } = await import('../../supervisor/state-dir.js');
       const { parseEtcdVersionOutput } = await import('../../etcd/version.js');
       const { leaderOf, saveSnapshot, snapshotTools } = await import('../../supervisor/snapshot.js');
+      const { refuseProcfileRunner } = await import('../refuse-procfile-runner.js');
+      refuseProcfileRunner(dir, 'snapshot save');
       const c = await supervisorFor(dir);
       let report: import('../../supervisor/status.js').StatusReport;
       try {
