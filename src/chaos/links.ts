@@ -87,6 +87,15 @@ export function ring(t: LinkTable, order: readonly string[]): LinkTable {
   return update(t, (from, to, r) => (sees.get(from)!.has(to) ? r : { ...r, cut: true }));
 }
 
+/**
+ * The members that cannot exchange messages both ways with a majority of the cluster (themselves included) through
+ * uncut links: after a ring over earlier cuts, those the ring's promise no longer holds for.
+ */
+export function withoutMajority(t: LinkTable): string[] {
+  const majority = Math.floor(t.members.length / 2) + 1;
+  return t.members.filter((m) => 1 + t.members.filter((o) => o !== m && !t.rules[m]![o]!.cut && !t.rules[o]![m]!.cut).length < majority);
+}
+
 /** Cuts every link to and from `member`. */
 export function isolate(t: LinkTable, member: string): LinkTable {
   requireMember(t, member);

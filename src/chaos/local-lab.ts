@@ -196,8 +196,16 @@ export class LocalLab implements Lab {
     const net = this.net();
     const names = [...this.memberNames];
     const ringOrder = order ?? (opts.seed === undefined ? names : shuffle(names, seededRandom(opts.seed)));
-    const links = net.apply(L.ring(net.links, ringOrder));
-    return this.result('ring', ringOrder, { links, note: `ring ${ringOrder.join(' - ')} - ${ringOrder[0]}: each member sees a majority, each a different one`, ...this.symmetricNote() });
+    const table = L.ring(net.links, ringOrder);
+    const links = net.apply(table);
+    // Faults add up: a ring over earlier cuts keeps them, and then not every member sees a majority.
+    const short = L.withoutMajority(table);
+    const shape = `ring ${ringOrder.join(' - ')} - ${ringOrder[0]}`;
+    const note =
+      short.length === 0
+        ? `${shape}: each member sees a majority, each a different one`
+        : `${shape}, added to the cuts already in place: ${short.join(', ')} ${short.length === 1 ? 'sees' : 'see'} no majority (heal first for the ring alone)`;
+    return this.result('ring', ringOrder, { links, note, ...this.symmetricNote() });
   }
 
   async replace(target: Target, opts: { seed?: number } = {}): Promise<FaultResult> {

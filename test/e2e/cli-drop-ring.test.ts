@@ -123,9 +123,10 @@ test('majorities ring on 5: each member keeps exactly its 2 ring neighbours; the
   const order = ['m1', 'm2', 'm3', 'm4', 'm5'];
   const r = await cli('partition', '--ring', order.join(','), '--json');
   assert.equal(r.code, 0, r.stderr);
-  const res = JSON.parse(r.stdout) as { action: string; members: string[]; links: string[] };
+  const res = JSON.parse(r.stdout) as { action: string; members: string[]; links: string[]; note: string };
   assert.equal(res.action, 'ring');
   assert.equal(res.links.length, 10, 'each of the 5 members is cut from 2 others, both ways');
+  assert.match(res.note, /^ring m1 - m2 - m3 - m4 - m5 - m1: each member sees a majority, each a different one/);
   const table = await links();
   for (let i = 0; i < 5; i++) {
     const m = order[i]!;
@@ -145,5 +146,10 @@ test('majorities ring on 5: each member keeps exactly its 2 ring neighbours; the
   t.diagnostic(`ring for 4 s: ${ok} puts ok, ${failed} failed or timed out; highest term ${term0} -> ${term1}`);
   assert.ok(ok > 0, 'a majority still sees the leader: some writes commit');
   assert.ok(failed > 0, 'members that do not see the leader cannot write through it');
+  // A ring over the ring's own cuts plus m1's isolation: the earlier cuts stay, and the note says who lost its majority.
+  assert.equal((await cli('isolate', 'm1')).code, 0);
+  const over = await cli('partition', '--ring', order.join(','), '--json');
+  assert.equal(over.code, 0, over.stderr);
+  assert.match((JSON.parse(over.stdout) as { note: string }).note, /added to the cuts already in place: m1, m2, m5 see no majority \(heal first for the ring alone\)/);
   await healAndConverge();
 });

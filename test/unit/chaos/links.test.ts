@@ -18,6 +18,7 @@ import {
   parseLinkSpec,
   partition,
   sampleDelay,
+  withoutMajority,
   type LinkTable,
 } from '../../../src/chaos/links.js';
 
@@ -101,6 +102,17 @@ suite('link table', () => {
     throwsLab(() => partition(t, [['m1', 'm1'], ['m2', 'm3']]), 'BAD_PARTITION', /"m1" is twice in group 1/);
     throwsLab(() => partition(t, [['m1'], ['m2']]), 'BAD_PARTITION', /leaves out "m3"/);
     throwsLab(() => partition(t, [['m1', 'm2', 'm3'], []]), 'BAD_PARTITION', /group 2 of the partition is empty/);
+  });
+
+  it('withoutMajority: a ring alone leaves every member a majority; over an earlier partition it does not', () => {
+    assert.deepEqual(withoutMajority(emptyLinks(M)), []);
+    const alone = ring(emptyLinks(M), M);
+    assert.deepEqual(cuts(alone), ['m2>m3', 'm3>m2']);
+    assert.deepEqual(withoutMajority(alone), []);
+    const over = ring(partition(emptyLinks(M), [['m1', 'm2'], ['m3']]), M);
+    assert.deepEqual(withoutMajority(over), ['m3']);
+    // one direction cut is enough: the pair no longer exchanges messages
+    assert.deepEqual(withoutMajority(cut(cut(emptyLinks(M), 'm1', 'm3'), 'm2', 'm3')), ['m3']);
   });
 
   it('faults accumulate: a partition does not reopen an earlier cut inside a group', () => {
