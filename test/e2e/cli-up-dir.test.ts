@@ -108,6 +108,18 @@ describe('up and its state dir', { concurrency: 3 }, () => {
         assert.equal(profile.code, 1, show(profile));
         assert.match(profile.stderr, /with the fast profile \(heartbeat 10 ms, election timeout 100 ms\); you asked for heartbeat 100 ms, election timeout 1000 ms/);
         assert.equal(readFileSync(join(dir, 'plan.json'), 'utf8'), planBefore);
+        // plan and procfile on the dir show and export the stored cluster, not a new plan its data would not fit.
+        const shown = await lab(tmp, ['plan', '--dir', dir, '--json']);
+        assert.equal(shown.code, 0, show(shown));
+        assert.equal((JSON.parse(shown.stdout) as { token: string }).token, token1);
+        assert.match(shown.stderr, /the cluster stored in .*lab \(`etcd-lab up` resumes it with its data\)/);
+        const exported = await lab(tmp, ['procfile', '--dir', dir]);
+        assert.equal(exported.code, 0, show(exported));
+        assert.match(exported.stdout, new RegExp(`--initial-cluster-token ${token1} `));
+        assert.match(exported.stdout, new RegExp(`--listen-client-urls http://127\\.0\\.0\\.1:${p} `));
+        const other = await lab(tmp, ['procfile', '--dir', dir, '--ports', String(port + 60), '--name-prefix', 'x']);
+        assert.equal(other.code, 1, show(other));
+        assert.match(other.stderr, /holds the cluster etcd-lab made there \(m1, m2, m3\): procfile uses that one, and name-prefix, ports would describe another/);
         await assertNothingLeft(tmp);
 
         const resumed = await upDetached(tmp, dir, p);

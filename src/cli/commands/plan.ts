@@ -25,7 +25,12 @@ export function registerPlan(program: Command): void {
       const { preparePlan } = await import('../../prepare.js');
       const { renderPlan } = await import('../render-plan.js');
       const { warn, printJson } = await import('../output.js');
-      const { plan, etcd } = await preparePlan(settings, { needBinary: false });
+      const { storedPlanFor } = await import('../stored-plan.js');
+      const stored = storedPlanFor(settings, 'plan');
+      const prepared = await preparePlan(settings, { needBinary: false });
+      const { etcd } = prepared;
+      const plan = stored ?? prepared.plan;
+      if (stored) process.stderr.write(`the cluster stored in ${settings.spec.dir} (\`etcd-lab up\` resumes it with its data)\n`);
       for (const w of plan.warnings) warn(w);
       if (opts.json) printJson({ ...plan, etcdPath: etcd?.path ?? null });
       else process.stdout.write(renderPlan(plan, etcd?.path ?? null));

@@ -32,8 +32,19 @@ export function registerProcfile(program: Command): void {
       const { readTemplate } = await import('../../templates.js');
       const { warn } = await import('../output.js');
       const { packageVersion } = await import('../version.js');
-      const { plan, etcd } = await preparePlan(settings, { needBinary: false });
-      if (!opts.skipPortCheck) {
+      const { storedPlanFor } = await import('../stored-plan.js');
+      const stored = storedPlanFor(settings, 'procfile');
+      const prepared = await preparePlan(settings, { needBinary: false });
+      const { etcd } = prepared;
+      const plan = stored ?? prepared.plan;
+      if (stored?.chaos || stored?.tls) {
+        throw new LabError('USAGE', `the cluster stored in ${settings.spec.dir} runs ${stored.chaos ? 'in chaos mode' : 'with TLS'}, which a Procfile cannot run`, {
+          hint: `run it with etcd-lab up --dir ${settings.spec.dir}, or give another --dir for a new cluster`,
+        });
+      }
+      if (stored) process.stderr.write(`exporting the cluster stored in ${settings.spec.dir}, with its token, ports and data\n`);
+      // A stored cluster's ports are its own, and it may be running right now.
+      if (!opts.skipPortCheck && !stored) {
         const { checkPortsFree } = await import('../../supervisor/ports.js');
         await checkPortsFree(plan);
       }
