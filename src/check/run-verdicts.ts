@@ -2,7 +2,7 @@
 // history, the five watch checks, and what they add up to (the CLI's exit code).
 import type { LinearizabilityResult } from './linearizability.js';
 import type { WatchCheckResult } from './watch.js';
-import type { CheckVerdict, Violation } from '../report/types.js';
+import type { CheckVerdict, Violation } from './verdict.js';
 
 export interface Verdicts {
   verdicts: CheckVerdict[];

@@ -1,9 +1,9 @@
 // PURE. Everything a run's report shows. `etcd-lab chaos --report DIR` saves it as DIR/run.json and renders it
 // as DIR/report.html (html.ts); `etcd-lab check DIR` reads it back.
 import type { RegisterOperation } from '../check/history.js';
-import type { WatchedEvent } from '../check/watch.js';
+import type { CheckVerdict, Violation } from '../check/verdict.js';
 
-export type Verdict = 'linearizable' | 'not-linearizable' | 'unknown' | 'passed' | 'failed';
+export type { CheckVerdict, Verdict, Violation } from '../check/verdict.js';
 
 export interface ReportFault {
   /** 1-based position in the run. */
@@ -33,25 +33,6 @@ export interface MetricSample {
    *  etcd_server_proposals_failed_total, etcd_disk_wal_fsync_duration_seconds_sum / _count */
   name: string;
   value: number;
-}
-
-export interface CheckVerdict {
-  /** "linearizability", "watch: ordered", "watch: unique", ..., "writes: acknowledged present". */
-  name: string;
-  verdict: Verdict;
-  /** One line: what was checked, how many operations, how long. */
-  detail: string;
-}
-
-export interface Violation {
-  /** The checker that found it (same as CheckVerdict.name). */
-  checker: string;
-  /** In words: what the operations show. */
-  explanation: string;
-  /** The smallest set of operations that shows it. */
-  operations: RegisterOperation[];
-  /** Watch checks: the watch events that show it (their `operations` is empty). */
-  events?: WatchedEvent[];
 }
 
 export interface RunReport {
