@@ -97,9 +97,12 @@ export class LocalLab implements Lab {
     }
     await this.waitDown(names);
     let note: string | undefined;
-    const left = report.members.filter((m) => !names.includes(m.name) && (m.state === 'running' || m.state === 'paused' || m.state === 'starting')).length;
-    if (left < quorumOf(report.members.length)) {
-      note = `${left} of ${report.members.length} members left running, fewer than a majority (${quorumOf(report.members.length)}): no leader can be elected until enough are back (etcd-lab restart ${names.join(' ')})`;
+    // Voters only: learners do not vote, and a paused member cannot.
+    const voters = report.members.filter((m) => !m.isLearner);
+    const left = voters.filter((m) => !names.includes(m.name) && (m.state === 'running' || m.state === 'starting')).length;
+    if (left < quorumOf(voters.length)) {
+      const back = names.length === 1 ? `etcd-lab restart ${names[0]}` : names.length === report.members.length ? 'etcd-lab restart all' : names.map((n) => `etcd-lab restart ${n}`).join('; ');
+      note = `${left} of ${voters.length} voting members left running, fewer than a majority (${quorumOf(voters.length)}): no leader can be elected until enough are back (${back})`;
     } else if (wasLeader.length > 0) {
       // docs/etcd-facts.md#sigterm-on-the-leader-is-a-leadership-transfer
       note =

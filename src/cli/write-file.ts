@@ -13,7 +13,10 @@ const FILE_NAMES: Record<string, string> = { Procfile: 'Procfile', config: 'etcd
  */
 export function writeNewFile(path: string, text: string, force: boolean, what: string): void {
   const folder = dirname(resolve(path));
-  if (!existsSync(folder) || !statSync(folder).isDirectory()) {
+  if (existsSync(folder) && !statSync(folder).isDirectory()) {
+    throw new LabError('USAGE', `cannot write ${path}: ${folder} is a file, not a folder`, { hint: 'give -o a path inside a folder' });
+  }
+  if (!existsSync(folder)) {
     throw new LabError('USAGE', `cannot write ${path}: the folder ${folder} does not exist`, { hint: `create it first: mkdir -p ${shellQuote(folder)}` });
   }
   if (existsSync(path) && statSync(path).isDirectory()) {

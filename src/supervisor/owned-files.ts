@@ -1,7 +1,7 @@
 // What etcd-lab made in a state dir, and the one way it deletes it: `up --fresh` (a new cluster in the same dir) and
 // `down --clean` (the dir itself). Only what the dir's own plan.json accounts for is deleted; anything else in the
 // dir (the user's files, data of members not in the plan) is kept, and a dir without an etcd-lab plan.json is refused.
-import { existsSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError } from '../errors.js';
 import { shellQuote } from '../plan/quote.js';
@@ -68,15 +68,37 @@ export function removeOwned(paths: StatePaths, owned: readonly string[]): void {
 
 /**
  * `down --clean` (no supervisor runs any more): deletes what etcd-lab made in the dir, its supervisor's files with
- * it, then the dir itself when nothing else is left. Returns what was kept (names in the dir, not etcd-lab's).
+ * it, then the dir itself when nothing else is left (a dir given as a symlink stays a link). Returns what was kept
+ * (names in the dir, not etcd-lab's) and whether the dir itself went.
  */
-export function removeStateDir(dir: string): string[] {
+export function removeStateDir(dir: string): { kept: string[]; removedDir: boolean } {
   const paths = statePaths(dir);
-  const owned = ownedFiles(dir, paths, 'down --clean');
+  const owned = existsSync(paths.plan) || !onlyRunnerFiles(paths) ? ownedFiles(dir, paths, 'down --clean') : runnerFiles(paths);
   removeOwned(paths, [...owned, paths.supervisorLog, paths.sock, paths.lock]);
   const kept = readdirSync(dir);
-  if (kept.length === 0) rmdirSync(dir);
-  return kept;
+  const removedDir = kept.length === 0 && !lstatSync(dir).isSymbolicLink();
+  if (removedDir) rmdirSync(dir);
+  return { kept, removedDir };
+}
+
+/** What a dir without a plan holds when etcd-lab alone wrote it (a failed first start, `etcd-lab start`'s dir). */
+const RUNNER_NAMES = new Set(['logs', 'data', 'supervisor.log', 'supervisor.lock', 'control.sock', 'state.json']);
+
+/**
+ * Whether the dir holds only what a supervisor or Procfile runner writes without a plan: those names, logs/ with
+ * only *.log files, data/ empty, and at least one of its own files (an empty dir or a bare logs/ is not proof).
+ */
+function onlyRunnerFiles(paths: StatePaths): boolean {
+  const names = readdirSync(paths.root);
+  if (!names.some((n) => n === 'supervisor.log' || n === 'supervisor.lock' || n === 'state.json')) return false;
+  if (!names.every((n) => RUNNER_NAMES.has(n))) return false;
+  const inside = (d: string): string[] => (existsSync(d) ? readdirSync(d) : []);
+  return inside(paths.logs).every((n) => n.endsWith('.log')) && inside(paths.data).length === 0;
+}
+
+function runnerFiles(paths: StatePaths): string[] {
+  const logs = existsSync(paths.logs) ? readdirSync(paths.logs).map((n) => join(paths.logs, n)) : [];
+  return [...logs, paths.state];
 }
 
 function removeIfEmpty(path: string): void {

@@ -37,8 +37,11 @@ function mismatch(dir: string, what: string): LabError {
   });
 }
 
-/** Compares what the user asked for with the cluster stored in the dir. */
-function checkCompatible(dir: string, stored: ClusterPlan, req: UpRequest, fresh: ClusterPlan | null): void {
+/**
+ * Compares what the user asked for with the cluster stored in the dir (DIR_MISMATCH where a setting they gave differs):
+ * `up` resuming it, and `plan` and `procfile` showing it.
+ */
+export function checkCompatible(dir: string, stored: ClusterPlan, req: Pick<UpRequest, 'settings' | 'given'>, fresh: ClusterPlan | null): void {
   const s = req.settings.spec;
   const names = stored.members.map((m) => m.name);
   const desc = `a ${names.length}-member cluster (${names.join(', ')}) with data`;
@@ -61,9 +64,16 @@ function checkCompatible(dir: string, stored: ClusterPlan, req: UpRequest, fresh
   // Ports and timing are in the members' stored arguments (and the ports in the members' peer URLs, which the data
   // remembers): a resumed cluster runs as it was made, so other ones asked for are refused, not silently dropped.
   if (fresh && req.given.has('ports') && s.ports.kind !== 'auto') {
-    const ports = (p: ClusterPlan): string => p.members.map((m) => new URL(m.clientURL).port).join(', ');
-    if (ports(fresh) !== ports(stored) || fresh.members.some((m, i) => m.peerURL !== stored.members[i]?.peerURL)) {
-      throw mismatch(dir, `${desc} on client ports ${ports(stored)}; you asked for ${ports(fresh)}`);
+    // Port numbers only (the URLs also carry the scheme of a TLS cluster and the host of a chaos one), of the members
+    // both plans name (`member add` and `remove` change the stored set).
+    const port = (url: string): string => new URL(url).port;
+    const differs = fresh.members.filter((m) => {
+      const was = stored.members.find((x) => x.name === m.name);
+      return was !== undefined && (port(was.clientURL) !== port(m.clientURL) || port(was.peerURL) !== port(m.peerURL));
+    });
+    if (differs.length > 0) {
+      const ports = (p: ClusterPlan): string => p.members.filter((m) => differs.some((d) => d.name === m.name)).map((m) => `${m.name} ${port(m.clientURL)}/${port(m.peerURL)}`).join(', ');
+      throw mismatch(dir, `${desc} on client/peer ports ${ports(stored)}; you asked for ${ports(fresh)}`);
     }
   }
   const timing = (p: ClusterPlan): string => `heartbeat ${p.heartbeatInterval} ms, election timeout ${p.electionTimeout} ms`;

@@ -1,5 +1,5 @@
 // The state dir: where its files live, atomic JSON files, state.json, and the lock that makes one supervisor per dir.
-import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { LabError } from '../errors.js';
 import { shellQuote } from '../plan/quote.js';
@@ -53,13 +53,34 @@ export function makeFolder(path: string, what: string, hint: string): string | u
       mkdirSync(d);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EEXIST' && statSync(d).isDirectory()) continue;
-      const why = code === 'EACCES' || code === 'EPERM' ? `no permission to create ${d}` : code === 'EEXIST' ? `${d} is a file` : `${d}: ${code ?? (e as Error).message}`;
+      if (code === 'EEXIST' && isFolder(d)) continue;
+      const why =
+        code === 'EACCES' || code === 'EPERM'
+          ? `no permission to create ${d}`
+          : code === 'EEXIST'
+            ? `${d} is ${isLink(d) ? 'a link to a path that does not exist' : 'a file'}`
+            : `${d}: ${code ?? (e as Error).message}`;
       throw new LabError('USAGE', `cannot create ${what} ${resolve(path)}: ${why}`, { hint, cause: e });
     }
   }
   if (missing.length === 0 && !statSync(path).isDirectory()) throw new LabError('USAGE', `${what} ${resolve(path)} is a file, not a folder`, { hint });
   return missing[0];
+}
+
+function isFolder(d: string): boolean {
+  try {
+    return statSync(d).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function isLink(d: string): boolean {
+  try {
+    return lstatSync(d).isSymbolicLink();
+  } catch {
+    return false;
+  }
 }
 
 /** makeFolder for the state dir. */

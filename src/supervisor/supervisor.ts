@@ -42,6 +42,8 @@ export class Supervisor extends EventEmitter {
   private control: ControlServer | null = null;
   private readonly startedAt = new Date().toISOString();
   private shuttingDown: Promise<void> | null = null;
+  /** start() failed: the shutdown forgets a cluster that never wrote data (forgetUnbornCluster). */
+  private startFailed = false;
   private stateQueued: NodeJS.Immediate | null = null;
   /** What higher layers plugged in (chaos: chaos/attach.ts). */
   private readonly extensions: SupervisorExtension[] = [];
@@ -199,8 +201,8 @@ export class Supervisor extends EventEmitter {
       endStartTrace();
       return { leader: ready.leader, elapsedMs: msSince(this.opts.countFrom ?? t0), supervisorMs: msSince(t0) };
     } catch (e) {
+      this.startFailed = true;
       await this.shutdown();
-      this.forgetUnbornCluster();
       throw e;
     }
   }
@@ -278,6 +280,8 @@ export class Supervisor extends EventEmitter {
         await this.control?.close().catch(() => undefined);
         this.control = null;
         this.saveStateStopped();
+        // While the dir is still ours: another `up` may take it the moment the lock is gone.
+        if (this.startFailed) this.forgetUnbornCluster();
         this.lock.release();
         this.emit('stopped');
       }

@@ -179,7 +179,7 @@ test('SIGTERM on the leader is reported as a graceful transfer', async () => {
 test('kill all: the note says no majority is left (not that the followers elect a leader); restart all brings them back', async () => {
   const r = await cli('kill', 'all');
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /note: 0 of 3 members left running, fewer than a majority \(2\): no leader can be elected until enough are back \(etcd-lab restart m1 m2 m3\)/);
+  assert.match(r.stdout, /note: 0 of 3 voting members left running, fewer than a majority \(2\): no leader can be elected until enough are back \(etcd-lab restart all\)/);
   assert.doesNotMatch(r.stdout, /followers elect/);
   assert.equal((await cli('restart', 'all')).code, 0);
   await until('every member back as running', async () => {

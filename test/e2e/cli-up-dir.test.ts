@@ -2,7 +2,7 @@
 // busy ports, a binary that is not etcd, and a cluster that cannot become ready.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { claimPorts } from '../helpers/ports.js';
@@ -103,7 +103,7 @@ describe('up and its state dir', { concurrency: 3 }, () => {
         // Other ports or timing than the stored cluster's are refused too, not dropped in silence.
         const ports = await lab(tmp, upArgs(dir, port + 60, ['-d']));
         assert.equal(ports.code, 1, show(ports));
-        assert.match(ports.stderr, new RegExp(`error: ${dir} holds a 3-member cluster \\(m1, m2, m3\\) with data on client ports ${p}, ${p + 2}, ${p + 4}; you asked for ${port + 60}, ${port + 62}, ${port + 64}`));
+        assert.match(ports.stderr, new RegExp(`error: ${dir} holds a 3-member cluster \\(m1, m2, m3\\) with data on client/peer ports m1 ${p}/${p + 1}, m2 ${p + 2}/${p + 3}, m3 ${p + 4}/${p + 5}; you asked for m1 ${port + 60}/${port + 61}, m2 ${port + 62}/${port + 63}, m3 ${port + 64}/${port + 65}`));
         const profile = await lab(tmp, upArgs(dir, p, ['-d', '--profile', 'default']));
         assert.equal(profile.code, 1, show(profile));
         assert.match(profile.stderr, /with the fast profile \(heartbeat 10 ms, election timeout 100 ms\); you asked for heartbeat 100 ms, election timeout 1000 ms/);
@@ -117,9 +117,13 @@ describe('up and its state dir', { concurrency: 3 }, () => {
         assert.equal(exported.code, 0, show(exported));
         assert.match(exported.stdout, new RegExp(`--initial-cluster-token ${token1} `));
         assert.match(exported.stdout, new RegExp(`--listen-client-urls http://127\\.0\\.0\\.1:${p} `));
-        const other = await lab(tmp, ['procfile', '--dir', dir, '--ports', String(port + 60), '--name-prefix', 'x']);
+        // Settings that match the stored cluster are fine (as a project's etcd-lab.yaml gives them); others are refused as up refuses them.
+        const same = await lab(tmp, ['procfile', '--dir', dir, '-n', '3', '--ports', String(p), '--profile', 'fast']);
+        assert.equal(same.code, 0, show(same));
+        assert.equal(same.stdout, exported.stdout);
+        const other = await lab(tmp, ['procfile', '--dir', dir, '--name-prefix', 'x']);
         assert.equal(other.code, 1, show(other));
-        assert.match(other.stderr, /holds the cluster etcd-lab made there \(m1, m2, m3\): procfile uses that one, and name-prefix, ports would describe another/);
+        assert.match(other.stderr, /holds a 3-member cluster \(m1, m2, m3\) with data; you asked for x1, x2, x3/);
         await assertNothingLeft(tmp);
 
         const resumed = await upDetached(tmp, dir, p);
@@ -199,6 +203,19 @@ describe('up and its state dir', { concurrency: 3 }, () => {
     assert.equal(foreign.code, 1, show(foreign));
     assert.match(foreign.stderr, /plan\.json is not a plan etcd-lab wrote, so down --clean deletes nothing/);
     assert.deepEqual(readdirSync(project).sort(), ['main.go', 'plan.json', 'sub']);
+    // What etcd-lab writes without a plan (a failed first start, a Procfile runner's dir) is its own to delete.
+    const runner = join(tmp, 'runner');
+    mkdirSync(join(runner, 'logs'), { recursive: true });
+    writeFileSync(join(runner, 'logs', 'm1.log'), 'x\n');
+    writeFileSync(join(runner, 'supervisor.log'), 'x\n');
+    const runnerClean = await lab(tmp, ['down', '--clean', '--dir', runner]);
+    assert.equal(runnerClean.code, 0, show(runnerClean));
+    assert.equal(existsSync(runner), false);
+    // A dangling symlink as the state folder is said as such, exit 2.
+    symlinkSync(join(tmp, 'nowhere'), join(tmp, 'dangling'));
+    const dangling = await lab(tmp, upArgs(join(tmp, 'dangling'), port + 92, ['-d']));
+    assert.equal(dangling.code, 2, show(dangling));
+    assert.match(dangling.stderr, /cannot create the state folder .*dangling: .*dangling is a link to a path that does not exist/);
     // A cluster's dir with a file of the user's in it and in logs/: the cluster's files go, the user's stay.
     const dir = join(tmp, 'lab');
     await inTemp(
@@ -220,6 +237,14 @@ describe('up and its state dir', { concurrency: 3 }, () => {
         assert.equal(gone.code, 0, show(gone));
         assert.match(gone.stderr, /deleted .*lab\n/);
         assert.equal(existsSync(dir), false);
+        // Through a symlink: the link and the folder it names stay, emptied.
+        mkdirSync(join(tmp, 'real'));
+        symlinkSync(join(tmp, 'real'), join(tmp, 'link'));
+        await upDetached(tmp, join(tmp, 'link'), port + 80);
+        const viaLink = await lab(tmp, ['down', '--clean', '--dir', join(tmp, 'link')]);
+        assert.equal(viaLink.code, 0, show(viaLink));
+        assert.match(viaLink.stderr, /deleted what etcd-lab made in .*link \(a symlink: the link and the folder it names stay\)/);
+        assert.deepEqual(readdirSync(join(tmp, 'real')), []);
       },
       async () => {
         await lab(tmp, ['down', '--dir', dir]).catch(() => undefined);

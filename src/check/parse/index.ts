@@ -27,7 +27,8 @@ export function detectFormat(text: string): Format | undefined {
     if (line === '' || line.startsWith(';')) continue;
     if (looksLikeJepsenLog(line)) return 'jepsen';
     if (/^\{\s*"/.test(line)) return 'jsonl';
-    if (/^\{\s*:/.test(line)) return 'edn';
+    // An event map, not the test map a Jepsen log prints before its events ({:concurrency 5, ...}).
+    if (/^\{\s*:/.test(line) && /:type\s+:/.test(line) && /:process\s/.test(line)) return 'edn';
   }
   return undefined;
 }

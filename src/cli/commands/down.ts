@@ -60,9 +60,10 @@ export function registerDown(program: Command): void {
       did ||= reaped.length > 0;
       if (opts.clean && existsSync(dir)) {
         const { removeStateDir } = await import('../../supervisor/owned-files.js');
-        const kept = removeStateDir(dir);
-        if (kept.length === 0) process.stderr.write(`deleted ${dir}\n`);
-        else process.stderr.write(`deleted what etcd-lab made in ${dir}; kept what it did not make: ${kept.join(', ')}\n`);
+        const { kept, removedDir } = removeStateDir(dir);
+        if (removedDir) process.stderr.write(`deleted ${dir}\n`);
+        else if (kept.length > 0) process.stderr.write(`deleted what etcd-lab made in ${dir}; kept what it did not make: ${kept.join(', ')}\n`);
+        else process.stderr.write(`deleted what etcd-lab made in ${dir} (a symlink: the link and the folder it names stay)\n`);
         return;
       }
       if (!did) {

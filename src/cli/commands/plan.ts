@@ -26,8 +26,8 @@ export function registerPlan(program: Command): void {
       const { renderPlan } = await import('../render-plan.js');
       const { warn, printJson } = await import('../output.js');
       const { storedPlanFor } = await import('../stored-plan.js');
-      const stored = storedPlanFor(settings, 'plan');
       const prepared = await preparePlan(settings, { needBinary: false });
+      const stored = storedPlanFor(settings, prepared.plan);
       const { etcd } = prepared;
       const plan = stored ?? prepared.plan;
       if (stored) process.stderr.write(`the cluster stored in ${settings.spec.dir} (\`etcd-lab up\` resumes it with its data)\n`);

@@ -33,8 +33,8 @@ export function registerProcfile(program: Command): void {
       const { warn } = await import('../output.js');
       const { packageVersion } = await import('../version.js');
       const { storedPlanFor } = await import('../stored-plan.js');
-      const stored = storedPlanFor(settings, 'procfile');
       const prepared = await preparePlan(settings, { needBinary: false });
+      const stored = storedPlanFor(settings, prepared.plan);
       const { etcd } = prepared;
       const plan = stored ?? prepared.plan;
       if (stored?.chaos || stored?.tls) {

@@ -156,4 +156,7 @@ test('format detection finds the first event line however long the set-up before
   const text = `${setup}\n${J(['0\t:invoke\t:write\t1', '0\t:ok\t:write\t1'])}`;
   assert.equal(detectFormat(text), 'jepsen');
   assert.equal(parseHistory(text, 'long.log').ops.length, 1);
+  // Jepsen prints its test map before the events: an EDN map, but not an event
+  const withMap = `INFO  jepsen.core - Test options:\n {:concurrency 5,\n  :name "etcd"}\n${J(['0\t:invoke\t:write\t1', '0\t:ok\t:write\t1'])}`;
+  assert.equal(detectFormat(withMap), 'jepsen');
 });
