@@ -20,7 +20,10 @@ export function writeNewFile(path: string, text: string, force: boolean, what: s
     throw new LabError('USAGE', `cannot write ${path}: the folder ${folder} does not exist`, { hint: `create it first: mkdir -p ${shellQuote(folder)}` });
   }
   if (existsSync(path) && statSync(path).isDirectory()) {
-    throw new LabError('USAGE', `cannot write ${path}: it is a folder`, { hint: `give a file name, e.g. -o ${shellQuote(join(path, FILE_NAMES[what] ?? what))}` });
+    const name = FILE_NAMES[what];
+    // An export's -o names a folder, and this is one of the files it writes there.
+    const hint = name ? `give a file name, e.g. -o ${shellQuote(join(path, name))}` : `move the folder ${shellQuote(path)} away, or give -o another folder`;
+    throw new LabError('USAGE', `cannot write ${path}: it is a folder`, { hint });
   }
   if (!force && existsSync(path)) {
     throw new LabError('FILE_EXISTS', `${path} already exists; etcd-lab does not overwrite it`, {
