@@ -15,6 +15,21 @@ export function membersWithData(dataDir: string): string[] {
 }
 
 /**
+ * The plan.json at `file` when etcd-lab wrote it (version 1, members with plain names: nothing in it can name a path
+ * outside the dir), else null: absent, unreadable, or someone else's.
+ */
+export function readLabPlan(file: string): ClusterPlan | null {
+  let p: ClusterPlan | null;
+  try {
+    p = readJson<ClusterPlan>(file);
+  } catch {
+    return null;
+  }
+  const plainName = (m: { name?: unknown } | null): boolean => typeof m?.name === 'string' && m.name !== '' && !/[/\\]|^\.\.?$/.test(m.name);
+  return p?.version === 1 && Array.isArray(p.members) && p.members.every(plainName) ? p : null;
+}
+
+/**
  * What etcd-lab made in the dir, as its plan.json says: each planned member's data dir and log, the gRPC proxy's
  * log, the PKI of a TLS cluster, plan.json and state.json. Refused (nothing is deleted) when there is no plan.json,
  * when it is not one etcd-lab wrote, or when the data folder holds members the plan does not name. `by` says which
@@ -31,13 +46,8 @@ export function ownedFiles(dir: string, paths: StatePaths, by: '--fresh' | 'down
       hint: `delete it yourself if it is yours to throw away (rm -r ${shellQuote(withData.length > 0 ? paths.data : dir)}), or use another --dir`,
     });
   }
-  let stored: ClusterPlan | null = null;
-  try {
-    stored = readJson<ClusterPlan>(paths.plan);
-  } catch {
-    stored = null;
-  }
-  if (!stored || stored.version !== 1 || !Array.isArray(stored.members) || stored.members.some((m) => typeof m?.name !== 'string' || m.name === '' || /[/\\]|^\.\.?$/.test(m.name))) {
+  const stored = readLabPlan(paths.plan);
+  if (!stored) {
     throw new LabError('DIR_MISMATCH', `${paths.plan} is not a plan etcd-lab wrote, so ${by} deletes nothing in ${dir}`, {
       hint: 'use another --dir, or remove that file yourself if it is yours to throw away',
     });
