@@ -43,11 +43,12 @@ export const EARLY_REST_WAIT_MS = 100;
 const LOG_POLL_MS = 5;
 
 /**
- * Takes the lock, reaps and spawns the anchor. Null when this start does not begin with an anchor, or when any step
+ * Takes the lock, reaps and spawns the anchor, and the others when the anchor is past its bootstrap check within
+ * `restWaitMs`. Null when this start does not begin with an anchor, or when any step
  * fails: then what it spawned is killed, the lock is released, and the supervisor's own open and start meet the
  * failure and report it.
  */
-export async function startEarly(r: EarlyRequest): Promise<EarlyStart | null> {
+export async function startEarly(r: EarlyRequest, restWaitMs = EARLY_REST_WAIT_MS): Promise<EarlyStart | null> {
   if (r.plan.chaos || r.parallel || r.plan.members.length === 0) return null;
   let lock: DirLock;
   try {
@@ -73,7 +74,7 @@ export async function startEarly(r: EarlyRequest): Promise<EarlyStart | null> {
     // lone one) leaves them to the cluster, which also polls the anchor's peer port.
     const others = r.plan.members.filter((mp) => mp !== anchor);
     if (others.length > 0 && logsItsStart(anchor.args)) {
-      if (await untilPastBootstrapCheck(members[0]!.held, memberLogFile(paths.stateDir, anchor.name), EARLY_REST_WAIT_MS)) others.forEach(spawn);
+      if (await untilPastBootstrapCheck(members[0]!.held, memberLogFile(paths.stateDir, anchor.name), restWaitMs)) others.forEach(spawn);
     }
     return { lock, reaped, members };
   } catch {

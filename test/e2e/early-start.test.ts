@@ -48,7 +48,8 @@ function options(dir: string, plan: ClusterPlan) {
 describe('the supervisor first stage', () => {
   test('spawns the anchor, then the others once it is past its bootstrap check; the supervisor adopts the same processes', async () => {
     const { dir, plan } = freshPlan(3);
-    const early = await startEarly({ dir, plan, etcdPath: ETCD_PATH, parallel: false });
+    // A wait no loaded machine reaches: which members this stage spawns must not depend on the machine's pace.
+    const early = await startEarly({ dir, plan, etcdPath: ETCD_PATH, parallel: false }, 20_000);
     assert.ok(early, 'the first stage started nothing');
     // m1's peer URL sorts first: it is the anchor (start-order.ts).
     assert.deepEqual(early.members.map((m) => m.name), ['m1', 'm2', 'm3']);
@@ -69,6 +70,26 @@ describe('the supervisor first stage', () => {
     }
     assert.deepEqual(await waitNoProcesses(dir), []);
     assert.equal(existsSync(statePaths(dir).lock), false, 'the lock outlived the supervisor');
+  });
+
+  test('an anchor that does not log its start (--log-level warn) is spawned alone; the supervisor spawns the others', async () => {
+    const { dir, plan } = freshPlan(3, { memberExtraArgs: { m1: ['--log-level', 'warn'] } });
+    const early = await startEarly({ dir, plan, etcdPath: ETCD_PATH, parallel: false }, 20_000);
+    assert.ok(early);
+    assert.deepEqual(early.members.map((m) => m.name), ['m1']);
+    const anchorPid = early.members[0]!.held.child.pid;
+    const sup = await Supervisor.open(options(dir, plan), early);
+    try {
+      const ready = await sup.start();
+      assert.ok(['m1', 'm2', 'm3'].includes(ready.leader));
+      const pids = sup.cluster.members().map((m) => m.pid);
+      assert.equal(pids[0], anchorPid, 'the anchor was not adopted');
+      assert.ok(pids.every((p) => typeof p === 'number'), `members without a process: ${pids.join(', ')}`);
+      assert.equal(processesMentioning(join(dir, 'data')).length, 3);
+    } finally {
+      await sup.shutdown(3000);
+    }
+    assert.deepEqual(await waitNoProcesses(dir), []);
   });
 
   test('an anchor that fails at once is reported by the start like any member (exit code and its lines), nothing left', async () => {
