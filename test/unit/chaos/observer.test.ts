@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { ElectionObserver } from '../../../src/chaos/observer.js';
 import type { Lab } from '../../../src/chaos/lab.js';
 import type { EtcdClient, EtcdStatus } from '../../../src/etcd/client.js';
+import { until } from '../../helpers/until.js';
 
 const NAMES = ['m1', 'm2', 'm3', 'm4', 'm5'];
 const idOf = (name: string): string => `a${name.slice(1)}`;
@@ -46,7 +47,8 @@ test('a new leader whose followers still show the term of their last applied ent
     const at = new Date();
     log('m3', `${idOf('m3')} became leader at term 3`, at);
     view.leader = 'm3'; // still at applied term 2
-    await new Promise((r) => setTimeout(r, 1200));
+    // Waited for, not slept: the observer's polls and its real-time limits run late on a loaded machine.
+    await until('m3 followed', async () => (obs.leader()?.name === 'm3' ? true : undefined), 10_000, 10);
     assert.deepEqual(obs.leader() && { name: obs.leader()!.name, term: obs.leader()!.term }, { name: 'm3', term: 3 });
     const leaders = obs.entries.filter((e) => e.kind.startsWith('leader-')).map((e) => `${e.kind} ${e.member}@${e.term}${e.reason ? ` (${e.reason})` : ''}`);
     assert.deepEqual(leaders, ['leader-elected m1@2', 'leader-lost m1@2 (replaced by m3 at term 3)', 'leader-elected m3@3']);
@@ -66,7 +68,7 @@ test('a leader no majority names any more is lost by polling alone (no log line 
   try {
     assert.ok(await obs.waitLeader({ withinMs: 2000 }));
     view.leader = 'm4'; // a leader the log never announced; polling sees it at the applied term 2 only
-    await new Promise((r) => setTimeout(r, 1000));
+    await until('m4 followed', async () => (obs.leader()?.name === 'm4' ? true : undefined), 10_000, 10);
     const leaders = obs.entries.filter((e) => e.kind.startsWith('leader-')).map((e) => `${e.kind} ${e.member}@${e.term}${e.reason ? ` (${e.reason})` : ''}`);
     assert.equal(leaders[1], 'leader-lost m1@2 (no majority follows it)');
     assert.equal(leaders[2], 'leader-elected m4@2');
@@ -84,12 +86,11 @@ test('an election a late log line dates before the loss polling saw stays after 
     assert.ok(await obs.waitLeader({ withinMs: 2000 }));
     const before = new Date();
     view.leader = null; // nobody names a leader: polling alone takes m1 as lost (not sure of it)
-    await new Promise((r) => setTimeout(r, 700));
-    assert.equal(obs.leader(), null, 'lost by polling');
+    await until('m1 lost by polling', async () => (obs.leader() === null ? true : undefined), 10_000, 10);
     log('m2', `${idOf('m2')} became leader at term 3`, before); // read only now, dated before that loss
     view.leader = 'm2';
     view.term = 3;
-    await new Promise((r) => setTimeout(r, 100));
+    await until('m2 followed', async () => (obs.leader()?.name === 'm2' ? true : undefined), 10_000, 10);
     const ts = obs.entries.map((e) => e.t);
     assert.deepEqual(ts, [...ts].sort((a, b) => a - b), `entries in time order: ${JSON.stringify(obs.entries)}`);
     const s = obs.summary();

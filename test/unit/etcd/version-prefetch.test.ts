@@ -7,6 +7,7 @@ import { readEtcdVersion, scrubEtcdEnv } from '../../../src/etcd/binary.js';
 import { prefetchVersion } from '../../../src/etcd/run-capture.js';
 import { VERSION_CACHE_FILE, versionCacheKey } from '../../../src/etcd/version-cache.js';
 import { earlyEtcdPath } from '../../../src/cli/up-scan.js';
+import { until } from '../../helpers/until.js';
 
 /** A stand-in etcd that counts its runs. */
 function fakeEtcd(dir: string, version: string): { path: string; runs: () => number } {
@@ -42,7 +43,8 @@ test('a prefetched `etcd --version` is what the later read of the same binary us
       const b = fakeEtcd(dir, '3.5.30');
       prefetchVersion(b.path, scrubEtcdEnv(process.env), 5000);
       assert.equal((await readEtcdVersion(b.path, { env: { ...process.env } })).text, '3.5.30');
-      await new Promise((r) => setTimeout(r, 200));
+      // The prefetch runs on in the background; both runs are counted once it has (bounded: a slow machine).
+      await until('the prefetch and the read each ran b', async () => (b.runs() >= 2 ? true : undefined), 10_000, 20);
       assert.equal(b.runs(), 2);
     });
   } finally {
