@@ -83,7 +83,7 @@ export function checkHistory<S, I, O>(ops: readonly Operation<I, O>[], model: Mo
     }
     checked++;
     if (r.outcome === 'not-linearizable') {
-      const small = opts.minimize === false ? { ops: part, complete: false } : shrink(model, part, limits);
+      const small = opts.minimize === false ? { ops: part, complete: false } : shrink(model, part, limits, r.reach);
       // present the operations as recorded (the shrinker may have worked on a prefix)
       const byId = new Map(part.map((o) => [o.id, o]));
       const shown = small.ops.map((o) => byId.get(o.id) ?? o).sort((a, b) => a.invoke - b.invoke);

@@ -6,7 +6,8 @@
  * - ok: it took effect (or read) exactly once, somewhere between `invoke` and `return`; `output` says what came back.
  * - fail: it certainly did not take effect (e.g. the connection was refused before the request was sent).
  * - unknown: timed out or the connection was lost: it may or may not have taken effect, at any time after
- *   `invoke` (no `return`, no `output`).
+ *   `invoke` (no `return`, no `output`; the checker's shrinker gives one an `output` when it cuts a history while
+ *   the operation ran: if it took effect, it returned that).
  */
 export type Outcome = 'ok' | 'fail' | 'unknown';
 

@@ -32,6 +32,12 @@ export interface SearchResult {
   outcome: SearchOutcome;
   /** Steps of the search (calls tried plus undos). */
   steps: number;
+  /**
+   * Not linearizable: the latest return the search got stuck at (no branch linearized that operation before it
+   * returned), as a time. Every return before it was passed in some branch, so the history up to this moment is
+   * the shortest prefix that is already not linearizable (shrink.ts cuts there).
+   */
+  reach?: number;
 }
 
 /** How often (in steps) the clock and the memory are looked at. */
@@ -91,7 +97,9 @@ export function searchPartition<S, I, O>(model: Model<S, I, O>, ops: readonly Op
   next[last] = -1;
 
   const inputs = ops.map((o) => o.input);
-  const outputs = ops.map((o) => (o.outcome === 'ok' ? o.output : undefined));
+  // An unknown operation has no output, except in a prefix the shrinker cut (shrink.ts): there an operation still
+  // running at the cut may take effect, with the result it was recorded to return, or not at all.
+  const outputs = ops.map((o) => o.output);
   const zob = zobrist(n);
   const words = (n + 31) >>> 5;
   const knownMask = new Uint32Array(words);
@@ -148,6 +156,7 @@ export function searchPartition<S, I, O>(model: Model<S, I, O>, ops: readonly Op
   // complete as before; but a linearizable history is usually finished with few unknown operations placed,
   // instead of first trying each of them everywhere it could go.
   let unknownPass = false;
+  let reach = -Infinity;
 
   for (;;) {
     if ((++steps & CHECK_EVERY) === 0) {
@@ -186,13 +195,14 @@ export function searchPartition<S, I, O>(model: Model<S, I, O>, ops: readonly Op
       }
       entry = next[entry]!;
     } else {
+      if (entry !== -1 && times[entry]! > reach) reach = times[entry]!;
       if (!unknownPass) {
         // the known candidates are exhausted here: now the unknown ones, from the front
         unknownPass = true;
         entry = next[0]!;
         continue;
       }
-      if (depth === 0) return { outcome: 'not-linearizable', steps };
+      if (depth === 0) return { outcome: 'not-linearizable', steps, reach };
       depth--;
       const op = stackOp[depth]!;
       state = stackState[depth]!;

@@ -40,6 +40,17 @@ test('a lost write: an acknowledged put that a later read does not see; the viol
   assert.match(r.violation!.explanation, /c2's get of k returned "b" at 0\.030–0\.031 s, but c1's put of "b" to k \(acknowledged at 0\.012 s\) was overwritten by c3's put of "lost" to k \(acknowledged at 0\.022 s\)/);
 });
 
+test('the violation shown is one the history has: a read still running at the cut does not lose the write it saw', () => {
+  // A stale read (c3 reads "1" after "3" was acknowledged) ends at 5 ms. c4's read, running at that moment (from 3.5 ms), returns
+  // "9", which c5 writes from 6 ms on: that read is fine. Shrinking must not show it without that write ("no write
+  // of 9 had begun").
+  const ops = [put('c1', 'k', '1', 0, 1), put('c2', 'k', '3', 2, 3), get('c4', 'k', '9', 3.5, 20), get('c3', 'k', '1', 4, 5), put('c5', 'k', '9', 6, 7)];
+  const r = checkRegisterHistory(ops);
+  assert.equal(r.verdict, 'not-linearizable');
+  assert.deepEqual(ids(r.violation!.operations), ids([ops[0]!, ops[1]!, ops[3]!]), r.violation!.explanation);
+  assert.match(r.violation!.explanation, /c3's get of k returned "1"/);
+});
+
 test('a read of nothing after an acknowledged put: the violation is those two', () => {
   const ops = [put('c1', 'k', 'v', 0, 2), get('c2', 'k', null, 5, 6)];
   const r = checkRegisterHistory(ops);
