@@ -57,7 +57,8 @@ export function checkHistory<S, I, O>(ops: readonly Operation<I, O>[], model: Mo
     const key = model.partition ? model.partition(op.input) : '';
     let part = parts.get(key);
     if (!part) parts.set(key, (part = []));
-    part.push(op);
+    // An unknown operation's output means something only in the shrinker's prefixes (search.ts): a caller's is dropped.
+    part.push(op.outcome === 'unknown' && op.output !== undefined ? { ...op, output: undefined } : op);
     count++;
   }
   // Smallest first: when the budget runs out, as many partitions as possible are decided.

@@ -15,7 +15,9 @@ export interface Model<S, I, O> {
   /**
    * The state after `input` ran on `state` and returned `output`, or ILLEGAL when it could not have returned that.
    * `output` is undefined when the outcome is unknown: the operation took effect but its result was never seen
-   * (the checker also lets such an operation never take effect, so `step` need not model that case).
+   * (the checker also lets such an operation never take effect, so `step` need not model that case). In the
+   * shrinker's prefixes an operation still running at the cut is unknown with the `output` it was recorded to
+   * return: it took effect with that result, or never.
    */
   step(state: S, input: I, output: O | undefined): S | Illegal;
   /** A primitive that identifies the state (for the search's cache of visited states). */

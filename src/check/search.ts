@@ -34,8 +34,9 @@ export interface SearchResult {
   steps: number;
   /**
    * Not linearizable: the latest return the search got stuck at (no branch linearized that operation before it
-   * returned), as a time. Every return before it was passed in some branch, so the history up to this moment is
-   * the shortest prefix that is already not linearizable (shrink.ts cuts there).
+   * returned), as a time. Every return before it was passed in some branch, so the history up to this moment (as
+   * shrink.ts prefixUpTo cuts it: operations still running keep their recorded output and may take effect or not,
+   * reads still running are left out) is the shortest prefix that is already not linearizable.
    */
   reach?: number;
 }

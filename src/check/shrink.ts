@@ -10,8 +10,8 @@
 //    in halves (earliest first), in smaller chunks when none of them could go, down to one at a time, until none
 //    can. Only reads (and anything else the model's `canDrop` allows, e.g. a write whose value no
 //    remaining operation looks at) are candidates: dropping a read only removes a constraint, so whatever is left
-//    is a real violation; dropping an arbitrary write could make one up ("nobody wrote 7"). A chunk's reads go
-//    first, then each of its writes that the rest allows, one after the other, so every step is one of those.
+//    is a real violation; dropping an arbitrary write could make one up ("nobody wrote 7"). Each operation of a
+//    chunk goes only where the rest still allows it, so dropping a chunk is a chain of such single steps.
 //    One at a time from the start took the whole budget on a long history (thousands of searches of thousands
 //    of operations); in chunks, the operations long before the violation go in a few searches.
 //
@@ -43,8 +43,8 @@ export function shrink<S, I, O>(model: Model<S, I, O>, ops: readonly Operation<I
   // caller shows the operations as recorded (each is at least as constrained as here).
   const cut = reach ?? search(ops).reach;
   let set = cut === undefined ? [...ops] : prefixUpTo(model, ops, cut);
-  /** Whether `set` was seen to fail (the prefix does by the search's account; it is checked when nothing drops). */
-  let seen = cut === undefined;
+  /** Whether a search of `set` said not linearizable (the prefix is, by the search's account: checked if nothing drops). */
+  let verified = cut === undefined;
 
   // 2. drop what can be dropped: the candidates in `parts` chunks, earliest first. A chunk that goes makes the next
   // round coarser again (dropping reads frees the writes they looked at); a round where none goes, finer; one at a
@@ -52,7 +52,7 @@ export function shrink<S, I, O>(model: Model<S, I, O>, ops: readonly Operation<I
   const droppable = (op: Operation<I, O>, ops: readonly Operation<I, O>[]): boolean => (model.canDrop ? model.canDrop(op, ops) : model.isRead(op.input));
   let parts = 2;
   while (!timedOut) {
-    const candidates = set.filter((o) => droppable(o, set));
+    const candidates = set.filter((o) => droppable(o, set)).sort((a, b) => a.invoke - b.invoke);
     if (candidates.length === 0) break;
     const chunk = Math.max(1, Math.ceil(candidates.length / parts));
     let dropped = false;
@@ -60,20 +60,21 @@ export function shrink<S, I, O>(model: Model<S, I, O>, ops: readonly Operation<I
       const rest = without(model, set, new Set(candidates.slice(i, i + chunk)), droppable);
       if (rest.length < set.length && fails(rest)) {
         set = rest;
-        dropped = seen = true;
+        dropped = verified = true;
       }
     }
     if (dropped) parts = Math.max(2, parts - 1);
     else if (chunk === 1) break;
     else parts = Math.min(candidates.length, parts * 2);
   }
-  if (!seen && !fails(set)) return { ops: [...ops], complete: false };
+  if (!verified && !timedOut && search(set).outcome === 'linearizable') return { ops: [...ops], complete: false };
   return { ops: set, complete: !timedOut };
 }
 
 /**
- * `set` without the operations of `chunk` that can go, each dropped only where the rest allows it: its reads first,
- * then in passes until none more goes (a write can go once the reads and failed cas that looked at it have).
+ * `set` without the operations of `chunk`, each dropped only where the rest allows it: the reads first, then the
+ * others in passes. With the models here every candidate still can go (dropping only makes more droppable), so this
+ * is `set` minus `chunk`; the passes are for a model whose `canDrop` is not like that.
  */
 function without<S, I, O>(
   model: Model<S, I, O>,
