@@ -22,8 +22,8 @@ import {
   tempDir,
   upArgs,
   upDetached,
-  waitFor,
 } from '../helpers/lab-cli.js';
+import { waitFor } from '../helpers/until.js';
 
 const base = tempDir('etcd-lab-cli-stop');
 const port = await claimPorts();

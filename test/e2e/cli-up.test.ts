@@ -18,9 +18,9 @@ import {
   supervisorPid,
   tempDir,
   upDetached,
-  waitFor,
   type StatusJson,
 } from '../helpers/lab-cli.js';
+import { waitFor } from '../helpers/until.js';
 
 const base = tempDir('etcd-lab-cli-up');
 const port = await claimPorts();

@@ -11,6 +11,7 @@ import { Cluster, type MemberExitEvent } from '../../src/supervisor/cluster.js';
 import { claimPorts } from '../helpers/ports.js';
 import { killMentioning, processesMentioning, waitNoProcesses } from '../helpers/procs.js';
 import { ETCD_PATH, ETCD_VERSION } from '../helpers/etcd-under-test.js';
+import { waitFor } from '../helpers/until.js';
 
 const ETCD = ETCD_PATH;
 const tmp = mkdtempSync(join(tmpdir(), 'etcd-lab-cluster-'));
@@ -42,16 +43,6 @@ function newCluster(baseDir: string, plan: ClusterPlan, restart: 'on-failure' | 
   const c = new Cluster({ plan, etcdPath: ETCD, baseDir, restart, ...more });
   clusters.push(c);
   return c;
-}
-
-async function waitFor<T>(probe: () => T | Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 function stateOf(c: Cluster, name: string): string | undefined {

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { claimPorts } from '../helpers/ports.js';
-import { etcdctl, inTemp, killIn, lab, show, statusJson, tempDir, upArgs, upDetached, waitFor, type CliResult } from '../helpers/lab-cli.js';
+import { etcdctl, inTemp, killIn, lab, show, statusJson, tempDir, upArgs, upDetached, type CliResult } from '../helpers/lab-cli.js';
+import { waitFor } from '../helpers/until.js';
 import { EtcdClient } from '../../src/etcd/client.js';
 import type { MemberChange } from '../../src/supervisor/membership.js';
 

@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { ManagedProcess, killAllGroupsSync, type ExitInfo, type OutputStream } from '../../src/supervisor/process.js';
 import { pidAlive } from '../../src/supervisor/proc-info.js';
 import { killMentioning, processesMentioning, waitNoProcesses } from '../helpers/procs.js';
+import { untilTrue } from '../helpers/until.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'etcd-lab-process-'));
 /** A file whose path appears on the command line of every process a test starts, so survivors can be found. */
@@ -26,14 +27,6 @@ function shell(name: string, script: string, logFile?: string): ManagedProcess {
   return new ManagedProcess({ name, command: { shell: script }, cwd: tmp, env: env(), ...(logFile ? { logFile } : {}) });
 }
 
-async function waitFor(cond: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 function stateOf(pid: number): string | null {
   try {
     return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '')[0] ?? null;
@@ -47,7 +40,7 @@ describe('ManagedProcess', () => {
     const p = shell('tail', `tail -f ${marker} & wait`);
     p.start();
     // sh (its -c string names the marker) and tail.
-    await waitFor(() => processesMentioning(marker).length >= 2, 'sh and its tail child');
+    await untilTrue(() => processesMentioning(marker).length >= 2, 'sh and its tail child');
     assert.equal(p.state, 'starting');
     const exited = once(p, 'exit') as Promise<[ExitInfo]>;
     await p.stop(2000);
@@ -61,7 +54,7 @@ describe('ManagedProcess', () => {
   test('a group that ignores SIGTERM is SIGKILLed after the grace', async () => {
     const p = shell('stubborn', `trap '' TERM; tail -f ${marker} & wait; wait`);
     p.start();
-    await waitFor(() => processesMentioning(marker).length >= 2, 'sh and its tail child');
+    await untilTrue(() => processesMentioning(marker).length >= 2, 'sh and its tail child');
     const t0 = Date.now();
     await p.stop(200);
     const took = Date.now() - t0;
@@ -74,7 +67,7 @@ describe('ManagedProcess', () => {
   test('a second stop(0) cuts the grace short', async () => {
     const p = shell('stubborn2', `trap '' TERM; tail -f ${marker} & wait; wait`);
     p.start();
-    await waitFor(() => processesMentioning(marker).length >= 2, 'sh and its tail child');
+    await untilTrue(() => processesMentioning(marker).length >= 2, 'sh and its tail child');
     const t0 = Date.now();
     const slow = p.stop(10_000);
     await new Promise((r) => setTimeout(r, 50));
@@ -127,14 +120,14 @@ describe('ManagedProcess', () => {
     const p = shell('pausable', `tail -f ${marker} & wait`);
     p.start();
     p.markRunning();
-    await waitFor(() => processesMentioning(marker).length >= 2, 'sh and its tail child');
+    await untilTrue(() => processesMentioning(marker).length >= 2, 'sh and its tail child');
     const pids = processesMentioning(marker).map((x) => x.pid);
     assert.equal(p.pause(), true);
     assert.equal(p.state, 'paused');
-    await waitFor(() => pids.every((pid) => stateOf(pid) === 'T'), 'every process of the group stopped (T)');
+    await untilTrue(() => pids.every((pid) => stateOf(pid) === 'T'), 'every process of the group stopped (T)');
     assert.equal(p.resume(), true);
     assert.equal(p.state, 'running');
-    await waitFor(() => pids.every((pid) => stateOf(pid) !== 'T'), 'every process of the group running again');
+    await untilTrue(() => pids.every((pid) => stateOf(pid) !== 'T'), 'every process of the group running again');
     p.pause();
     const t0 = Date.now();
     await p.stop(3000);
@@ -169,7 +162,7 @@ describe('ManagedProcess', () => {
     const b = shell('b', `tail -f ${marker} & wait`);
     a.start();
     b.start();
-    await waitFor(() => processesMentioning(marker).length >= 4, 'two groups of two');
+    await untilTrue(() => processesMentioning(marker).length >= 4, 'two groups of two');
     const leaders = [a.pid!, b.pid!];
     const exits = Promise.all([once(a, 'exit'), once(b, 'exit')]);
     killAllGroupsSync();

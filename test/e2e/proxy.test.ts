@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { claimPorts } from '../helpers/ports.js';
 import { killMentioning, waitNoProcesses } from '../helpers/procs.js';
+import { until } from '../helpers/until.js';
 import { EtcdClient, type EtcdStatus } from '../../src/etcd/client.js';
 import { startPeerProxy, type PeerProxy, type PeerProxyEvent } from '../../src/chaos/proxy.js';
 import { cut, describe as describeLinks, emptyLinks, heal, isolate, link, type LinkTable } from '../../src/chaos/links.js';
@@ -30,7 +31,6 @@ interface Member {
   id?: string;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -46,16 +46,6 @@ async function freePorts(base: number, count: number): Promise<number[]> {
   for (let p = base; p < base + 100 && out.length < count; p++) if (await portFree(p)) out.push(p);
   if (out.length < count) throw new Error(`only ${out.length} free ports in ${base}..${base + 99}`);
   return out;
-}
-
-async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(20);
-  }
 }
 
 describe(`partitions through per-member proxies on real etcd ${ETCD_VERSION.text}`, { timeout: 60_000 }, () => {
@@ -148,18 +138,18 @@ describe(`partitions through per-member proxies on real etcd ${ETCD_VERSION.text
         m.log.push(...s.split('\n').filter(Boolean));
         if (m.log.length > 400) m.log.splice(0, m.log.length - 400);
       });
-      await waitFor(`${m.name} to answer on its peer port`, 5000, async () => {
+      await until(`${m.name} to answer on its peer port`, async () => {
         if (proc.exitCode !== null) throw new Error(`${m.name} exited with ${proc.exitCode}${logTail(m)}`);
         return (await EtcdClient.peerVersion(`http://127.0.0.1:${m.peerPort}`, 300)) ?? undefined;
-      });
+      }, 5000);
     }
     const t0 = Date.now();
-    await waitFor('a leader all three agree on', 10_000, async () => {
+    await until('a leader all three agree on', async () => {
       const st = await Promise.all(members.map(status));
       if (st.some((s) => s === null)) return undefined;
       st.forEach((s, i) => (members[i].id = s!.memberId));
       return agreedLeader(members);
-    });
+    }, 10_000);
     console.log(`# cluster of 3 through proxies has a leader ${Date.now() - t0} ms after the last member started`);
   });
 
@@ -189,7 +179,7 @@ describe(`partitions through per-member proxies on real etcd ${ETCD_VERSION.text
   // Each test starts from healed links and one leader all three agree on, whatever the test before it left.
   beforeEach(async () => {
     setLinks(heal(links));
-    await waitFor('all three to agree on a leader', 10_000, () => agreedLeader(members));
+    await until('all three to agree on a leader', () => agreedLeader(members), 10_000);
   });
 
   it('routes every member’s peer traffic through its own proxy', () => {
@@ -206,15 +196,15 @@ describe(`partitions through per-member proxies on real etcd ${ETCD_VERSION.text
 
   it('isolating the leader: the other two elect a new leader, the old one cannot commit; after the heal it catches up', async () => {
     // The start may still be settling (these members run without pre-vote): wait, bounded, for one agreed leader.
-    const oldLeader = await waitFor('an agreed leader before the fault', 5000, () => agreedLeader(members));
+    const oldLeader = await until('an agreed leader before the fault', () => agreedLeader(members), 5000);
     await oldLeader.client.put('before', 'v0', { timeoutMs: 2000 });
     const rest = members.filter((m) => m !== oldLeader);
     const t0 = performance.now();
     setLinks(isolate(links, oldLeader.name));
-    const newLeader = await waitFor('a new leader among the other two', 5000, async () => {
+    const newLeader = await until('a new leader among the other two', async () => {
       const l = await agreedLeader(rest);
       return l && l !== oldLeader ? l : undefined;
-    });
+    }, 5000);
     const electedMs = Math.round(performance.now() - t0);
     console.log(`# isolated leader ${oldLeader.name}: ${newLeader.name} elected by the majority in ${electedMs} ms`);
     console.log(`# links: ${describeLinks(links).join(', ')}`);
@@ -234,12 +224,12 @@ describe(`partitions through per-member proxies on real etcd ${ETCD_VERSION.text
     // Heal: all three agree on a leader again and the old leader reads the majority's write.
     setLinks(heal(links));
     const t1 = performance.now();
-    await waitFor('all three to agree on a leader after heal', 10_000, () => agreedLeader(members));
+    await until('all three to agree on a leader after heal', () => agreedLeader(members), 10_000);
     console.log(`# after heal all three agree on a leader in ${Math.round(performance.now() - t1)} ms`);
-    await waitFor(`${oldLeader.name} to catch up`, 5000, async () => {
+    await until(`${oldLeader.name} to catch up`, async () => {
       const r = await oldLeader.client.get('iso', { serializable: true, timeoutMs: 300 }).catch(() => null);
       return r?.value === 'majority' ? true : undefined;
-    });
+    }, 5000);
   });
 
   // A one-way cut stops what the leader sends to the follower and nothing else
@@ -249,48 +239,48 @@ describe(`partitions through per-member proxies on real etcd ${ETCD_VERSION.text
   // without any leader is raft's business, not the cut's: another member may win an election meanwhile (the cut makes
   // that likelier), and the follower then follows it, or leads.
   it('a one-way cut leader -> follower: that follower stops hearing the leader while the others carry on', async () => {
-    const leader = await waitFor('a stable leader', 5000, () => agreedLeader(members));
+    const leader = await until('a stable leader', () => agreedLeader(members), 5000);
     const [victim, other] = members.filter((m) => m !== leader);
     setLinks(cut(links, leader.name, victim.name));
     console.log(`# links: ${describeLinks(links).join(', ')}`);
     // 10 answers in a row that do not name the leader (well over 10 election timeouts); a message the leader sent just
     // before the cut may still arrive, so naming it starts the count again.
     let streak = 0;
-    await waitFor(`${victim.name} to stop naming ${leader.name} its leader`, 5000, async () => {
+    await until(`${victim.name} to stop naming ${leader.name} its leader`, async () => {
       const s = await status(victim);
       if (s !== null) streak = s.leader === leader.id ? 0 : streak + 1;
       return streak >= 10 ? true : undefined;
-    });
+    }, 5000);
     // From here to the heal the victim never names the leader (10 more answers, each checked) while a write through
     // the other follower, which hears every member, commits and reaches it.
     const named = new Set<string>();
     let answers = 0;
-    const watching = waitFor(`10 more answers from ${victim.name}`, 5000, async () => {
+    const watching = until(`10 more answers from ${victim.name}`, async () => {
       const s = await status(victim);
       if (s === null) return undefined;
       assert.notEqual(s.leader, leader.id, `${victim.name} named ${leader.name} its leader again: a message crossed the cut ${JSON.stringify(s)}`);
       named.add(s.leader === null ? 'none' : (byId(s.leader)?.name ?? s.leader));
       return ++answers >= 10 ? true : undefined;
-    });
+    }, 5000);
     const writing = (async () => {
       await other.client.put('oneway', 'v1', { timeoutMs: 2000 });
-      await waitFor(`${other.name} to have the write`, 2000, async () => {
+      await until(`${other.name} to have the write`, async () => {
         const r = await other.client.get('oneway', { serializable: true, timeoutMs: 300 }).catch(() => null);
         return r?.value === 'v1' ? true : undefined;
-      });
+      }, 2000);
     })();
     await Promise.all([watching, writing]);
     console.log(`# under the cut ${victim.name} named as its leader: ${[...named].join(', ')}`);
 
     setLinks(heal(links));
     const t0 = performance.now();
-    await waitFor('all three to agree on a leader after heal', 10_000, () => agreedLeader(members));
+    await until('all three to agree on a leader after heal', () => agreedLeader(members), 10_000);
     console.log(`# after healing the one-way cut all three agree on a leader in ${Math.round(performance.now() - t0)} ms`);
     for (const m of members) {
-      await waitFor(`${m.name} to have the write made under the cut`, 5000, async () => {
+      await until(`${m.name} to have the write made under the cut`, async () => {
         const r = await m.client.get('oneway', { serializable: true, timeoutMs: 300 }).catch(() => null);
         return r?.value === 'v1' ? true : undefined;
-      });
+      }, 5000);
     }
   });
 });

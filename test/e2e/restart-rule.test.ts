@@ -12,6 +12,7 @@ import { ProcfileRunner, type EntryRestartEvent } from '../../src/supervisor/pro
 import { ETCD_PATH, ETCD_VERSION } from '../helpers/etcd-under-test.js';
 import { claimPorts } from '../helpers/ports.js';
 import { killMentioning, waitNoProcesses } from '../helpers/procs.js';
+import { untilTrue } from '../helpers/until.js';
 
 /** How the process ends on its own, and whether on-failure must restart it. */
 const CASES = [
@@ -42,14 +43,6 @@ function childrenOf(pid: number): number[] {
   return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
 }
 
-async function until(ok: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 describe('on-failure: one rule for both runners', () => {
   CASES.forEach(({ code, restarted }, i) => {
     test(`cluster (up): a member that exits ${code} on its own is ${restarted ? '' : 'not '}restarted`, { timeout: 30_000 }, async () => {
@@ -67,7 +60,7 @@ describe('on-failure: one rule for both runners', () => {
         assert.equal((await exited).code, code);
         await new Promise((r) => setTimeout(r, SETTLE_MS));
         assert.equal(restarts.length, restarted ? 1 : 0, `restarts scheduled: ${JSON.stringify(restarts)}`);
-        if (restarted) await until(() => c.members()[0]!.state === 'running' && c.members()[0]!.pid !== sh, 'the member back up');
+        if (restarted) await untilTrue(() => c.members()[0]!.state === 'running' && c.members()[0]!.pid !== sh, 'the member back up');
         else assert.equal(c.members()[0]!.state, 'exited');
       } finally {
         await c.stop(0);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { LabError } from '../../src/errors.js';
 import { acquireLock, liveSupervisor, statePaths } from '../../src/supervisor/state-dir.js';
 import { processStartToken } from '../../src/supervisor/proc-info.js';
+import { untilTrue } from '../helpers/until.js';
 
 const base = mkdtempSync(join(tmpdir(), 'etcd-lab-state-'));
 const children: ChildProcess[] = [];
@@ -22,18 +23,6 @@ function deadPid(): number {
   const r = spawnSync('true');
   assert.ok(r.pid);
   return r.pid;
-}
-
-function waitFor(check: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      if (check()) resolve();
-      else if (Date.now() > deadline) reject(new Error('timed out'));
-      else setTimeout(tick, 20);
-    };
-    tick();
-  });
 }
 
 test('a held lock refuses with DIR_IN_USE naming the pid; release frees it', () => {
@@ -80,7 +69,7 @@ test('a lock of a dead pid is taken over', () => {
 test('a lock whose live pid is another program is taken over (plain pid or a different start token)', async () => {
   const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
   children.push(sleeper);
-  await waitFor(() => processStartToken(sleeper.pid!) !== null);
+  await untilTrue(() => processStartToken(sleeper.pid!) !== null, 'the sleeper to have a start token');
   const dir = freshDir();
   acquireLock(dir).release();
   const lockFile = statePaths(dir).lock;
@@ -98,7 +87,7 @@ test('a lock whose live pid is another program is taken over (plain pid or a dif
   assert.equal(liveSupervisor(dir)?.pid, sleeper.pid);
   assert.throws(() => acquireLock(dir), { code: 'DIR_IN_USE' });
   sleeper.kill('SIGKILL');
-  await waitFor(() => liveSupervisor(dir) === null);
+  await untilTrue(() => liveSupervisor(dir) === null, 'no live supervisor');
   acquireLock(dir).release();
 });
 
@@ -114,12 +103,12 @@ test('a lock held by another process is refused until that process dies', async 
   children.push(child);
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  await waitFor(() => out.includes('locked'), 15_000);
+  await untilTrue(() => out.includes('locked'), 'the holder to say locked', 15_000);
 
   assert.equal(liveSupervisor(dir)?.pid, child.pid);
   assert.throws(() => acquireLock(dir), (e: unknown) => e instanceof LabError && e.code === 'DIR_IN_USE' && e.message.includes(`pid ${child.pid} `));
   child.kill('SIGKILL');
-  await waitFor(() => liveSupervisor(dir) === null);
+  await untilTrue(() => liveSupervisor(dir) === null, 'no live supervisor');
   const lock = acquireLock(dir);
   assert.equal(liveSupervisor(dir)?.pid, process.pid);
   lock.release();
@@ -164,7 +153,7 @@ test('processes racing for a stale lock: exactly one wins', async () => {
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     return { child, answer: () => out.trim() };
   });
-  await waitFor(() => racers.every((r) => r.answer() !== ''), 30_000);
+  await untilTrue(() => racers.every((r) => r.answer() !== ''), 'every racer to answer', 30_000);
   const outs = racers.map((r) => r.answer());
   for (const r of racers) r.child.stdin!.end();
   assert.equal(outs.filter((o) => o === 'won').length, 1, outs.join(','));

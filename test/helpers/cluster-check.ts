@@ -1,5 +1,6 @@
 // Asks each member, through etcd's JSON gateway, whether the cluster is healthy and who leads.
 import { EtcdClient } from '../../src/etcd/client.js';
+import { waitFor } from './until.js';
 
 export interface ClusterView {
   healthy: boolean[];
@@ -24,15 +25,10 @@ export async function viewCluster(clientURLs: string[], timeoutMs = 1000): Promi
 
 /** Waits (bounded) until every member is healthy and all agree on one leader that is one of them. */
 export async function waitForAgreedLeader(clientURLs: string[], timeoutMs = 20000): Promise<{ leaderId: string; view: ClusterView }> {
-  const deadline = Date.now() + timeoutMs;
-  let last: ClusterView | undefined;
-  while (Date.now() < deadline) {
-    last = await viewCluster(clientURLs);
-    const l = last.leaders[0];
-    if (last.healthy.every(Boolean) && l && last.leaders.every((x) => x === l) && last.memberIds.includes(l)) {
-      return { leaderId: l, view: last };
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`cluster did not agree on a leader within ${timeoutMs} ms: ${JSON.stringify(last)}`);
+  const agreed = (v: ClusterView): boolean => {
+    const l = v.leaders[0];
+    return v.healthy.every(Boolean) && l !== undefined && l !== null && v.leaders.every((x) => x === l) && v.memberIds.includes(l);
+  };
+  const view = await waitFor(() => viewCluster(clientURLs), agreed, 'every member healthy and agreeing on one leader', timeoutMs);
+  return { leaderId: view.leaders[0]!, view };
 }

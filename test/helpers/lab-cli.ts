@@ -66,24 +66,6 @@ export function alive(pid: number): boolean {
   }
 }
 
-/** Polls `get` until `ok` holds (bounded); returns the last value. */
-export async function waitFor<T>(get: () => T | Promise<T>, ok: (v: T) => boolean, what: string, timeoutMs = 10_000, everyMs = 50): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T | undefined;
-  let error: unknown;
-  while (Date.now() < deadline) {
-    try {
-      last = await get();
-      error = undefined;
-      if (ok(last)) return last;
-    } catch (e) {
-      error = e;
-    }
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(last)}${error ? `; error: ${String(error)}` : ''}`);
-}
-
 /** Processes that mention `dir` on their command line or run with a working directory inside it. */
 export function processesIn(dir: string): { pid: number; cmd: string }[] {
   const out: { pid: number; cmd: string }[] = [];
