@@ -151,6 +151,9 @@ function injectText(f: PlannedFault, members: string[], rest: string[], leader: 
 }
 
 /** After a SIGTERM of the leader: whether a new leader was seen before the old one had exited (a transfer). */
+/** How long a SIGTERM's note waits for the observer to see the leader that took over (its polls and log reads lag). */
+const TRANSFER_SEEN_WAIT_MS = 2000;
+
 function transferNote(obs: ElectionObserver, f: PlannedFault, old: string, sentAt: number, exitedAt: number): string {
   const next = obs.entries.find((e) => e.kind === 'leader-elected' && e.t >= sentAt && e.member !== old);
   if (next === undefined) return `#${f.n} ${old} exited ${exitedAt - sentAt} ms after SIGTERM; no new leader seen yet`;
@@ -165,6 +168,7 @@ async function inject(lab: Lab, obs: ElectionObserver, f: PlannedFault, members:
   // A SIGTERM does not take the leader away at once (it hands over first), so it is not told as a kill.
   const action = f.kind === 'term-leader' ? 'sigterm' : f.kind;
   let afterwards: string | null = null;
+  let handedOver = null as { sentAt: number; exitedAt: number } | null;
   await act(obs, { action, members, ...(f.kind === 'partition' ? { groups } : {}) }, `#${f.n} ${injectText(f, members, rest, leader)}`, async () => {
     switch (f.kind) {
       case 'kill':
@@ -189,7 +193,7 @@ async function inject(lab: Lab, obs: ElectionObserver, f: PlannedFault, members:
         const sentAt = obs.now();
         const r = await lab.kill(members[0]!, { signal: 'SIGTERM' });
         const exitedAt = Math.max(sentAt, Date.parse(r.at) - (Date.now() - obs.now()));
-        if (members[0] === leader) afterwards = transferNote(obs, f, members[0]!, sentAt, exitedAt);
+        if (members[0] === leader) handedOver = { sentAt, exitedAt };
         break;
       }
       case 'replace': {
@@ -199,6 +203,12 @@ async function inject(lab: Lab, obs: ElectionObserver, f: PlannedFault, members:
       }
     }
   });
+  if (handedOver !== null) {
+    // The observer hears of the new leader a poll or a log read after etcd elects it: give it that time (outside the
+    // fault's own span).
+    await obs.waitLeader({ not: members, withinMs: TRANSFER_SEEN_WAIT_MS });
+    afterwards = transferNote(obs, f, members[0]!, handedOver.sentAt, handedOver.exitedAt);
+  }
   if (afterwards !== null) obs.record({ kind: 'note', text: afterwards });
 }
 
