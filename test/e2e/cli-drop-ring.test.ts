@@ -76,7 +76,8 @@ test('drop the leader 100%: like isolating it, the others elect a new leader; it
     return s.leader && s.leader !== old ? s.leader : undefined;
   });
   assert.notEqual(next, old);
-  assert.equal(await put(next, 'drop/majority'), true, 'the majority still writes');
+  // The majority still writes (a write that meets one more election fails; the next one commits).
+  await until('a write on the majority to commit', async () => ((await put(next, 'drop/majority', 2000)) ? true : undefined), 10_000);
   assert.equal(await put(old, 'drop/minority', 1000), false, 'the member whose every message is dropped cannot write');
   const afterwards = await links();
   let dropped = 0;

@@ -7,6 +7,7 @@ import { after, test } from 'node:test';
 import { runCli } from '../helpers/cli.js';
 import { tempDir } from '../helpers/lab-cli.js';
 import { claimPorts } from '../helpers/ports.js';
+import { untilTrue } from '../helpers/until.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 const tmp = tempDir('cli-entry');
@@ -52,9 +53,7 @@ test('up -d that fails while planning leaves no background supervisor and no sta
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /already in use on 127\.0\.0\.1: m1 peer port/);
     assert.ok(!existsSync(dir), `${dir} was left behind`);
-    const deadline = Date.now() + 2000;
-    while (runningIn(cwd).length > 0 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
-    assert.deepEqual(runningIn(cwd), [], 'a background supervisor outlived the failed up -d');
+    await untilTrue(() => runningIn(cwd).length === 0, 'no background supervisor after the failed up -d');
   } finally {
     blocker.close();
     for (const pid of runningIn(cwd)) process.kill(pid, 'SIGKILL');

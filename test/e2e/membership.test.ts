@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { claimPorts } from '../helpers/ports.js';
-import { etcdctl, inTemp, killIn, lab, show, statusJson, tempDir, upArgs, upDetached, type CliResult } from '../helpers/lab-cli.js';
+import { etcdctl, inTemp, killIn, lab, settledStatus, show, statusJson, tempDir, upArgs, upDetached, type CliResult } from '../helpers/lab-cli.js';
 import { waitFor } from '../helpers/until.js';
 import { EtcdClient } from '../../src/etcd/client.js';
 import type { MemberChange } from '../../src/supervisor/membership.js';
@@ -133,7 +133,8 @@ describe('membership', { concurrency: 3 }, () => {
         await upDetached(tmp, dir, port + 30);
         const added = await change(tmp, dir, ['add', '--learner']);
         assert.deepEqual([added.member, added.isLearner, added.members, added.voters, added.quorum], ['m4', true, 4, 3, 2]);
-        let status = await statusJson(tmp, dir);
+        // Learners are known from the member list, which one slow reading may miss.
+        let status = await settledStatus(tmp, dir, (x) => x.members.some((m) => m.isLearner));
         assert.deepEqual(status.members.map((m) => m.isLearner), [false, false, false, true]);
         const table = await ok(tmp, ['status', '--dir', dir]);
         assert.match(table.stdout, /^m4 .* learner /m);
@@ -161,7 +162,7 @@ describe('membership', { concurrency: 3 }, () => {
         assert.match(toRefused.stderr, /error: --to moves a member to another host, and the cluster in .* runs on this machine/);
 
         // Node migration: a new peer URL, the same member ID, its data still there.
-        status = await statusJson(tmp, dir);
+        status = await settledStatus(tmp, dir);
         const m2 = status.members.find((m) => m.name === 'm2')!;
         await put(m2.clientURL, 'before-move', 'kept');
         const moved = await change(tmp, dir, ['replace', 'm2']);
@@ -170,7 +171,7 @@ describe('membership', { concurrency: 3 }, () => {
         assert.notEqual(moved.peerURL, m2.peerURL);
         const list = JSON.parse((await ok(tmp, ['member', 'list', '--json', '--dir', dir])).stdout) as { name: string; id: string; peerURLs: string[] }[];
         assert.deepEqual(list.find((m) => m.name === 'm2'), { ...list.find((m) => m.name === 'm2'), id: m2.id, peerURLs: [moved.peerURL] });
-        status = await statusJson(tmp, dir);
+        status = await settledStatus(tmp, dir);
         assert.equal(status.members.find((m) => m.name === 'm2')!.id, m2.id);
         await onAll([m2.clientURL], 'before-move', 'kept');
         await put(status.members[0]!.clientURL, 'after-move', 'yes');

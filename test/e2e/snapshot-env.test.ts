@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { EtcdClient } from '../../src/etcd/client.js';
 import { claimPorts } from '../helpers/ports.js';
 import { cliArgs } from '../helpers/cli.js';
-import { assertNothingLeft, exportedEndpoints, killIn, lab, show, statusJson, tempDir, upDetached, type CliResult } from '../helpers/lab-cli.js';
+import { assertNothingLeft, exportedEndpoints, killIn, lab, settledStatus, show, tempDir, upDetached, type CliResult } from '../helpers/lab-cli.js';
 import { OFFLINE_SNAPSHOT_TOOL } from '../helpers/etcd-under-test.js';
 
 const tmp = tempDir('etcd-lab-snapshot-env');
@@ -95,11 +95,14 @@ describe('env and snapshots', { concurrency: false }, () => {
 
   test('snapshot save writes the leader snapshot atomically and refuses to overwrite without --force', async () => {
     const file = join(tmp, 'backup.db');
-    const status = await statusJson(tmp, A);
+    const status = await settledStatus(tmp, A);
     const r = await lab(tmp, ['snapshot', 'save', file, '--dir', A]);
     assert.equal(r.code, 0, show(r));
-    const leaderURL = status.members.find((m) => m.name === status.leader)!.clientURL;
-    assert.match(r.stdout, new RegExp(`^saved ${file} from ${status.leader} \\(leader, ${leaderURL}\\) in \\d+ ms: revision \\d+, [\\d.]+ KiB\\n$`));
+    // From the member that led when the save ran (leadership may move after the status above), by its client URL.
+    const from = /^saved \S+ from (m\d) /.exec(r.stdout)?.[1];
+    const leaderURL = status.members.find((m) => m.name === from)?.clientURL;
+    assert.ok(leaderURL, r.stdout);
+    assert.match(r.stdout, new RegExp(`^saved ${file} from ${from} \\(leader, ${leaderURL}\\) in \\d+ ms: revision \\d+, [\\d.]+ KiB\\n$`));
     assert.ok(statSync(file).size > 16_000);
     assert.deepEqual(readdirSync(tmp).filter((f) => f.endsWith('.tmp') || f.endsWith('.part')), [], 'no temp files left');
 
@@ -163,8 +166,8 @@ describe('env and snapshots', { concurrency: false }, () => {
     assert.notEqual(planB.token, planA.token);
     assert.deepEqual(planB.members.map((m) => m.name), ['m1', 'm2', 'm3']);
 
-    const idsA = new Set((await statusJson(tmp, A)).members.map((m) => m.id));
-    const statusB = await statusJson(tmp, B);
+    const idsA = new Set((await settledStatus(tmp, A)).members.map((m) => m.id));
+    const statusB = await settledStatus(tmp, B);
     assert.ok(statusB.leader !== null);
     for (const m of statusB.members) {
       assert.equal(m.state, 'running');

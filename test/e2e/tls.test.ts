@@ -12,6 +12,7 @@ import { runCli, type CliResult } from '../helpers/cli.js';
 import { killMentioning, waitNoProcesses } from '../helpers/procs.js';
 import { EtcdClient, EtcdRequestError } from '../../src/etcd/client.js';
 import type { StatusReport } from '../../src/supervisor/status.js';
+import { settled } from '../helpers/settled.js';
 import { until } from '../helpers/until.js';
 
 const root = mkdtempSync(join(tmpdir(), 'etcd-lab-tls-'));
@@ -66,7 +67,7 @@ async function views(s: StatusReport, f: TlsFiles): Promise<Record<string, strin
   const out: Record<string, string | null> = {};
   await Promise.all(
     s.members.map(async (m) => {
-      const c = new EtcdClient(m.clientURL, { timeoutMs: 300, tls });
+      const c = new EtcdClient(m.clientURL, { timeoutMs: 2000, tls });
       try {
         out[m.name] = (await c.status()).leader;
       } catch {
@@ -98,7 +99,7 @@ test('up --tls: https with client certificates, etcdctl with the generated files
   assert.match(up.stderr, /made a CA, a client certificate and member certificates in .*\/pki/);
   assert.match(up.stdout, /export ETCDCTL_API=3 ETCDCTL_ENDPOINTS=https:\/\/127\.0\.0\.1:\d+,.* ETCDCTL_CACERT=\S+ca\.crt ETCDCTL_CERT=\S+client\.crt ETCDCTL_KEY=\S+client\.key/);
 
-  const s = await status(tlsDir);
+  const s = await settled(() => status(tlsDir));
   assert.ok(s.leader, 'status --json names a leader');
   assert.ok(s.members.every((m) => m.clientURL.startsWith('https://127.0.0.1:') && m.peerURL.startsWith('https://') && m.raftTerm !== null));
 
@@ -172,12 +173,13 @@ test('up --tls --chaos: isolate the leader -> a new leader, only symmetric cuts,
   assert.match(up.stdout, /chaos mode, TLS/);
   const env = await cli(chaosDir, 'env', '--format', 'json');
   const files = JSON.parse(env.stdout) as TlsFiles;
-  const s = await status(chaosDir);
-  const old = s.leader!;
-  assert.ok(old);
-
+  const s = await settled(() => status(chaosDir));
   const iso = await cli(chaosDir, 'isolate', 'leader');
   assert.equal(iso.code, 0, show(iso));
+  // The member the command took for the leader, as its first line names it (leadership may move between a status
+  // and the command).
+  const old = /^\S+: (m\d)$/m.exec(iso.stdout)?.[1];
+  assert.ok(old, iso.stdout);
   assert.match(iso.stdout, /note: TLS peers: .*only symmetric cuts/);
   const next = await until('a new leader among the others', async () => {
     const st = await status(chaosDir);
@@ -201,7 +203,7 @@ test('up --tls --chaos: isolate the leader -> a new leader, only symmetric cuts,
   let leaderId: string | null = null;
   let heard: boolean | null = null;
   for (let round = 0; round < 3 && heard === null; round++) {
-    now = await status(chaosDir);
+    now = await settled(() => status(chaosDir));
     leader = now.leader!;
     follower = now.members.find((m) => m.name !== leader)!.name;
     leaderId = now.members.find((m) => m.name === leader)!.id;

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, existsSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { claimPorts } from '../helpers/ports.js';
-import { inTemp, killIn, lab, show, statusJson, tempDir, upDetached } from '../helpers/lab-cli.js';
+import { inTemp, killIn, lab, settledStatus, show, statusJson, tempDir, upDetached } from '../helpers/lab-cli.js';
 import { waitFor } from '../helpers/until.js';
 import { EtcdClient } from '../../src/etcd/client.js';
 import { otherEtcd, VERSIONS_DIR } from '../helpers/other-etcd.js';
@@ -95,7 +95,7 @@ describe('etcd-lab upgrade', { concurrency: 2, skip: missing.length > 0 ? `no ${
     const dir = join(tmp, 'lab');
     await inTemp(tmp, async () => {
       await upDetached(tmp, dir, port, ['--etcd', ETCD_35]);
-      const before = await statusJson(tmp, dir);
+      const before = await settledStatus(tmp, dir, (x) => x.clusterVersion !== null);
       assert.deepEqual(before.members.map((m) => m.version), ['3.5.30', '3.5.30', '3.5.30']);
       assert.equal(before.clusterVersion, '3.5.0');
 
@@ -160,7 +160,7 @@ describe('etcd-lab upgrade', { concurrency: 2, skip: missing.length > 0 ? `no ${
     const dir = join(tmp, 'lab');
     await inTemp(tmp, async () => {
       await upDetached(tmp, dir, port + 20, ['--etcd', ETCD_34]);
-      const before = await statusJson(tmp, dir);
+      const before = await settledStatus(tmp, dir);
       assert.deepEqual(before.members.map((m) => m.version), ['3.4.23', '3.4.23', '3.4.23']);
 
       const r = await lab(tmp, ['upgrade', 'm2', '--etcd', ETCD_35, '--dir', dir], { timeoutMs: 120_000 });
@@ -168,7 +168,7 @@ describe('etcd-lab upgrade', { concurrency: 2, skip: missing.length > 0 ? `no ${
       assert.match(r.stdout, /^m2 {2}3\.4\.23 -> 3\.5\.30 {2}(follower|leader {2}) {2}stop \d+ ms, start \d+ ms, ready \d+ ms: \d+ ms/m);
       assert.match(r.stdout, /^cluster version 3\.4\.0.*; 1 member on etcd 3\.5\.30 in /m);
 
-      const mixed = await statusJson(tmp, dir);
+      const mixed = await settledStatus(tmp, dir, (x) => x.clusterVersion !== null);
       assert.deepEqual(mixed.members.map((m) => m.version), ['3.4.23', '3.5.30', '3.4.23']);
       assert.equal(mixed.clusterVersion, '3.4.0');
       assert.notEqual(mixed.leader, null);
@@ -198,7 +198,7 @@ describe('etcd-lab upgrade', { concurrency: 2, skip: missing.length > 0 ? `no ${
       const started = await lab(tmp, ['upgrade', 'm3', '--etcd', ETCD_35, '--dir', dir], { timeoutMs: 120_000 });
       assert.equal(started.code, 0, show(started));
       assert.match(started.stdout, /^m3 {2}3\.4\.23 -> 3\.5\.30 {2}was down {2}start \d+ ms, ready \d+ ms/m);
-      const back = await statusJson(tmp, dir);
+      const back = await settledStatus(tmp, dir);
       assert.deepEqual(back.members.map((m) => [m.state, m.version]), [['running', '3.4.23'], ['running', '3.5.30'], ['running', '3.5.30']]);
       assert.equal(exe(back.members[2]!.pid), ETCD_35);
       assert.equal((await lab(tmp, ['down', '--dir', dir])).code, 0);

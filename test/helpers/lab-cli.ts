@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { MemberStatus, StatusReport } from '../../src/supervisor/status.js';
 import { runCli, spawnCli, type CliResult } from './cli.js';
 import { waitNoProcesses } from './procs.js';
+import { settled } from './settled.js';
 
 export { runCli, spawnCli, type CliResult };
 
@@ -46,6 +47,11 @@ export async function statusJson(cwd: string, dir: string): Promise<StatusJson> 
   const r = await lab(cwd, ['status', '--json', '--dir', dir]);
   assert.equal(r.code, 0, show(r));
   return JSON.parse(r.stdout) as StatusJson;
+}
+
+/** `status --json` once the cluster has settled (helpers/settled.ts), and `ok` holds. */
+export function settledStatus(cwd: string, dir: string, ok?: (s: StatusJson) => boolean): Promise<StatusJson> {
+  return settled(() => statusJson(cwd, dir), ok);
 }
 
 /** The supervisor pid state.json names. */
