@@ -72,7 +72,8 @@ describe('ManagedProcess', () => {
     const slow = p.stop(10_000);
     await new Promise((r) => setTimeout(r, 50));
     await Promise.all([slow, p.stop(0)]);
-    assert.ok(Date.now() - t0 < 1500, `took ${Date.now() - t0} ms`);
+    // Well under the 10 s grace it cut short.
+    assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
     assert.equal(p.lastExit?.signal, 'SIGKILL');
     assert.deepEqual(await waitNoProcesses(marker, 3000), []);
   });
@@ -130,8 +131,9 @@ describe('ManagedProcess', () => {
     await untilTrue(() => pids.every((pid) => stateOf(pid) !== 'T'), 'every process of the group running again');
     p.pause();
     const t0 = Date.now();
-    await p.stop(3000);
-    assert.ok(Date.now() - t0 < 1500, 'a paused process must get SIGCONT so that SIGTERM works');
+    await p.stop(10_000);
+    // Well under the grace: a paused process must get SIGCONT so that SIGTERM works, or it would wait all of it.
+    assert.ok(Date.now() - t0 < 5000, `stop took ${Date.now() - t0} ms: a paused process must get SIGCONT so that SIGTERM works`);
     assert.equal(p.lastExit?.signal, 'SIGTERM');
     assert.equal(p.state, 'stopped');
     assert.deepEqual(await waitNoProcesses(marker, 3000), []);
