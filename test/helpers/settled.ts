@@ -6,7 +6,7 @@ import type { StatusReport } from '../../src/supervisor/status.js';
 import { until, waitFor } from './until.js';
 
 /** A leader named, and an answer from every running member. */
-export function isSettled(s: StatusReport): boolean {
+function isSettled(s: StatusReport): boolean {
   return s.leader !== null && s.members.every((m) => m.state !== 'running' || m.id !== null);
 }
 
