@@ -150,10 +150,10 @@ function injectText(f: PlannedFault, members: string[], rest: string[], leader: 
   }
 }
 
-/** After a SIGTERM of the leader: whether a new leader was seen before the old one had exited (a transfer). */
 /** How long a SIGTERM's note waits for the observer to see the leader that took over (its polls and log reads lag). */
 const TRANSFER_SEEN_WAIT_MS = 2000;
 
+/** After a SIGTERM of the leader: whether a new leader was seen before the old one had exited (a transfer). */
 function transferNote(obs: ElectionObserver, f: PlannedFault, old: string, sentAt: number, exitedAt: number): string {
   const next = obs.entries.find((e) => e.kind === 'leader-elected' && e.t >= sentAt && e.member !== old);
   if (next === undefined) return `#${f.n} ${old} exited ${exitedAt - sentAt} ms after SIGTERM; no new leader seen yet`;
